@@ -1,0 +1,49 @@
+import type { Backend, CollectorEvent } from '@ftpscope/shared';
+
+/** Runs a tool with a fixed argument array (never a shell) and a timeout; injected so tests can replay recordings. */
+export type Exec = (
+  file: string,
+  args: string[],
+  opts?: { timeoutMs?: number },
+) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+export interface HostMonitorOptions {
+  /** Host name reported to the hub. */
+  name: string;
+  /** Network namespace to watch (every tool runs under `ip netns exec NS`); null = the collector's own. */
+  netns: string | null;
+  /** Rule counter poll interval (ms), default 1000. */
+  intervalMs: number;
+  /** FTP control ports, default [21]. */
+  ftpPorts: number[];
+  /** NFLOG groups to read dropped packets from. */
+  nflogGroups: number[];
+  /** vsftpd.conf path; null = look at the usual paths. */
+  vsftpdConf: string | null;
+  /** vsftpd.log / xferlog path; null = from the config or the usual paths. */
+  ftpLog: string | null;
+  /** conntrack -E receive buffer (bytes) to start with. */
+  eventBufferBytes: number;
+  exec: Exec;
+  now: () => number;
+}
+
+export interface HostInfo {
+  kernel: string;
+  backends: Backend[];
+  /** Sources that work, e.g. conntrack-events, expectations, rules, nflog, vsftpd-log. */
+  capabilities: string[];
+  /** Problems found at start, each naming the package or privilege to fix it. */
+  problems: string[];
+}
+
+/**
+ * Watches one host (namespace): conntrack sessions, expectations, data connections, rule counters,
+ * ruleset changes, health, drops, FTP server settings and log. Emits wire events as things change.
+ */
+export interface HostMonitor {
+  start(emit: (event: CollectorEvent) => void): Promise<HostInfo>;
+  /** Current full state as events (sessions, expectations, data, ruleset, counters, health, settings, sync). */
+  snapshot(): CollectorEvent[];
+  stop(): Promise<void>;
+}

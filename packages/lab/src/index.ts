@@ -1,0 +1,82 @@
+/**
+ * The lab's programmatic API, used by integration tests, benchmarks and `pnpm demo`.
+ * (Contract agreed before implementation: keep these names; add, don't rename.)
+ */
+
+/** Firewall profiles a lab host can run; see profiles.ts for what each one does. */
+export type Profile = 'open' | 'healthy' | 'hardened-no-helper' | 'no-related' | 'nft-healthy';
+
+export interface LabHost {
+  /** Short host name, e.g. "ftp1"; unique in its lab. */
+  name: string;
+  /** Network namespace running vsftpd, e.g. "fs-<lab>-ftp1". */
+  netns: string;
+  /** Address on the lab bridge (client side), from 198.18.0.0/15. */
+  ip: string;
+  /** IPv6 address on the lab bridge, when the lab has IPv6. */
+  ip6: string | null;
+  /** Address of the management link as seen from the root namespace (the hub/collector side). */
+  mgmtIp: string;
+  /** The root-namespace address the host reaches over its management link (where a hub listens). */
+  mgmtGatewayIp: string;
+  vsftpdConf: string;
+  /** vsftpd.log (protocol + transfer lines). */
+  logFile: string;
+  /** Anonymous FTP root with files to get. */
+  ftpRoot: string;
+  passiveRange: [number, number];
+  /** Local user with write access. */
+  user: { name: string; password: string };
+  profile: Profile;
+}
+
+export interface FtpResult {
+  ok: boolean;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface FtpOptions {
+  mode: 'passive' | 'active';
+  /** Which client to run; default lftp. */
+  client?: 'lftp' | 'curl';
+  /** Log in as the lab's local user instead of anonymous. */
+  asUser?: boolean;
+  /** Use the host's IPv6 address. */
+  ipv6?: boolean;
+  /** Give up after this many ms (a failing data channel hangs otherwise); default 8000. */
+  timeoutMs?: number;
+}
+
+export interface Lab {
+  name: string;
+  dir: string;
+  hosts: LabHost[];
+  client: { netns: string; ip: string; ip6: string | null };
+  host(name: string): LabHost;
+  /** Replace a host's firewall with a profile (a "hardening change"). */
+  setProfile(host: string, profile: Profile): Promise<void>;
+  /** Run a command inside a host's (or the client's: host "client") namespace, no shell. */
+  exec(host: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  ls(host: string, opts: FtpOptions): Promise<FtpResult>;
+  get(host: string, file: string, opts: FtpOptions): Promise<FtpResult>;
+  put(host: string, file: string, opts: FtpOptions): Promise<FtpResult>;
+  /** Keep `sessions` concurrent sessions transferring for `seconds`. */
+  load(host: string, opts: FtpOptions & { sessions: number; seconds: number }): Promise<{ transfers: number; failures: number }>;
+  /** Remove every namespace, link, process and file of this lab. Idempotent. */
+  down(): Promise<void>;
+}
+
+export interface LabOptions {
+  /** Unique lab name ([a-z0-9]{1,8}); tests use their own so parallel runs never collide. */
+  name: string;
+  hosts: number;
+  profile: Profile;
+  ipv6?: boolean;
+  /** Where the lab keeps its configs, logs and files; default /tmp/ftpscope-lab/<name>. */
+  dir?: string;
+}
+
+export { createLab, destroyLab, listLabs } from './lab.ts';

@@ -1,0 +1,214 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+import { Backend, Diagnosis, DroppedPacket, Endpoint, FtpMode, PolicyChange, RuleMove, Verdict } from './domain.ts';
+import { CollectorEvent } from './protocol.ts';
+
+/** ISO-8601 UTC timestamp, as every REST response renders time. */
+export const Iso = T.String({ format: 'date-time' });
+const IsoOrNull = T.Union([Iso, T.Null()]);
+
+export const ErrorBody = T.Object({ code: T.String(), message: T.String() });
+
+// ---- query strings ----
+
+export const TimeRangeQuery = T.Object({
+  from: T.Optional(Iso),
+  to: T.Optional(Iso),
+});
+
+export const SessionsQuery = T.Object({
+  active: T.Optional(T.Boolean()),
+  client: T.Optional(T.String({ maxLength: 64 })),
+  from: T.Optional(Iso),
+  to: T.Optional(Iso),
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 10000, default: 500 })),
+});
+
+export const SeriesQuery = T.Object({
+  from: T.Optional(Iso),
+  to: T.Optional(Iso),
+  /** Bucket width in seconds; default picked from the range. */
+  step: T.Optional(T.Integer({ minimum: 1, maximum: 86400 })),
+});
+
+export const DropsQuery = T.Object({
+  host: T.Optional(T.String({ maxLength: 64 })),
+  client: T.Optional(T.String({ maxLength: 64 })),
+  from: T.Optional(Iso),
+  to: T.Optional(Iso),
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export const TimelineQuery = T.Object({
+  client: T.Optional(T.String({ maxLength: 64 })),
+  user: T.Optional(T.String({ maxLength: 256 })),
+  host: T.Optional(T.String({ maxLength: 64 })),
+  from: T.Optional(Iso),
+  to: T.Optional(Iso),
+});
+
+export const DiagnosesQuery = T.Object({
+  host: T.Optional(T.String({ maxLength: 64 })),
+  active: T.Optional(T.Boolean()),
+});
+
+// ---- responses ----
+
+export const Health = T.Object({ ok: T.Boolean(), version: T.String() });
+
+export const HostSummary = T.Object({
+  name: T.String(),
+  connected: T.Boolean(),
+  lastSeen: IsoOrNull,
+  kernel: T.Union([T.String(), T.Null()]),
+  backends: T.Array(Backend),
+  activeSessions: T.Integer(),
+  openExpectations: T.Integer(),
+  dropsPerMinute: T.Number(),
+  activeDiagnoses: T.Integer(),
+});
+export type HostSummary = Static<typeof HostSummary>;
+
+export const ExpectationView = T.Object({
+  id: T.String(),
+  port: T.Integer(),
+  mode: FtpMode,
+  createdAt: Iso,
+  fulfilledAt: IsoOrNull,
+  expiredAt: IsoOrNull,
+});
+
+export const DataConnectionView = T.Object({
+  id: T.String(),
+  clientPort: T.Integer(),
+  serverPort: T.Integer(),
+  mode: FtpMode,
+  attribution: T.String(),
+  established: T.Boolean(),
+  startedAt: Iso,
+  endedAt: IsoOrNull,
+  bytes: T.Union([T.Integer(), T.Null()]),
+});
+
+export const SessionView = T.Object({
+  id: T.String(),
+  host: T.String(),
+  client: Endpoint,
+  server: Endpoint,
+  state: T.String(),
+  helper: T.Union([T.String(), T.Null()]),
+  user: T.Union([T.String(), T.Null()]),
+  mode: FtpMode,
+  tls: T.Boolean(),
+  startedAt: Iso,
+  endedAt: IsoOrNull,
+  expectations: T.Array(ExpectationView),
+  dataConnections: T.Array(DataConnectionView),
+});
+export type SessionView = Static<typeof SessionView>;
+
+export const RuleView = T.Object({
+  id: T.String(),
+  backend: Backend,
+  family: T.String(),
+  table: T.String(),
+  chain: T.String(),
+  position: T.Integer(),
+  text: T.String(),
+  verdict: Verdict,
+  isPolicy: T.Boolean(),
+  packets: T.Integer(),
+  bytes: T.Integer(),
+  dropsLastMinute: T.Integer(),
+});
+export type RuleView = Static<typeof RuleView>;
+
+export const SeriesPoint = T.Object({ t: Iso, packets: T.Integer(), bytes: T.Integer() });
+export type SeriesPoint = Static<typeof SeriesPoint>;
+
+export const RulesetChangeView = T.Object({
+  id: T.Integer(),
+  host: T.String(),
+  at: Iso,
+  added: T.Array(T.String()),
+  removed: T.Array(T.String()),
+  moved: T.Array(RuleMove),
+  policyChanges: T.Array(PolicyChange),
+});
+export type RulesetChangeView = Static<typeof RulesetChangeView>;
+
+export const DropView = T.Object({
+  id: T.Integer(),
+  host: T.String(),
+  at: Iso,
+  group: DroppedPacket.properties.group,
+  ruleId: DroppedPacket.properties.ruleId,
+  prefix: DroppedPacket.properties.prefix,
+  proto: T.String(),
+  src: T.String(),
+  dst: T.String(),
+  sport: T.Union([T.Integer(), T.Null()]),
+  dport: T.Union([T.Integer(), T.Null()]),
+  flags: T.Union([T.String(), T.Null()]),
+});
+export type DropView = Static<typeof DropView>;
+
+export const GapView = T.Object({
+  id: T.Integer(),
+  host: T.String(),
+  at: Iso,
+  source: T.String(),
+  reason: T.String(),
+  fromSeq: T.Union([T.Integer(), T.Null()]),
+  toSeq: T.Union([T.Integer(), T.Null()]),
+});
+export type GapView = Static<typeof GapView>;
+
+export const DiagnosisView = T.Composite([
+  T.Omit(Diagnosis, ['firstSeen', 'lastSeen', 'resolvedAt']),
+  T.Object({ firstSeen: Iso, lastSeen: Iso, resolvedAt: IsoOrNull }),
+]);
+export type DiagnosisView = Static<typeof DiagnosisView>;
+
+/** One entry of the investigation timeline, ordered by `at`. */
+export const TimelineItem = T.Object({
+  at: Iso,
+  host: T.String(),
+  type: T.Union([
+    T.Literal('session'),
+    T.Literal('expectation'),
+    T.Literal('data'),
+    T.Literal('drop'),
+    T.Literal('change'),
+    T.Literal('diagnosis'),
+    T.Literal('gap'),
+  ]),
+  /** true for what went wrong: failed data channels, drops, expired expectations, diagnoses. */
+  problem: T.Boolean(),
+  summary: T.String(),
+  ref: T.String(),
+});
+export type TimelineItem = Static<typeof TimelineItem>;
+
+// ---- /ws/live ----
+
+/** Browser -> hub: which hosts to follow ('*' for all). */
+export const LiveSubscribe = T.Object({
+  type: T.Literal('subscribe'),
+  hosts: T.Union([T.Literal('*'), T.Array(T.String({ maxLength: 64 }), { maxItems: 1000 })]),
+});
+export type LiveSubscribe = Static<typeof LiveSubscribe>;
+
+/** Hub -> browser: events of one host, coalesced (latest state per object) when the browser is slow. */
+export const LiveEvents = T.Object({
+  type: T.Literal('events'),
+  host: T.String(),
+  events: T.Array(
+    T.Union([
+      CollectorEvent,
+      T.Object({ kind: T.Literal('diagnosis'), diagnosis: Diagnosis }),
+      T.Object({ kind: T.Literal('host'), connected: T.Boolean(), at: T.Integer() }),
+    ]),
+  ),
+});
+export type LiveEvents = Static<typeof LiveEvents>;
+export type LiveEvent = LiveEvents['events'][number];

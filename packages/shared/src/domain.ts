@@ -1,0 +1,228 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+
+/** Epoch milliseconds; the wire and the store use numbers, the REST API renders ISO-8601. */
+export const Millis = T.Integer({ minimum: 0, description: 'epoch milliseconds' });
+
+/** Names of hosts, namespaces and collectors: safe to log, to use in URLs and to pass as an argument. */
+export const HostName = T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' });
+
+export const Endpoint = T.Object({ ip: T.String({ maxLength: 64 }), port: T.Integer({ minimum: 0, maximum: 65535 }) });
+export type Endpoint = Static<typeof Endpoint>;
+
+export const Family = T.Union([T.Literal('ipv4'), T.Literal('ipv6')]);
+export type Family = Static<typeof Family>;
+
+export const FtpMode = T.Union([T.Literal('passive'), T.Literal('active'), T.Literal('unknown')]);
+export type FtpMode = Static<typeof FtpMode>;
+
+/** An FTP control connection as conntrack sees it, enriched from the FTP server log. */
+export const FtpSession = T.Object({
+  id: T.String({ maxLength: 128 }),
+  family: Family,
+  client: Endpoint,
+  server: Endpoint,
+  /** conntrack TCP state, e.g. ESTABLISHED, TIME_WAIT; CLOSED once destroyed. */
+  state: T.String({ maxLength: 32 }),
+  /** conntrack helper name (normally "ftp"), null when none was assigned. */
+  helper: T.Union([T.String({ maxLength: 32 }), T.Null()]),
+  user: T.Union([T.String({ maxLength: 256 }), T.Null()]),
+  mode: FtpMode,
+  /** true when the control channel negotiated TLS (AUTH TLS seen in the server log). */
+  tls: T.Boolean(),
+  startedAt: Millis,
+  endedAt: T.Union([Millis, T.Null()]),
+});
+export type FtpSession = Static<typeof FtpSession>;
+
+/** A conntrack expectation created by the FTP helper for a data channel. */
+export const Expectation = T.Object({
+  id: T.String({ maxLength: 128 }),
+  sessionId: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  family: Family,
+  /** Expected tuple: who will connect (src) to whom (dst:port). */
+  src: T.String({ maxLength: 64 }),
+  dst: T.String({ maxLength: 64 }),
+  port: T.Integer({ minimum: 0, maximum: 65535 }),
+  /** passive: client connects to the server; active: server connects back to the client. */
+  mode: FtpMode,
+  createdAt: Millis,
+  /** Seconds left when last seen by conntrack. */
+  timeout: T.Integer({ minimum: 0 }),
+  fulfilledAt: T.Union([Millis, T.Null()]),
+  expiredAt: T.Union([Millis, T.Null()]),
+});
+export type Expectation = Static<typeof Expectation>;
+
+/** How a data connection was tied to its control session. */
+export const Attribution = T.Union([T.Literal('expectation'), T.Literal('heuristic')]);
+
+/** An FTP data connection (passive: client→server, active: server:20→client). */
+export const DataConnection = T.Object({
+  id: T.String({ maxLength: 128 }),
+  sessionId: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  expectationId: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  attribution: Attribution,
+  mode: FtpMode,
+  clientPort: T.Integer({ minimum: 0, maximum: 65535 }),
+  serverPort: T.Integer({ minimum: 0, maximum: 65535 }),
+  state: T.String({ maxLength: 32 }),
+  /** true once the kernel saw a reply (the handshake got through the firewall). */
+  established: T.Boolean(),
+  /** conntrack status RELATED: the kernel linked it to an expectation. */
+  related: T.Boolean(),
+  startedAt: Millis,
+  endedAt: T.Union([Millis, T.Null()]),
+  /** Bytes in both directions; null when nf_conntrack_acct is off. */
+  bytes: T.Union([T.Integer({ minimum: 0 }), T.Null()]),
+});
+export type DataConnection = Static<typeof DataConnection>;
+
+export const Verdict = T.Union([T.Literal('accept'), T.Literal('drop'), T.Literal('reject'), T.Literal('other')]);
+export type Verdict = Static<typeof Verdict>;
+
+export const Backend = T.Union([
+  T.Literal('iptables-nft'),
+  T.Literal('iptables-legacy'),
+  T.Literal('nftables'),
+]);
+export type Backend = Static<typeof Backend>;
+
+/** One firewall rule or chain policy, without its counters. */
+export const RuleDef = T.Object({
+  /** Stable identity: survives unrelated inserts (comment, or family/table/chain/text/nth). */
+  id: T.String({ maxLength: 128 }),
+  backend: Backend,
+  family: T.String({ maxLength: 16 }),
+  table: T.String({ maxLength: 64 }),
+  chain: T.String({ maxLength: 64 }),
+  /** 1-based position in its chain; 0 for the chain policy. */
+  position: T.Integer({ minimum: 0 }),
+  text: T.String({ maxLength: 4096 }),
+  verdict: Verdict,
+  isPolicy: T.Boolean(),
+  comment: T.Union([T.String({ maxLength: 256 }), T.Null()]),
+});
+export type RuleDef = Static<typeof RuleDef>;
+
+/** Counter totals and deltas of one rule over one poll interval. */
+export const RuleCounter = T.Object({
+  ruleId: T.String({ maxLength: 128 }),
+  packets: T.Integer({ minimum: 0 }),
+  bytes: T.Integer({ minimum: 0 }),
+  dPackets: T.Integer({ minimum: 0 }),
+  dBytes: T.Integer({ minimum: 0 }),
+});
+export type RuleCounter = Static<typeof RuleCounter>;
+
+export const PolicyChange = T.Object({
+  family: T.String({ maxLength: 16 }),
+  table: T.String({ maxLength: 64 }),
+  chain: T.String({ maxLength: 64 }),
+  from: T.String({ maxLength: 32 }),
+  to: T.String({ maxLength: 32 }),
+});
+
+export const RuleMove = T.Object({
+  text: T.String({ maxLength: 4096 }),
+  from: T.Integer({ minimum: 0 }),
+  to: T.Integer({ minimum: 0 }),
+});
+
+/** What changed between two rule sets (text, not counters). */
+export const RulesetDiff = T.Object({
+  added: T.Array(T.String({ maxLength: 4096 })),
+  removed: T.Array(T.String({ maxLength: 4096 })),
+  moved: T.Array(RuleMove),
+  policyChanges: T.Array(PolicyChange),
+});
+export type RulesetDiff = Static<typeof RulesetDiff>;
+
+/** A packet logged to an NFLOG group, usually just before it was dropped. */
+export const DroppedPacket = T.Object({
+  at: Millis,
+  group: T.Integer({ minimum: 0, maximum: 65535 }),
+  /** Rule that logs to this group (its id), when found in the ruleset. */
+  ruleId: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  prefix: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  proto: T.String({ maxLength: 16 }),
+  src: T.String({ maxLength: 64 }),
+  dst: T.String({ maxLength: 64 }),
+  sport: T.Union([T.Integer({ minimum: 0, maximum: 65535 }), T.Null()]),
+  dport: T.Union([T.Integer({ minimum: 0, maximum: 65535 }), T.Null()]),
+  flags: T.Union([T.String({ maxLength: 16 }), T.Null()]),
+});
+export type DroppedPacket = Static<typeof DroppedPacket>;
+
+/** Netfilter health: conntrack statistics, table fill and what is switched on. */
+export const NetfilterHealth = T.Object({
+  at: Millis,
+  conntrackCount: T.Integer({ minimum: 0 }),
+  conntrackMax: T.Integer({ minimum: 0 }),
+  expectCount: T.Integer({ minimum: 0 }),
+  expectMax: T.Integer({ minimum: 0 }),
+  /** Totals over all CPUs from `conntrack -S`. */
+  stats: T.Record(T.String({ maxLength: 32 }), T.Integer({ minimum: 0 })),
+  acct: T.Union([T.Boolean(), T.Null()]),
+  timestamp: T.Union([T.Boolean(), T.Null()]),
+  /** Rules that assign the FTP helper (raw CT --helper ftp, nftables ct helper). */
+  helperRules: T.Array(T.Object({ ruleId: T.String({ maxLength: 128 }), family: T.String(), ports: T.Array(T.Integer()) })),
+});
+export type NetfilterHealth = Static<typeof NetfilterHealth>;
+
+/** The FTP server's own settings (vsftpd.conf). */
+export const FtpServerSettings = T.Object({
+  configPath: T.String({ maxLength: 1024 }),
+  listenPort: T.Integer({ minimum: 0, maximum: 65535 }),
+  ipv6: T.Boolean(),
+  pasvEnabled: T.Boolean(),
+  pasvMinPort: T.Union([T.Integer({ minimum: 0, maximum: 65535 }), T.Null()]),
+  pasvMaxPort: T.Union([T.Integer({ minimum: 0, maximum: 65535 }), T.Null()]),
+  pasvAddress: T.Union([T.String({ maxLength: 256 }), T.Null()]),
+  tls: T.Boolean(),
+  portEnabled: T.Boolean(),
+});
+export type FtpServerSettings = Static<typeof FtpServerSettings>;
+
+/** Something the collector could not see: lost events, dropped spool batches, a source down. */
+export const Gap = T.Object({
+  at: Millis,
+  source: T.String({ maxLength: 64 }),
+  reason: T.String({ maxLength: 512 }),
+  /** Sequence range lost, for spool overflow; null otherwise. */
+  fromSeq: T.Union([T.Integer({ minimum: 0 }), T.Null()]),
+  toSeq: T.Union([T.Integer({ minimum: 0 }), T.Null()]),
+});
+export type Gap = Static<typeof Gap>;
+
+export const Severity = T.Union([T.Literal('critical'), T.Literal('warning'), T.Literal('info')]);
+export type Severity = Static<typeof Severity>;
+
+export const EvidenceLink = T.Object({
+  type: T.Union([
+    T.Literal('session'),
+    T.Literal('rule'),
+    T.Literal('drop'),
+    T.Literal('change'),
+    T.Literal('expectation'),
+    T.Literal('health'),
+    T.Literal('settings'),
+  ]),
+  id: T.String({ maxLength: 256 }),
+  label: T.String({ maxLength: 512 }),
+});
+
+/** A diagnosed problem with its evidence and fix. */
+export const Diagnosis = T.Object({
+  id: T.String({ maxLength: 128 }),
+  kind: T.String({ maxLength: 64 }),
+  host: T.String({ maxLength: 64 }),
+  severity: Severity,
+  title: T.String({ maxLength: 256 }),
+  explanation: T.String({ maxLength: 4096 }),
+  evidence: T.Array(EvidenceLink),
+  fix: T.Array(T.String({ maxLength: 1024 })),
+  firstSeen: Millis,
+  lastSeen: Millis,
+  resolvedAt: T.Union([Millis, T.Null()]),
+});
+export type Diagnosis = Static<typeof Diagnosis>;

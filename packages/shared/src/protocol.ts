@@ -1,0 +1,114 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+import {
+  Backend,
+  DataConnection,
+  DroppedPacket,
+  Expectation,
+  FtpServerSettings,
+  FtpSession,
+  Gap,
+  HostName,
+  Millis,
+  NetfilterHealth,
+  RuleCounter,
+  RuleDef,
+  RulesetDiff,
+} from './domain.ts';
+
+/** Bumped on any incompatible change of the collector<->hub messages. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame either side accepts (bytes); the hub closes larger ones with 1009. */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** Largest number of events in one batch. */
+export const MAX_BATCH_EVENTS = 5000;
+
+// ---- events carried in batches. Each is a full state (idempotent upsert) or an append. ----
+
+export const SessionEvent = T.Object({ kind: T.Literal('session'), session: FtpSession });
+export const ExpectationEvent = T.Object({ kind: T.Literal('expectation'), expectation: Expectation });
+export const DataEvent = T.Object({ kind: T.Literal('data'), data: DataConnection });
+/** The full rule list, sent at start and whenever the rule text changes (diff null at start). */
+export const RulesetEvent = T.Object({
+  kind: T.Literal('ruleset'),
+  at: Millis,
+  rules: T.Array(RuleDef, { maxItems: 100000 }),
+  diff: T.Union([RulesetDiff, T.Null()]),
+});
+/** Counters of the rules whose counters moved in one poll (plus every policy). */
+export const CountersEvent = T.Object({
+  kind: T.Literal('counters'),
+  at: Millis,
+  intervalMs: T.Integer({ minimum: 1 }),
+  counters: T.Array(RuleCounter, { maxItems: 100000 }),
+});
+export const DropEvent = T.Object({ kind: T.Literal('drop'), drop: DroppedPacket });
+export const HealthEvent = T.Object({ kind: T.Literal('health'), health: NetfilterHealth });
+export const SettingsEvent = T.Object({ kind: T.Literal('settings'), settings: FtpServerSettings });
+export const GapEvent = T.Object({ kind: T.Literal('gap'), gap: Gap });
+/**
+ * Sent after every (re)synchronisation with the kernel: sessions of this host that are not listed
+ * here are over, so nothing stays open forever across collector restarts.
+ */
+export const SyncEvent = T.Object({
+  kind: T.Literal('sync'),
+  at: Millis,
+  activeSessionIds: T.Array(T.String({ maxLength: 128 })),
+});
+
+export const CollectorEvent = T.Union([
+  SessionEvent,
+  ExpectationEvent,
+  DataEvent,
+  RulesetEvent,
+  CountersEvent,
+  DropEvent,
+  HealthEvent,
+  SettingsEvent,
+  GapEvent,
+  SyncEvent,
+]);
+export type CollectorEvent = Static<typeof CollectorEvent>;
+
+// ---- collector -> hub ----
+
+export const Hello = T.Object({
+  type: T.Literal('hello'),
+  protocolVersion: T.Integer(),
+  host: HostName,
+  collectorVersion: T.String({ maxLength: 64 }),
+  kernel: T.String({ maxLength: 128 }),
+  backends: T.Array(Backend),
+  capabilities: T.Array(T.String({ maxLength: 64 })),
+  /** Identifies one spool: sequences are unique within a stream. A new spool starts a new stream. */
+  streamId: T.String({ pattern: '^[A-Za-z0-9-]{8,64}$' }),
+  /** Highest sequence this collector has produced so far (0 if none). */
+  lastSeq: T.Integer({ minimum: 0 }),
+});
+export type Hello = Static<typeof Hello>;
+
+export const Batch = T.Object({
+  type: T.Literal('batch'),
+  seq: T.Integer({ minimum: 1 }),
+  sentAt: Millis,
+  events: T.Array(CollectorEvent, { maxItems: MAX_BATCH_EVENTS }),
+});
+export type Batch = Static<typeof Batch>;
+
+export const CollectorMessage = T.Union([Hello, Batch]);
+export type CollectorMessage = Static<typeof CollectorMessage>;
+
+// ---- hub -> collector ----
+
+/** Reply to hello: the highest sequence of this stream the hub has stored (resend from lastSeq+1). */
+export const Welcome = T.Object({
+  type: T.Literal('welcome'),
+  protocolVersion: T.Integer(),
+  lastSeq: T.Integer({ minimum: 0 }),
+});
+/** Every batch up to and including seq is committed to the database. */
+export const Ack = T.Object({ type: T.Literal('ack'), seq: T.Integer({ minimum: 0 }) });
+
+export const HubMessage = T.Union([Welcome, Ack]);
+export type HubMessage = Static<typeof HubMessage>;
