@@ -1,5 +1,14 @@
 import { type Static, Type as T } from '@sinclair/typebox';
-import { Backend, Diagnosis, DroppedPacket, Endpoint, FtpMode, PolicyChange, RuleMove, Verdict } from './domain.ts';
+import {
+  Backend,
+  Diagnosis,
+  DroppedPacket,
+  Endpoint,
+  FtpMode,
+  PolicyChange,
+  RuleMove,
+  Verdict,
+} from './domain.ts';
 import { CollectorEvent } from './protocol.ts';
 
 /** ISO-8601 UTC timestamp, as every REST response renders time. */

@@ -6,7 +6,10 @@ export const Millis = T.Integer({ minimum: 0, description: 'epoch milliseconds' 
 /** Names of hosts, namespaces and collectors: safe to log, to use in URLs and to pass as an argument. */
 export const HostName = T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' });
 
-export const Endpoint = T.Object({ ip: T.String({ maxLength: 64 }), port: T.Integer({ minimum: 0, maximum: 65535 }) });
+export const Endpoint = T.Object({
+  ip: T.String({ maxLength: 64 }),
+  port: T.Integer({ minimum: 0, maximum: 65535 }),
+});
 export type Endpoint = Static<typeof Endpoint>;
 
 export const Family = T.Union([T.Literal('ipv4'), T.Literal('ipv6')]);
@@ -77,7 +80,12 @@ export const DataConnection = T.Object({
 });
 export type DataConnection = Static<typeof DataConnection>;
 
-export const Verdict = T.Union([T.Literal('accept'), T.Literal('drop'), T.Literal('reject'), T.Literal('other')]);
+export const Verdict = T.Union([
+  T.Literal('accept'),
+  T.Literal('drop'),
+  T.Literal('reject'),
+  T.Literal('other'),
+]);
 export type Verdict = Static<typeof Verdict>;
 
 export const Backend = T.Union([
@@ -165,7 +173,9 @@ export const NetfilterHealth = T.Object({
   acct: T.Union([T.Boolean(), T.Null()]),
   timestamp: T.Union([T.Boolean(), T.Null()]),
   /** Rules that assign the FTP helper (raw CT --helper ftp, nftables ct helper). */
-  helperRules: T.Array(T.Object({ ruleId: T.String({ maxLength: 128 }), family: T.String(), ports: T.Array(T.Integer()) })),
+  helperRules: T.Array(
+    T.Object({ ruleId: T.String({ maxLength: 128 }), family: T.String(), ports: T.Array(T.Integer()) }),
+  ),
 });
 export type NetfilterHealth = Static<typeof NetfilterHealth>;
 

@@ -1,13 +1,25 @@
 /** One catalogue of the errors ftpscope reports: a code, a message, an HTTP status and/or a WebSocket close code. */
 export const ERRORS = {
   FTPSCOPE_ERR_UNAUTHORIZED: { status: 401, close: 4401, message: 'missing or wrong token' },
-  FTPSCOPE_ERR_HOST_FORBIDDEN: { status: 403, close: 4403, message: 'this token may not report for this host' },
+  FTPSCOPE_ERR_HOST_FORBIDDEN: {
+    status: 403,
+    close: 4403,
+    message: 'this token may not report for this host',
+  },
   FTPSCOPE_ERR_BAD_JSON: { status: 400, close: 4400, message: 'frame is not valid JSON' },
   FTPSCOPE_ERR_SCHEMA: { status: 400, close: 4422, message: 'message does not match the protocol schema' },
   FTPSCOPE_ERR_PROTOCOL_VERSION: { status: 400, close: 4426, message: 'unsupported protocol version' },
   FTPSCOPE_ERR_NO_HELLO: { status: 400, close: 4412, message: 'first message must be hello' },
-  FTPSCOPE_ERR_SEQUENCE: { status: 400, close: 4409, message: 'sequence numbers must increase on a connection' },
-  FTPSCOPE_ERR_HOST_TAKEN: { status: 409, close: 4408, message: 'another collector is connected for this host' },
+  FTPSCOPE_ERR_SEQUENCE: {
+    status: 400,
+    close: 4409,
+    message: 'sequence numbers must increase on a connection',
+  },
+  FTPSCOPE_ERR_HOST_TAKEN: {
+    status: 409,
+    close: 4408,
+    message: 'another collector is connected for this host',
+  },
   FTPSCOPE_ERR_RATE_LIMIT: { status: 429, close: 4429, message: 'too many messages' },
   FTPSCOPE_ERR_TOO_LARGE: { status: 413, close: 1009, message: 'frame exceeds the size limit' },
   FTPSCOPE_ERR_NOT_FOUND: { status: 404, close: 4404, message: 'not found' },
