@@ -60,11 +60,16 @@ export interface Lab {
   setProfile(host: string, profile: Profile): Promise<void>;
   /** Run a command inside a host's (or the client's: host "client") namespace, no shell. */
   exec(host: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Log in and send NOOP, no data connection: tests the control channel only. */
+  login(host: string, opts: FtpOptions): Promise<FtpResult>;
   ls(host: string, opts: FtpOptions): Promise<FtpResult>;
   get(host: string, file: string, opts: FtpOptions): Promise<FtpResult>;
   put(host: string, file: string, opts: FtpOptions): Promise<FtpResult>;
   /** Keep `sessions` concurrent sessions transferring for `seconds`. */
-  load(host: string, opts: FtpOptions & { sessions: number; seconds: number }): Promise<{ transfers: number; failures: number }>;
+  load(
+    host: string,
+    opts: FtpOptions & { sessions: number; seconds: number },
+  ): Promise<{ transfers: number; failures: number }>;
   /** Remove every namespace, link, process and file of this lab. Idempotent. */
   down(): Promise<void>;
 }
@@ -79,4 +84,6 @@ export interface LabOptions {
   dir?: string;
 }
 
-export { createLab, destroyLab, listLabs } from './lab.ts';
+export { LabError, type LabErrorCode } from './errors.ts';
+export { createLab, destroyLab, labStatus, listLabs, openLab } from './lab.ts';
+export { PROFILES } from './profiles.ts';
