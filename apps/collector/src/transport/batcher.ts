@@ -1,0 +1,98 @@
+import { type CollectorEvent, MAX_BATCH_EVENTS } from '@ftpscope/shared';
+
+/** Longest an event waits before its batch is flushed (ms). */
+export const FLUSH_MS = 200;
+
+export interface BatcherOptions {
+  /** Receives each batch's events, in arrival order (coalesced). */
+  onBatch: (events: CollectorEvent[]) => void;
+  flushMs?: number;
+  maxEvents?: number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+}
+
+/**
+ * Key of events that carry the full state of one object: a later one replaces an earlier one in the same
+ * batch. Appends (counters, drops, gaps, rulesets with their diff, sync) are never coalesced.
+ */
+export function coalesceKey(e: CollectorEvent): string | null {
+  switch (e.kind) {
+    case 'session':
+      return `session:${e.session.id}`;
+    case 'expectation':
+      return `expectation:${e.expectation.id}`;
+    case 'data':
+      return `data:${e.data.id}`;
+    case 'health':
+      return 'health';
+    case 'settings':
+      return 'settings';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Collects events and hands them over as one batch at most `flushMs` after the first one arrived, or at
+ * once when `maxEvents` are waiting. A coalesced event keeps the slot of its first occurrence, so an
+ * object still appears before the events that refer to it (a session before its data connections).
+ */
+export class Batcher {
+  private readonly onBatch: (events: CollectorEvent[]) => void;
+  private readonly flushMs: number;
+  private readonly maxEvents: number;
+  private readonly setTimer: (fn: () => void, ms: number) => unknown;
+  private readonly clearTimer: (handle: unknown) => void;
+  private events: CollectorEvent[] = [];
+  private slots = new Map<string, number>();
+  private timer: unknown = null;
+  private stopped = false;
+
+  constructor(opts: BatcherOptions) {
+    this.onBatch = opts.onBatch;
+    this.flushMs = opts.flushMs ?? FLUSH_MS;
+    this.maxEvents = opts.maxEvents ?? MAX_BATCH_EVENTS;
+    this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+  }
+
+  /** Events waiting for the next flush. */
+  get pending(): number {
+    return this.events.length;
+  }
+
+  /** Adds one event (bound, so it can be passed as a monitor's emit). */
+  push = (event: CollectorEvent): void => {
+    if (this.stopped) return;
+    const key = coalesceKey(event);
+    const slot = key === null ? undefined : this.slots.get(key);
+    if (slot !== undefined) {
+      this.events[slot] = event;
+      return;
+    }
+    if (key !== null) this.slots.set(key, this.events.length);
+    this.events.push(event);
+    if (this.events.length >= this.maxEvents) this.flush();
+    else if (this.timer === null) this.timer = this.setTimer(() => this.flush(), this.flushMs);
+  };
+
+  /** Hands over what is waiting now (nothing if empty). */
+  flush(): void {
+    if (this.timer !== null) {
+      this.clearTimer(this.timer);
+      this.timer = null;
+    }
+    if (this.events.length === 0) return;
+    const events = this.events;
+    this.events = [];
+    this.slots = new Map();
+    this.onBatch(events);
+  }
+
+  /** Flushes what is left and ignores later events. */
+  stop(): void {
+    this.flush();
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,161 @@
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Batch, CollectorEvent } from '@ftpscope/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.ts';
+import { Spool } from './spool.ts';
+
+/** A logger whose JSON lines land in `lines`, so tests can assert what was logged. */
+function captureLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const dest = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { log: createLogger('debug', dest), lines };
+}
+
+const health = (at: number): CollectorEvent => ({
+  kind: 'health',
+  health: {
+    at,
+    conntrackCount: 1,
+    conntrackMax: 262144,
+    expectCount: 0,
+    expectMax: 256,
+    stats: { drop: 0 },
+    acct: false,
+    timestamp: false,
+    helperRules: [],
+  },
+});
+
+const parse = (json: string) => JSON.parse(json) as Batch;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ftpscope-spool-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('Spool', () => {
+  it('assigns increasing sequences and writes one file per batch', () => {
+    const { log } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    expect(spool.streamId).toMatch(/^[A-Za-z0-9-]{8,64}$/);
+    const a = spool.append([health(1)]);
+    const b = spool.append([health(2)]);
+    expect([a.seq, b.seq]).toEqual([1, 2]);
+    expect(parse(b.json)).toMatchObject({ type: 'batch', seq: 2, events: [health(2)] });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json'))).toHaveLength(2);
+    expect(spool.unackedSeqs()).toEqual([1, 2]);
+  });
+
+  it('ack deletes every batch up to the sequence, and the numbering survives a restart', () => {
+    const { log } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    for (let i = 0; i < 5; i++) spool.append([health(i)]);
+    spool.ack(3);
+    expect(spool.unackedSeqs()).toEqual([4, 5]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json'))).toHaveLength(2);
+    spool.ack(5);
+
+    const again = Spool.open({ dir, log });
+    expect(again.streamId).toBe(spool.streamId);
+    expect(again.lastSeq).toBe(5);
+    expect(again.unackedSeqs()).toEqual([]);
+    expect(again.append([health(9)]).seq).toBe(6);
+  });
+
+  it('after a restart (no clean shutdown) unacked batches are read back in order', () => {
+    const { log } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    for (let i = 1; i <= 4; i++) spool.append([health(i)]);
+    spool.ack(1);
+    writeFileSync(join(dir, '0000000000000009.batch.json.tmp'), '{"type":"ba'); // a write cut short
+
+    const again = Spool.open({ dir, log });
+    expect(again.lastSeq).toBe(4);
+    const resent = [...again.unacked()].map((b) => parse(b.json));
+    expect(resent.map((b) => b.seq)).toEqual([2, 3, 4]);
+    expect(resent.map((b) => (b.events[0] as { health: { at: number } }).health.at)).toEqual([2, 3, 4]);
+    expect(readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
+    expect([...again.unacked(3)].map((b) => b.seq)).toEqual([4]);
+  });
+
+  it('when full, drops the oldest batches and records the gap in the next batch', () => {
+    const { log, lines } = captureLogger();
+    const one = JSON.stringify({ type: 'batch', seq: 1, sentAt: 0, events: [health(0)] }).length;
+    const spool = Spool.open({ dir, log, maxBytes: one * 3 + 50, now: () => 42 });
+    for (let i = 1; i <= 3; i++) spool.append([health(i)]);
+    const fourth = spool.append([health(4)]);
+    const seqs = spool.unackedSeqs();
+    expect(seqs[seqs.length - 1]).toBe(4);
+    expect(seqs[0]).toBeGreaterThan(1);
+    expect(spool.size).toBeLessThanOrEqual(spool.maxBytes);
+    // The gap goes into the batch that caused the drop.
+    const events = parse(fourth.json).events;
+    expect(events[0]).toEqual({
+      kind: 'gap',
+      gap: {
+        at: 42,
+        source: 'spool',
+        reason: expect.stringContaining('spool full'),
+        fromSeq: 1,
+        toSeq: (seqs[0] ?? 0) - 1,
+      },
+    });
+    expect(events[1]).toEqual(health(4));
+    expect(lines.some((l) => l.level === 40 && String(l.msg).includes('spool full'))).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json')).length).toBe(seqs.length);
+  });
+
+  it('skips a corrupt file with a warning and reports it as a gap', () => {
+    const { log, lines } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    for (let i = 1; i <= 3; i++) spool.append([health(i)]);
+    writeFileSync(join(dir, '0000000000000002.batch.json'), '{"type":"batch","seq":2,"ev');
+
+    const again = Spool.open({ dir, log, now: () => 7 });
+    expect([...again.unacked()].map((b) => b.seq)).toEqual([1, 3]);
+    const warning = lines.find((l) => String(l.msg).includes('corrupt'));
+    expect(warning).toMatchObject({ level: 40, path: join(dir, '0000000000000002.batch.json') });
+    const next = parse(again.append([health(4)]).json);
+    expect(next.seq).toBe(4);
+    expect(next.events[0]).toMatchObject({ kind: 'gap', gap: { fromSeq: 2, toSeq: 2 } });
+  });
+
+  it('an ack beyond our numbering (hub knows more) moves the next sequence past it', () => {
+    const { log } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    spool.append([health(1)]);
+    spool.ack(10);
+    expect(spool.unackedSeqs()).toEqual([]);
+    expect(spool.append([health(2)]).seq).toBe(11);
+  });
+
+  it('keeps working in memory when the directory is not writable, and logs what to check', () => {
+    if (process.getuid?.() === 0) {
+      // root ignores permissions: make the spool path a file instead, which fails for everyone.
+      rmSync(dir, { recursive: true });
+      writeFileSync(dir, 'not a directory');
+    } else {
+      chmodSync(dir, 0o500);
+    }
+    const { log, lines } = captureLogger();
+    const spool = Spool.open({ dir: join(dir, 'host'), log, memoryMaxBytes: 4096 });
+    const seqs = Array.from({ length: 50 }, (_, i) => spool.append([health(i)]).seq);
+    expect(seqs[49]).toBe(50);
+    expect(spool.size).toBeLessThanOrEqual(4096);
+    expect(spool.read(50)?.json).toContain('"seq":50');
+    const errors = lines.filter((l) => l.level === 50);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(errors.length).toBeLessThan(5); // rate-limited, not one per batch
+    expect(String(errors[0]?.msg)).toContain('--spool');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
