@@ -6,7 +6,7 @@ import { LabError } from './errors.ts';
 import { requireBinaries, requireRoot, run, runOk } from './exec.ts';
 import { type FtpAction, runFtp } from './ftp-client.ts';
 import type { FtpOptions, FtpResult, Lab, LabHost, LabOptions, Profile } from './index.ts';
-import { applyProfile, isProfile } from './profiles.ts';
+import { applyProfile, ensureFtpHelper, isProfile } from './profiles.ts';
 import { LABS_ROOT, type LabState, readAllStates, readState, withLock, writeState } from './state.ts';
 import { createTopology, destroyTopology, labNamespaces, labRootLinks, namespacePids } from './topology.ts';
 import { ensureLabUser, LAB_USER, startVsftpd, writeSampleFiles } from './vsftpd.ts';
@@ -134,6 +134,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
   validate(opts);
   requireRoot();
   requireBinaries(REQUIRED);
+  await ensureFtpHelper();
   const state = await reserve(opts);
   try {
     await createTopology(state);

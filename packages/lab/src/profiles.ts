@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { LabError } from './errors.ts';
 import { run, runOk } from './exec.ts';
 import type { Profile } from './index.ts';
 
@@ -121,6 +123,19 @@ export function nftRuleset(ctx: ProfileContext): string {
     '}',
     '',
   ].join('\n');
+}
+
+/** Makes sure the kernel has the FTP conntrack helper (built in here; a module elsewhere). */
+export async function ensureFtpHelper(): Promise<void> {
+  if (existsSync('/sys/module/nf_conntrack_ftp')) return;
+  const res = await run(['modprobe', 'nf_conntrack_ftp']).catch(() => null);
+  if (res?.code !== 0 && !existsSync('/sys/module/nf_conntrack_ftp')) {
+    throw new LabError(
+      'FTPSCOPE_ERR_LAB_MISSING_BINARY',
+      'the kernel has no FTP conntrack helper (nf_conntrack_ftp)',
+      'run `modprobe nf_conntrack_ftp` (package kmod) or use a kernel with CONFIG_NF_CONNTRACK_FTP',
+    );
+  }
 }
 
 /** Replaces the namespace's whole firewall (iptables and nftables) with the profile's rules. */
