@@ -18,6 +18,16 @@ export type Family = Static<typeof Family>;
 export const FtpMode = T.Union([T.Literal('passive'), T.Literal('active'), T.Literal('unknown')]);
 export type FtpMode = Static<typeof FtpMode>;
 
+/** One transfer (or directory operation) as the FTP server logged it. */
+export const FtpTransfer = T.Object({
+  at: Millis,
+  direction: T.Union([T.Literal('download'), T.Literal('upload'), T.Literal('mkdir'), T.Literal('other')]),
+  path: T.String({ maxLength: 1024 }),
+  bytes: T.Integer({ minimum: 0 }),
+  ok: T.Boolean(),
+});
+export type FtpTransfer = Static<typeof FtpTransfer>;
+
 /** An FTP control connection as conntrack sees it, enriched from the FTP server log. */
 export const FtpSession = T.Object({
   id: T.String({ maxLength: 128 }),
@@ -34,6 +44,8 @@ export const FtpSession = T.Object({
   tls: T.Boolean(),
   startedAt: Millis,
   endedAt: T.Union([Millis, T.Null()]),
+  /** Transfers from the FTP server log (most recent last, at most 50); absent when no log is read. */
+  transfers: T.Optional(T.Array(FtpTransfer, { maxItems: 50 })),
 });
 export type FtpSession = Static<typeof FtpSession>;
 
