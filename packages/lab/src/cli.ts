@@ -18,12 +18,13 @@ const profileArg = (v: string): Profile => {
   return v;
 };
 
-/** Labs this process is creating, removed on Ctrl-C so an interrupted `up` leaves nothing behind. */
-const creating = new Set<string>();
+/** Aborts a lab creation in progress on Ctrl-C/SIGTERM; createLab then removes what it built. */
+const creation = new AbortController();
+let creating: Promise<unknown> | null = null;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    const pending = [...creating].map((name) => destroyLab(name).catch(() => {}));
-    void Promise.all(pending).then(() => process.exit(130));
+    creation.abort();
+    void (creating ?? Promise.resolve()).catch(() => {}).then(() => process.exit(130));
   });
 }
 
@@ -44,9 +45,15 @@ program
   .addOption(new Option('--profile <profile>', 'firewall profile').choices(PROFILES).default('healthy'))
   .option('--ipv6', 'also give every host and the client an IPv6 address', false)
   .action(async (o: { name: string; hosts: number; profile: Profile; ipv6: boolean }) => {
-    creating.add(o.name);
-    const lab = await createLab({ name: o.name, hosts: o.hosts, profile: o.profile, ipv6: o.ipv6 });
-    creating.delete(o.name);
+    const pending = createLab({
+      name: o.name,
+      hosts: o.hosts,
+      profile: o.profile,
+      ipv6: o.ipv6,
+      signal: creation.signal,
+    });
+    creating = pending;
+    const lab = await pending;
     console.log(`lab ${lab.name} up in ${lab.dir}`);
     console.log(
       `client  ${lab.client.netns}  ${lab.client.ip}${lab.client.ip6 ? `  ${lab.client.ip6}` : ''}`,

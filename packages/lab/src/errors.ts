@@ -7,7 +7,8 @@ export type LabErrorCode =
   | 'FTPSCOPE_ERR_LAB_NOT_FOUND'
   | 'FTPSCOPE_ERR_LAB_ADDRESS_IN_USE'
   | 'FTPSCOPE_ERR_LAB_COMMAND_FAILED'
-  | 'FTPSCOPE_ERR_LAB_TIMEOUT';
+  | 'FTPSCOPE_ERR_LAB_TIMEOUT'
+  | 'FTPSCOPE_ERR_LAB_ABORTED';
 
 /** An error from the lab, with a code and a hint on how to fix it. */
 export class LabError extends Error {

@@ -82,6 +82,8 @@ export interface LabOptions {
   ipv6?: boolean;
   /** Where the lab keeps its configs, logs and files; default /tmp/ftpscope-lab/<name>. */
   dir?: string;
+  /** Aborting stops creation and removes what was built (the CLI wires Ctrl-C to it). */
+  signal?: AbortSignal;
 }
 
 export { LabError, type LabErrorCode } from './errors.ts';

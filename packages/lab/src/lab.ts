@@ -136,13 +136,20 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
   requireBinaries(REQUIRED);
   await ensureFtpHelper();
   const state = await reserve(opts);
+  const checkAborted = () => {
+    if (opts.signal?.aborted)
+      throw new LabError('FTPSCOPE_ERR_LAB_ABORTED', `creation of lab "${opts.name}" aborted`);
+  };
   try {
+    checkAborted();
     await createTopology(state);
+    checkAborted();
     await writeSampleFiles(join(state.dir, 'client'), 'client');
     await mkdir(join(state.dir, 'client', 'downloads'), { recursive: true });
     for (const host of state.hosts) {
       await applyProfile(host.netns, host.profile, profileContext(state));
       host.pids = await startVsftpd(host, join(state.dir, host.name));
+      checkAborted();
     }
     state.status = 'up';
     await writeState(state);

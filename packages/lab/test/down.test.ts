@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLab, destroyLab, LabError, openLab } from '../src/index.ts';
 import { LABS_ROOT } from '../src/state.ts';
-import { uniqueLabName } from './helpers.ts';
+import { sleep, uniqueLabName } from './helpers.ts';
 
 const run = promisify(execFile);
-const cli = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/cli.ts'), ...args]);
+const cliPath = join(import.meta.dirname, '../src/cli.ts');
+const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', cliPath, ...args]);
 
 const names = [
   uniqueLabName('td'),
@@ -18,6 +18,7 @@ const names = [
   uniqueLabName('tx'),
   uniqueLabName('ta'),
   uniqueLabName('tb'),
+  uniqueLabName('ti'),
 ];
 afterAll(async () => {
   for (const name of names) await destroyLab(name);
@@ -104,6 +105,44 @@ describe('lab down', () => {
     expect((await a?.ls('ftp1', { mode: 'passive' }))?.ok).toBe(true);
     expect((await b?.ls('ftp1', { mode: 'passive' }))?.ok).toBe(true);
     await Promise.all([a?.down(), b?.down()]);
+  });
+
+  it('removes a lab whose `up` is interrupted with Ctrl-C', async () => {
+    const name = names[5] as string;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cliPath, 'up', '--name', name, '--hosts', '3'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupt as soon as the lab is registered, i.e. while namespaces are being built.
+    for (let i = 0; i < 1000 && !existsSync(join(LABS_ROOT, name, 'lab.json')); i++) await sleep(5);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(await leftovers(name)).toEqual(nothing);
+  });
+
+  it('refuses to run without root, saying so', async () => {
+    const res = await run(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        'tsx',
+        cliPath,
+        'up',
+        '--name',
+        'nr',
+      ],
+      { cwd: import.meta.dirname },
+    ).catch((e: { stderr: string; code: number }) => e);
+    expect(res).toMatchObject({ code: 1 });
+    expect((res as { stderr: string }).stderr).toMatch(/must run as root.*FTPSCOPE_ERR_LAB_NOT_ROOT/);
   });
 
   it('rejects bad input with clear errors', async () => {
