@@ -1,0 +1,77 @@
+import type { Diagnosis } from '@ftpscope/shared';
+import type { Candidate } from './engine.ts';
+
+/** What happened to a diagnosis in one evaluation. 'updated': still active, lastSeen/evidence changed. */
+export interface Transition {
+  event: 'opened' | 'updated' | 'resolved';
+  diagnosis: Diagnosis;
+}
+
+export interface LifecycleOptions {
+  /** A diagnosis resolves only after its cause was absent this long (ms)... */
+  resolveAfterMs?: number;
+  /** ...and in at least this many consecutive evaluations, so it does not flap. */
+  resolveAfterEvaluations?: number;
+}
+
+interface Tracked {
+  diagnosis: Diagnosis;
+  /** Consecutive evaluations without the cause. */
+  absent: number;
+}
+
+/**
+ * Turns each evaluation's candidates into opened/updated/resolved diagnoses. Opens at once (a
+ * diagnosis must show within seconds), resolves with hysteresis (absent for 30 s and 3 evaluations).
+ */
+export class DiagnosisLifecycle {
+  readonly #active = new Map<string, Tracked>();
+  readonly #resolveAfterMs: number;
+  readonly #resolveAfterEvaluations: number;
+
+  constructor(opts: LifecycleOptions = {}) {
+    this.#resolveAfterMs = opts.resolveAfterMs ?? 30_000;
+    this.#resolveAfterEvaluations = opts.resolveAfterEvaluations ?? 3;
+  }
+
+  /** Takes over diagnoses that were active before a restart, so they continue instead of re-opening. */
+  restore(diagnoses: Diagnosis[]): void {
+    for (const d of diagnoses) if (d.resolvedAt === null) this.#active.set(d.id, { diagnosis: d, absent: 0 });
+  }
+
+  /** Applies one evaluation of one host; returns the transitions to store, publish and alert. */
+  apply(host: string, candidates: Candidate[], now: number): Transition[] {
+    const out: Transition[] = [];
+    const seen = new Set<string>();
+    for (const c of candidates) {
+      seen.add(c.id);
+      const tracked = this.#active.get(c.id);
+      if (tracked) {
+        tracked.absent = 0;
+        tracked.diagnosis = { ...c, firstSeen: tracked.diagnosis.firstSeen, lastSeen: now, resolvedAt: null };
+        out.push({ event: 'updated', diagnosis: tracked.diagnosis });
+      } else {
+        const diagnosis: Diagnosis = { ...c, firstSeen: now, lastSeen: now, resolvedAt: null };
+        this.#active.set(c.id, { diagnosis, absent: 0 });
+        out.push({ event: 'opened', diagnosis });
+      }
+    }
+    for (const [id, tracked] of this.#active) {
+      if (tracked.diagnosis.host !== host || seen.has(id)) continue;
+      tracked.absent += 1;
+      const quiet = now - tracked.diagnosis.lastSeen;
+      if (tracked.absent >= this.#resolveAfterEvaluations && quiet >= this.#resolveAfterMs) {
+        this.#active.delete(id);
+        out.push({ event: 'resolved', diagnosis: { ...tracked.diagnosis, resolvedAt: now } });
+      }
+    }
+    return out;
+  }
+
+  /** Active diagnoses, of one host or all. */
+  active(host?: string): Diagnosis[] {
+    return [...this.#active.values()]
+      .map((t) => t.diagnosis)
+      .filter((d) => host === undefined || d.host === host);
+  }
+}

@@ -1,0 +1,62 @@
+import type { Family } from '@ftpscope/shared';
+import type { DiagnosisRule } from '../types.ts';
+import { dropsByRule, plural, recentFrom } from './activity.ts';
+import {
+  expectationEvidence,
+  failedExpectations,
+  recentExpectations,
+  usedExpectations,
+} from './expectations.ts';
+import { acceptsRelated, inboundFilter } from './firewall.ts';
+
+/**
+ * Passive expectations are created and go unused while this host drops nothing that could be the
+ * data SYN: the SYN never arrives (a firewall or NAT on the way, or a wrong advertised address).
+ */
+export const expectationsUnused: DiagnosisRule = (w, now) => {
+  const from = recentFrom(now);
+  const passive = recentExpectations(w, now).filter((e) => e.mode !== 'active');
+  const unused = failedExpectations(w, now, passive).filter((e) => e.fulfilledAt === null);
+  if (unused.length === 0) return [];
+  const used = usedExpectations(w, now, passive);
+  // A client that asks for PASV and then gives up leaves one unused now and then; a pattern needs most.
+  if (unused.length < used.length) return [];
+  const expected = new Set(unused.map((e) => `${e.dst}:${e.port}`));
+  if (w.drops.some((d) => d.at >= from && expected.has(`${d.dst}:${d.dport}`))) return [];
+  const families = [...new Set(unused.map((e) => e.family))] as Family[];
+  for (const f of families) {
+    const inbound = inboundFilter(w.rules, f);
+    // Drops on a host without RELATED accept are related-not-accepted, not a missing SYN.
+    if (!inbound.some(acceptsRelated) && dropsByRule(w, from, inbound).length > 0) return [];
+  }
+  const ports = [...new Set(unused.map((e) => e.port))].slice(0, 5).join(', ');
+  const pasv = w.settings?.pasvAddress;
+  const explanation = [
+    `${plural(unused.length, 'passive expectation')} in the last minute ended unused (${used.length} used): the helper announced data ports ${ports}, but the client's data connection never reached this host, and the firewall here did not drop it.`,
+    `Something between client and server blocks or misroutes it: a firewall or NAT upstream that does not open the passive ports, or ${pasv ? `the advertised pasv_address ${pasv} is not where clients can reach this server` : 'a wrong advertised passive address'}.`,
+  ].join(' ');
+  return [
+    {
+      kind: 'expectations-unused',
+      severity: 'warning',
+      title: 'Passive data connections never arrive',
+      explanation,
+      evidence: [
+        ...expectationEvidence(unused),
+        ...(w.settings
+          ? [
+              {
+                type: 'settings' as const,
+                id: w.settings.configPath,
+                label: `${w.settings.configPath}: pasv_address=${pasv ?? '(unset)'}`,
+              },
+            ]
+          : []),
+      ],
+      fix: [
+        `# confirm the data SYNs never arrive here: tcpdump -ni any 'tcp[tcpflags] & tcp-syn != 0 and portrange ${w.settings?.pasvMinPort ?? 1024}-${w.settings?.pasvMaxPort ?? 65535}'`,
+        '# then open the passive range on the firewall/NAT in front of this host, or correct pasv_address in vsftpd.conf',
+      ],
+    },
+  ];
+};
