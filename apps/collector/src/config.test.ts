@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, hostSpecs, parseConfig, parseSize } from './config.ts';
+
+const base = ['--hub', 'ws://127.0.0.1:8080', '--token', 'secret-token'];
+const parse = (argv: string[]) =>
+  parseConfig(argv, { defaultName: 'thishost', writeOut: () => {}, writeErr: () => {} });
+
+function parseError(argv: string[]): ConfigError {
+  try {
+    parse(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+afterEach(() => vi.unstubAllEnvs());
+
+describe('parseConfig', () => {
+  it('applies the documented defaults and appends the collector path to the hub URL', () => {
+    const c = parse(base);
+    expect(c).toMatchObject({
+      hub: 'ws://127.0.0.1:8080/ws/collector',
+      token: 'secret-token',
+      tokenSource: 'cli',
+      hosts: [{ name: 'thishost', netns: null }],
+      intervalMs: 1000,
+      ftpPorts: [21],
+      nflogGroups: [],
+      vsftpdConf: null,
+      ftpLog: null,
+      spoolMaxBytes: 100 * 1024 * 1024,
+      eventBufferBytes: 8 * 1024 * 1024,
+      once: false,
+      json: false,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every flag, repeatable ones included', () => {
+    const c = parse([
+      ...base,
+      '--name',
+      'ftp-a',
+      '--interval',
+      '500',
+      '--ftp-ports',
+      '21,2121',
+      '--nflog-group',
+      '5',
+      '--nflog-group',
+      '6',
+      '--vsftpd-conf',
+      '/etc/vsftpd.conf',
+      '--ftp-log',
+      '/var/log/vsftpd.log',
+      '--spool',
+      '/var/lib/x',
+      '--spool-max-bytes',
+      '10M',
+      '--event-buffer',
+      '1G',
+      '--log-level',
+      'debug',
+    ]);
+    expect(c).toMatchObject({
+      hosts: [{ name: 'ftp-a', netns: null }],
+      intervalMs: 500,
+      ftpPorts: [21, 2121],
+      nflogGroups: [5, 6],
+      vsftpdConf: '/etc/vsftpd.conf',
+      ftpLog: '/var/log/vsftpd.log',
+      spoolDir: '/var/lib/x',
+      spoolMaxBytes: 10 * 1024 * 1024,
+      eventBufferBytes: 1024 * 1024 * 1024,
+      logLevel: 'debug',
+    });
+  });
+
+  it('takes every flag from FTPSCOPE_* environment variables, flags winning over env', () => {
+    vi.stubEnv('FTPSCOPE_HUB', 'wss://hub.example:443/custom');
+    vi.stubEnv('FTPSCOPE_TOKEN', 'env-token');
+    vi.stubEnv('FTPSCOPE_NETNS', 'ns1,ns2');
+    vi.stubEnv('FTPSCOPE_NAME', 'site');
+    vi.stubEnv('FTPSCOPE_NFLOG_GROUP', '7');
+    vi.stubEnv('FTPSCOPE_INTERVAL', '2000');
+    vi.stubEnv('FTPSCOPE_LOG_LEVEL', 'warn');
+    const c = parse(['--interval', '3000']);
+    expect(c.hub).toBe('wss://hub.example/custom');
+    expect(c.token).toBe('env-token');
+    expect(c.tokenSource).toBe('env');
+    expect(c.hosts).toEqual([
+      { name: 'site-ns1', netns: 'ns1' },
+      { name: 'site-ns2', netns: 'ns2' },
+    ]);
+    expect(c.nflogGroups).toEqual([7]);
+    expect(c.intervalMs).toBe(3000);
+    expect(c.logLevel).toBe('warn');
+  });
+
+  it('reads the token from --token-file so it stays out of ps', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftpscope-cfg-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'file-token\n');
+      const c = parse(['--hub', 'ws://h:1', '--token-file', join(dir, 'token')]);
+      expect(c).toMatchObject({ token: 'file-token', tokenSource: 'file' });
+      expect(parseError(['--hub', 'ws://h:1', '--token-file', join(dir, 'missing')]).message).toContain(
+        'cannot read',
+      );
+      expect(parseError([...base, '--token-file', join(dir, 'token')]).message).toContain('not both');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('needs --hub and a token unless --once', () => {
+    expect(parseError([]).message).toContain('--hub');
+    expect(parseError(['--hub', 'ws://h:1']).message).toContain('FTPSCOPE_TOKEN');
+    const once = parse(['--once', '--json', '--netns', 'lab1']);
+    expect(once).toMatchObject({
+      once: true,
+      json: true,
+      hub: null,
+      token: null,
+      hosts: [{ name: 'lab1', netns: 'lab1' }],
+    });
+  });
+
+  it('rejects bad values with the flag named and exit code 2', () => {
+    const e = parseError([
+      ...base,
+      '--interval',
+      'fast',
+      '--ftp-ports',
+      '21,70000',
+      '--spool-max-bytes',
+      '1k',
+    ]);
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain('--interval: expected a whole number');
+    expect(e.message).toContain('--ftp-ports');
+    expect(e.message).toContain('--spool-max-bytes');
+    expect(parseError([...base, '--hub', 'http://h:1']).message).toContain('ws:// or wss://');
+    expect(parseError([...base, '--log-level', 'loud']).message).toContain('loud');
+    expect(parseError([...base, '--bogus']).message).toContain('--bogus');
+  });
+
+  it('rejects namespaces and names with shell or path characters', () => {
+    expect(parseError([...base, '--netns', 'a;rm -rf /']).message).toContain('--name/--netns');
+    expect(parseError([...base, '--netns', '../etc']).message).toContain('--name/--netns');
+    expect(parseError([...base, '--name', 'bad name']).message).toContain('name "bad name"');
+    expect(parseError([...base, '--netns', 'a', '--netns', 'a']).message).toContain('twice');
+  });
+
+  it('--help documents every flag and its env var, and exits 0', () => {
+    let out = '';
+    expect(() => parseConfig(['--help'], { writeOut: (s) => (out += s) })).toThrow(
+      expect.objectContaining({ exitCode: 0 }),
+    );
+    for (const flag of [
+      'hub',
+      'token',
+      'token-file',
+      'name',
+      'netns',
+      'interval',
+      'ftp-ports',
+      'nflog-group',
+    ]) {
+      expect(out).toContain(`--${flag}`);
+    }
+    for (const flag of [
+      'vsftpd-conf',
+      'ftp-log',
+      'spool',
+      'spool-max-bytes',
+      'event-buffer',
+      'once',
+      'json',
+      'log-level',
+    ]) {
+      expect(out).toContain(`--${flag}`);
+      expect(out.replace(/\s+/g, ' ')).toContain(`FTPSCOPE_${flag.replaceAll('-', '_').toUpperCase()}`);
+    }
+  });
+});
+
+describe('hostSpecs', () => {
+  it('names one host after --name, or the netns, or this machine', () => {
+    expect(hostSpecs(undefined, [], 'box')).toEqual([{ name: 'box', netns: null }]);
+    expect(hostSpecs('web', ['ns1'], 'box')).toEqual([{ name: 'web', netns: 'ns1' }]);
+    expect(hostSpecs(undefined, ['ns1'], 'box')).toEqual([{ name: 'ns1', netns: 'ns1' }]);
+  });
+
+  it('names several hosts after their namespaces, prefixed by --name', () => {
+    expect(hostSpecs(undefined, ['a', 'b'], 'box').map((h) => h.name)).toEqual(['a', 'b']);
+    expect(hostSpecs('dc1', ['a', 'b'], 'box').map((h) => h.name)).toEqual(['dc1-a', 'dc1-b']);
+  });
+});
+
+describe('parseSize', () => {
+  it('accepts bytes and binary suffixes, and nothing else', () => {
+    expect(parseSize('4096')).toBe(4096);
+    expect(parseSize('512k')).toBe(512 * 1024);
+    expect(parseSize('100MB')).toBe(100 * 1024 * 1024);
+    expect(parseSize('2GiB')).toBe(2 * 1024 ** 3);
+    expect(parseSize('1.5M')).toBeNaN();
+    expect(parseSize('-1')).toBeNaN();
+  });
+});

@@ -1,0 +1,190 @@
+import { type ExecFileException, execFile } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { type Config, ConfigError, type HostSpec, parseConfig } from './config.ts';
+import type { Exec, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { formatSummary, type OnceHost, onceHost } from './once.ts';
+import { type HostStream, startHostStream } from './transport/host-stream.ts';
+
+/** How long `--once` waits for a host's first complete snapshot. */
+const ONCE_TIMEOUT_MS = 30_000;
+/** How long a graceful shutdown waits for the hub to ack what is left. */
+const SHUTDOWN_DRAIN_MS = 2_000;
+
+/** The monitor factory; the sources behind it live in host-monitor.ts (contract: host-monitor.types.ts). */
+type CreateHostMonitor = (opts: HostMonitorOptions) => HostMonitor;
+
+function collectorVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Runs a tool with an argument array (never a shell); resolves with its exit code, never rejects. */
+export const execTool: Exec = (file, args, opts) =>
+  new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      {
+        timeout: opts?.timeoutMs ?? 10_000,
+        killSignal: 'SIGKILL',
+        maxBuffer: 512 * 1024 * 1024,
+        encoding: 'utf8',
+      },
+      (err: ExecFileException | null, stdout, stderr) => {
+        if (!err) return resolve({ code: 0, stdout, stderr });
+        const notFound = err.code === 'ENOENT';
+        const code = typeof err.code === 'number' ? err.code : notFound ? 127 : err.killed ? 124 : 1;
+        const why = notFound ? `${file}: not found` : err.killed ? `${file}: timed out` : '';
+        resolve({ code, stdout: stdout ?? '', stderr: stderr || why || err.message });
+      },
+    );
+  });
+
+async function loadMonitorFactory(): Promise<CreateHostMonitor> {
+  // Loaded by path so the transport can be built and tested before and apart from the sources.
+  const path = './host-monitor.ts';
+  const mod = (await import(path)) as { createHostMonitor: CreateHostMonitor };
+  return mod.createHostMonitor;
+}
+
+function monitorOptions(config: Config, host: HostSpec): HostMonitorOptions {
+  return {
+    name: host.name,
+    netns: host.netns,
+    intervalMs: config.intervalMs,
+    ftpPorts: config.ftpPorts,
+    nflogGroups: config.nflogGroups,
+    vsftpdConf: config.vsftpdConf,
+    ftpLog: config.ftpLog,
+    eventBufferBytes: config.eventBufferBytes,
+    exec: execTool,
+    now: Date.now,
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    p.then(resolve, reject).finally(() => clearTimeout(t));
+  });
+}
+
+/** `--once`: one complete snapshot per host on stdout, problems on stderr, exit 0. */
+export async function runOnce(config: Config, create: CreateHostMonitor, log: Logger): Promise<OnceHost[]> {
+  return Promise.all(
+    config.hosts.map(async (host) => {
+      const monitor = create(monitorOptions(config, host));
+      try {
+        const info = await withTimeout(
+          monitor.start(() => {}),
+          ONCE_TIMEOUT_MS,
+          `host ${host.name}: first snapshot`,
+        );
+        for (const p of info.problems) log.warn({ host: host.name }, p);
+        return onceHost(host.name, host.netns, info, monitor.snapshot());
+      } catch (err) {
+        const msg = (err as Error).message;
+        log.error({ host: host.name, err: msg }, 'could not take a snapshot of this host');
+        return onceHost(host.name, host.netns, null, [], [msg]);
+      } finally {
+        await monitor.stop().catch(() => {});
+      }
+    }),
+  );
+}
+
+/** Streams every host to the hub until SIGINT/SIGTERM, then spools what is left and exits. */
+async function runForever(
+  config: Config,
+  create: CreateHostMonitor,
+  log: Logger,
+  version: string,
+): Promise<void> {
+  const streams: HostStream[] = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping: flushing batches to the spool');
+    await Promise.all(streams.map((s) => s.stop(SHUTDOWN_DRAIN_MS)));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const started = await Promise.all(
+    config.hosts.map(async (host) => {
+      try {
+        const stream = await startHostStream({
+          host: host.name,
+          monitor: create(monitorOptions(config, host)),
+          hubUrl: config.hub as string,
+          token: config.token as string,
+          collectorVersion: version,
+          spoolDir: config.spoolDir,
+          spoolMaxBytes: config.spoolMaxBytes,
+          log,
+        });
+        for (const p of stream.info.problems) log.warn({ host: host.name }, p);
+        log.info({ host: host.name, netns: host.netns, ...stream.info }, 'watching host');
+        streams.push(stream);
+        return true;
+      } catch (err) {
+        log.error({ host: host.name, err: (err as Error).message }, 'could not start watching this host');
+        return false;
+      }
+    }),
+  );
+  if (!started.includes(true)) {
+    log.fatal('no host could be watched; see the errors above');
+    process.exit(1);
+  }
+}
+
+/** CLI entry: parse flags/env, then `--once` or stream to the hub. */
+export async function main(argv: string[]): Promise<void> {
+  const version = collectorVersion();
+  let config: Config;
+  try {
+    config = parseConfig(argv, { version });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    if (err.message) process.stderr.write(`ftpscope-collector: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  const log = createLogger(config.logLevel);
+  process.on('unhandledRejection', (err) =>
+    log.error({ err: String(err) }, 'unhandled rejection (kept running)'),
+  );
+  if (config.tokenSource === 'cli') {
+    log.warn('the token was given with --token and is visible in ps; prefer FTPSCOPE_TOKEN or --token-file');
+  }
+  let create: CreateHostMonitor;
+  try {
+    create = await loadMonitorFactory();
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot load the host monitor (src/host-monitor.ts)');
+    process.exit(1);
+  }
+  if (config.once) {
+    const hosts = await runOnce(config, create, log);
+    const text = config.json ? `${JSON.stringify({ hosts })}\n` : formatSummary(hosts);
+    process.stdout.write(text, () => process.exit(0));
+    return;
+  }
+  await runForever(config, create, log, version);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  void main(process.argv.slice(2));
+}
