@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LabError } from './errors.ts';
 import type { FtpOptions, FtpResult, Profile } from './index.ts';
-import { createLab, destroyLab, labStatus, listLabs, openLab } from './lab.ts';
+import { createLab, destroyLab, labStatus, listLabs, openLab, orphanLabs } from './lab.ts';
 import { isProfile, PROFILES } from './profiles.ts';
 
 /** `pnpm lab`: create, drive and remove the FTP lab from a shell. */
@@ -163,7 +163,7 @@ program
   .option('--name <name>', 'lab name', DEFAULT_LAB)
   .option('--all', 'remove every lab on this machine', false)
   .action(async (o: { name: string; all: boolean }) => {
-    const names = o.all ? (await listLabs()).map((l) => l.name) : [o.name];
+    const names = o.all ? [...(await listLabs()).map((l) => l.name), ...(await orphanLabs())] : [o.name];
     for (const name of names) {
       await destroyLab(name);
       console.log(`lab ${name} down`);
@@ -175,7 +175,14 @@ program
   .description('list labs, their namespaces and the processes in them')
   .action(async () => {
     const labs = await listLabs();
-    if (labs.length === 0) console.log('no labs');
+    const orphans = await orphanLabs();
+    if (labs.length === 0 && orphans.length === 0) console.log('no labs');
+    for (const name of orphans) {
+      const spaces = (await labStatus(name)).map((n) => n.netns).join(' ');
+      console.log(
+        `unregistered lab ${name} (namespaces ${spaces}): remove with \`pnpm lab down --name ${name}\``,
+      );
+    }
     for (const lab of labs) {
       console.log(`lab ${lab.name}  ${lab.dir}`);
       for (const h of lab.hosts)

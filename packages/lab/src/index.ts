@@ -87,5 +87,5 @@ export interface LabOptions {
 }
 
 export { LabError, type LabErrorCode } from './errors.ts';
-export { createLab, destroyLab, labStatus, listLabs, openLab } from './lab.ts';
+export { createLab, destroyLab, labStatus, listLabs, openLab, orphanLabs } from './lab.ts';
 export { PROFILES } from './profiles.ts';

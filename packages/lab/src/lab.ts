@@ -8,7 +8,14 @@ import { type FtpAction, runFtp } from './ftp-client.ts';
 import type { FtpOptions, FtpResult, Lab, LabHost, LabOptions, Profile } from './index.ts';
 import { applyProfile, ensureFtpHelper, isProfile } from './profiles.ts';
 import { LABS_ROOT, type LabState, readAllStates, readState, withLock, writeState } from './state.ts';
-import { createTopology, destroyTopology, labNamespaces, labRootLinks, namespacePids } from './topology.ts';
+import {
+  createTopology,
+  destroyTopology,
+  labNamespaces,
+  labRootLinks,
+  labsWithNamespaces,
+  namespacePids,
+} from './topology.ts';
 import { ensureLabUser, LAB_USER, startVsftpd, writeSampleFiles } from './vsftpd.ts';
 
 /** Binaries a lab needs; checked up front so a missing one is reported with its apt package. */
@@ -196,6 +203,12 @@ export async function destroyLab(name: string): Promise<void> {
 /** Every lab registered on this machine. */
 export async function listLabs(): Promise<Lab[]> {
   return (await readAllStates()).map(labFromState);
+}
+
+/** Labs whose namespaces exist but which are not registered (left by a crash); `destroyLab` removes them. */
+export async function orphanLabs(): Promise<string[]> {
+  const registered = new Set((await readAllStates()).map((s) => s.name));
+  return (await labsWithNamespaces()).filter((n) => !registered.has(n));
 }
 
 /** What `lab status` shows about one lab: its namespaces and the processes in them. */

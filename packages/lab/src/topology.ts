@@ -93,6 +93,13 @@ export async function labNamespaces(lab: string): Promise<string[]> {
     .filter((ns) => ns.startsWith(netnsPrefix(lab)));
 }
 
+/** Names of labs that still have namespaces on the machine, registered or not (e.g. after a crash). */
+export async function labsWithNamespaces(): Promise<string[]> {
+  const res = await runOk(['ip', 'netns', 'list']);
+  const names = res.stdout.split('\n').map((l) => /^fs-([a-z0-9]{1,8})-/.exec(l)?.[1]);
+  return [...new Set(names.filter((n): n is string => n !== undefined))];
+}
+
 /** Root-namespace links that belong to a lab (its management veths). */
 export async function labRootLinks(lab: string): Promise<string[]> {
   const res = await runOk(['ip', '-o', 'link', 'show']);

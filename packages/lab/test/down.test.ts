@@ -90,6 +90,7 @@ describe('lab down', () => {
     await expect(createLab({ name, hosts: 1, profile: 'open' })).rejects.toMatchObject({
       code: 'FTPSCOPE_ERR_LAB_EXISTS',
     });
+    expect((await cli(['status'])).stdout).toContain(`unregistered lab ${name}`);
     expect((await leftovers(name)).netns).toHaveLength(1);
     await destroyLab(name);
     expect(await leftovers(name)).toEqual(nothing);
