@@ -1,0 +1,102 @@
+import type {
+  DiagnosisView,
+  DropView,
+  HostSummary,
+  RulesetChangeView,
+  RuleView,
+  SeriesPoint,
+  SessionView,
+  TimelineItem,
+} from '@ftpscope/shared';
+import type { AuthState } from './auth.svelte.ts';
+
+/** An API failure with what the hub said, so views can show it instead of swallowing it. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** Typed client of the hub's REST API (same origin, cookie auth). */
+export class ApiClient {
+  #auth: AuthState;
+  #fetch: FetchFn;
+
+  constructor(auth: AuthState, fetchFn: FetchFn = (i, init) => globalThis.fetch(i, init)) {
+    this.#auth = auth;
+    this.#fetch = fetchFn;
+  }
+
+  /** GET a JSON resource; throws ApiError on any non-2xx (401 also asks for a login). */
+  async get<T>(path: string, query: Query = {}): Promise<T> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+    }
+    const url = qs.size ? `${path}?${qs}` : path;
+    let res: Response;
+    try {
+      res = await this.#fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', `cannot reach the hub (${(err as Error).message})`);
+    }
+    if (!res.ok) throw await this.#error(res);
+    return (await res.json()) as T;
+  }
+
+  /** POST the API token; the hub answers with an HttpOnly session cookie. */
+  async login(token: string): Promise<void> {
+    const res = await this.#fetch('/api/login', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    if (!res.ok) {
+      const err = await this.#error(res, false);
+      throw err.status === 401 ? new ApiError(401, err.code, 'the hub did not accept this token') : err;
+    }
+    this.#auth.loggedIn();
+  }
+
+  async #error(res: Response, flagAuth = true): Promise<ApiError> {
+    if (res.status === 401 && flagAuth) this.#auth.unauthorized();
+    let code = `HTTP_${res.status}`;
+    let message = res.statusText || `HTTP ${res.status}`;
+    try {
+      const body = (await res.json()) as { code?: string; message?: string };
+      if (body.code) code = body.code;
+      if (body.message) message = body.message;
+    } catch {
+      // not JSON (a proxy error page): the status line is all we have
+    }
+    return new ApiError(res.status, code, `${message} (${res.url || 'request'} → ${res.status})`);
+  }
+
+  hosts = () => this.get<HostSummary[]>('/api/hosts');
+  sessions = (
+    host: string,
+    q: { active?: boolean; client?: string; from?: string; to?: string; limit?: number },
+  ) => this.get<SessionView[]>(`/api/hosts/${encodeURIComponent(host)}/sessions`, q);
+  session = (id: string) => this.get<SessionView>(`/api/sessions/${encodeURIComponent(id)}`);
+  rules = (host: string) => this.get<RuleView[]>(`/api/hosts/${encodeURIComponent(host)}/rules`);
+  series = (host: string, ruleId: string, q: { from?: string; to?: string; step?: number }) =>
+    this.get<SeriesPoint[]>(
+      `/api/hosts/${encodeURIComponent(host)}/rules/${encodeURIComponent(ruleId)}/series`,
+      q,
+    );
+  rulesetChanges = (host: string, q: { from?: string; to?: string }) =>
+    this.get<RulesetChangeView[]>(`/api/hosts/${encodeURIComponent(host)}/ruleset-changes`, q);
+  drops = (q: { host?: string; client?: string; from?: string; to?: string; limit?: number }) =>
+    this.get<DropView[]>('/api/drops', q);
+  timeline = (q: { client?: string; user?: string; host?: string; from?: string; to?: string }) =>
+    this.get<TimelineItem[]>('/api/timeline', q);
+  diagnoses = (q: { host?: string; active?: boolean }) => this.get<DiagnosisView[]>('/api/diagnoses', q);
+}

@@ -1,0 +1,192 @@
+import type { GapView, LiveEvent, LiveEvents, NetfilterHealth } from '@ftpscope/shared';
+import { SvelteMap } from 'svelte/reactivity';
+import type { ApiClient } from './api-client.ts';
+import {
+  type DataTally,
+  dataTally,
+  type ExpectationRow,
+  expectationRowFromEvent,
+  expectationRowsFromView,
+  type RuleRow,
+  rowFromEvent,
+  rowFromView,
+  ruleRowFromDef,
+  ruleRowFromView,
+  type SessionRow,
+  tally,
+} from './rows.ts';
+
+/** How long an ended session or a settled expectation stays visible before it is pruned. */
+export const LINGER_MS = 60_000;
+/** Points kept per rule for its sparkline (one per counter poll). */
+export const HISTORY_POINTS = 60;
+/** Most sessions the host view asks the hub for. */
+export const SESSION_LIMIT = 10_000;
+
+/**
+ * Live state of one host: REST snapshot, then live events applied on top. Holds sessions,
+ * expectations and rules in SvelteMaps so a change re-renders only what shows it.
+ */
+export class HostLiveStore {
+  readonly host: string;
+  sessions = new SvelteMap<string, SessionRow>();
+  expectations = new SvelteMap<string, ExpectationRow>();
+  rules = new SvelteMap<string, RuleRow>();
+  health = $state<NetfilterHealth | null>(null);
+  gaps = $state<GapView[]>([]);
+  connected = $state<boolean | null>(null);
+  loading = $state(true);
+  error = $state<string | null>(null);
+  /** Set when the ruleset changed live and rule ids may have moved: the table reloads itself. */
+  lastRulesetAt = $state<number | null>(null);
+
+  #api: ApiClient;
+  #data = new Map<string, Map<string, DataTally>>();
+  #now: () => number;
+  #loadSeq = 0;
+
+  constructor(host: string, api: ApiClient, now: () => number = Date.now) {
+    this.host = host;
+    this.#api = api;
+    this.#now = now;
+  }
+
+  /** Fetch the current sessions and rules (again after a live reconnect). */
+  async load(): Promise<void> {
+    const seq = ++this.#loadSeq;
+    this.loading = true;
+    try {
+      const [sessions, rules] = await Promise.all([
+        this.#api.sessions(this.host, { active: true, limit: SESSION_LIMIT }),
+        this.#api.rules(this.host),
+      ]);
+      if (seq !== this.#loadSeq) return;
+      this.#replaceSessions(sessions);
+      const old = new Map(this.rules);
+      this.rules.clear();
+      for (const r of rules) {
+        const row = ruleRowFromView(r);
+        row.history = old.get(r.id)?.history ?? [];
+        this.rules.set(r.id, row);
+      }
+      this.error = null;
+    } catch (err) {
+      if (seq === this.#loadSeq) this.error = (err as Error).message;
+    } finally {
+      if (seq === this.#loadSeq) this.loading = false;
+    }
+  }
+
+  #replaceSessions(views: Awaited<ReturnType<ApiClient['sessions']>>): void {
+    this.sessions.clear();
+    this.expectations.clear();
+    this.#data.clear();
+    for (const v of views) {
+      this.#data.set(v.id, new Map(v.dataConnections.map((d) => [d.id, dataTally(d)])));
+      this.sessions.set(v.id, rowFromView(v));
+      for (const e of expectationRowsFromView(v)) this.expectations.set(e.id, e);
+    }
+  }
+
+  /** Apply one animation frame's worth of live messages. */
+  applyBatch(batch: LiveEvents[]): void {
+    const receivedAt = this.#now();
+    for (const msg of batch) {
+      if (msg.host !== this.host) continue;
+      for (const ev of msg.events) this.#apply(ev, receivedAt);
+    }
+    this.prune(receivedAt);
+  }
+
+  #apply(ev: LiveEvent, receivedAt: number): void {
+    switch (ev.kind) {
+      case 'session': {
+        const data = this.#data.get(ev.session.id);
+        this.sessions.set(ev.session.id, rowFromEvent(ev.session, tally(data?.values() ?? [])));
+        break;
+      }
+      case 'data': {
+        const sid = ev.data.sessionId;
+        if (sid === null) break;
+        let data = this.#data.get(sid);
+        if (!data) {
+          data = new Map();
+          this.#data.set(sid, data);
+        }
+        data.set(ev.data.id, dataTally(ev.data));
+        const row = this.sessions.get(sid);
+        if (row) this.sessions.set(sid, { ...row, ...tally(data.values()) });
+        break;
+      }
+      case 'expectation':
+        this.expectations.set(ev.expectation.id, expectationRowFromEvent(ev.expectation, receivedAt));
+        break;
+      case 'sync': {
+        const active = new Set(ev.activeSessionIds);
+        for (const [id, row] of this.sessions) {
+          if (row.endedAt === null && !active.has(id)) {
+            this.sessions.set(id, { ...row, endedAt: ev.at, state: 'CLOSED' });
+          }
+        }
+        break;
+      }
+      case 'counters': {
+        const seconds = ev.intervalMs / 1000;
+        const byId = new Map(ev.counters.map((c) => [c.ruleId, c]));
+        for (const [id, row] of this.rules) {
+          const c = byId.get(id);
+          const rate = c ? c.dPackets / seconds : 0;
+          const history = [...row.history, rate].slice(-HISTORY_POINTS);
+          this.rules.set(
+            id,
+            c ? { ...row, packets: c.packets, bytes: c.bytes, rate, history } : { ...row, rate, history },
+          );
+        }
+        break;
+      }
+      case 'ruleset': {
+        const old = new Map(this.rules);
+        this.rules.clear();
+        for (const d of ev.rules) this.rules.set(d.id, ruleRowFromDef(d, old.get(d.id)));
+        this.lastRulesetAt = ev.at;
+        break;
+      }
+      case 'health':
+        this.health = ev.health;
+        break;
+      case 'gap':
+        this.gaps = [
+          {
+            id: -receivedAt,
+            host: this.host,
+            at: new Date(ev.gap.at).toISOString(),
+            source: ev.gap.source,
+            reason: ev.gap.reason,
+            fromSeq: ev.gap.fromSeq,
+            toSeq: ev.gap.toSeq,
+          },
+          ...this.gaps,
+        ].slice(0, 20);
+        break;
+      case 'host':
+        this.connected = ev.connected;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Forget sessions and expectations that ended more than LINGER_MS ago. */
+  prune(now: number): void {
+    for (const [id, row] of this.sessions) {
+      if (row.endedAt !== null && now - row.endedAt > LINGER_MS) {
+        this.sessions.delete(id);
+        this.#data.delete(id);
+      }
+    }
+    for (const [id, e] of this.expectations) {
+      const settled = e.fulfilledAt ?? e.expiredAt ?? (e.deadline < now ? e.deadline : null);
+      if (settled !== null && now - settled > LINGER_MS) this.expectations.delete(id);
+    }
+  }
+}
