@@ -55,6 +55,16 @@ export const TimelineQuery = T.Object({
   to: T.Optional(Iso),
 });
 
+export const GapsQuery = T.Object({
+  host: T.Optional(T.String({ maxLength: 64 })),
+  from: T.Optional(Iso),
+  to: T.Optional(Iso),
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+/** POST /api/login: the API token, exchanged for an HttpOnly session cookie (204). */
+export const LoginBody = T.Object({ token: T.String({ minLength: 1, maxLength: 1024 }) });
+
 export const DiagnosesQuery = T.Object({
   host: T.Optional(T.String({ maxLength: 64 })),
   active: T.Optional(T.Boolean()),

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import { MAX_FRAME_BYTES } from '@ftpscope/shared';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import pkg from '../../package.json' with { type: 'json' };
+import type { HubConfig } from './config.ts';
+import { CollectorAuth } from './ingest/collector-auth.ts';
+import type { LiveLimits } from './live/live-client.ts';
+import auth from './plugins/auth.ts';
+import db from './plugins/db.ts';
+import errors from './plugins/errors.ts';
+import ingest from './plugins/ingest.ts';
+import live, { DEFAULT_LIVE_LIMITS } from './plugins/live.ts';
+import securityHeaders from './plugins/security-headers.ts';
+import staticUi from './plugins/static.ts';
+import diagnosesRoutes from './routes/api/diagnoses.ts';
+import dropsRoutes from './routes/api/drops.ts';
+import healthRoutes from './routes/api/health.ts';
+import hostsRoutes from './routes/api/hosts.ts';
+import loginRoutes from './routes/api/login.ts';
+import rulesRoutes from './routes/api/rules.ts';
+import sessionsRoutes from './routes/api/sessions.ts';
+import timelineRoutes from './routes/api/timeline.ts';
+import metricsRoutes from './routes/metrics.ts';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './store/index.ts';
+
+/** Everything buildApp needs; tests pass their own clock, limits and temp database. */
+export interface AppOptions {
+  db: string;
+  apiToken: string;
+  collectorAuth: CollectorAuth;
+  now?: () => number;
+  retention?: RetentionPolicy;
+  /** 0 disables the retention timer. Default 10 minutes. */
+  retentionIntervalMs?: number;
+  /** Sustained messages/s per collector before 4429 (burst 100x). Default 1000. */
+  collectorRate?: number;
+  heartbeatMs?: number;
+  liveLimits?: Partial<LiveLimits>;
+  uiDir?: string;
+  tls?: { cert: Buffer; key: Buffer };
+  logger?: FastifyServerOptions['logger'];
+  /** Kept for the diagnoses engine's alerts. */
+  alertWebhook?: string;
+}
+
+/** Maps the CLI configuration to app options (reads the tokens file and TLS files, so errors surface at start). */
+export function optionsFromConfig(c: HubConfig): AppOptions {
+  return {
+    db: c.db,
+    apiToken: c.apiToken,
+    collectorAuth: c.tokensFile
+      ? CollectorAuth.fromFile(c.tokensFile)
+      : CollectorAuth.single(c.collectorToken ?? ''),
+    retention: {
+      rawDays: c.rawRetentionDays,
+      rollupDays: c.rollupRetentionDays,
+      historyDays: c.retentionDays,
+    },
+    collectorRate: c.collectorRate,
+    ...(c.uiDir !== undefined && { uiDir: c.uiDir }),
+    ...(c.tlsCert !== undefined &&
+      c.tlsKey !== undefined && { tls: { cert: readFileSync(c.tlsCert), key: readFileSync(c.tlsKey) } }),
+    ...(c.alertWebhook !== undefined && { alertWebhook: c.alertWebhook }),
+    logger: {
+      level: c.logLevel,
+      // Tokens travel in these headers; they must never reach a log.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    },
+  };
+}
+
+/** Builds the hub (not listening): plugins, then routes. Close it to release the database. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 64 * 1024,
+    ...(opts.tls && { https: opts.tls }),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const now = opts.now ?? Date.now;
+
+  await app.register(errors);
+  await app.register(securityHeaders);
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
+  await app.register(db, {
+    file: opts.db,
+    now,
+    retention: opts.retention ?? DEFAULT_RETENTION,
+    retentionIntervalMs: opts.retentionIntervalMs ?? 10 * 60_000,
+  });
+  await app.register(auth, { apiToken: opts.apiToken, secureCookie: opts.tls !== undefined });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'ftpscope hub API',
+        version: pkg.version,
+        description: 'Times are ISO-8601 UTC. Auth: Bearer API token or the login cookie.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'ftpscope_session' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(ingest, {
+    auth: opts.collectorAuth,
+    rate: opts.collectorRate ?? 1000,
+    heartbeatMs: opts.heartbeatMs ?? 30_000,
+  });
+  await app.register(live, { limits: { ...DEFAULT_LIVE_LIMITS, ...opts.liveLimits } });
+  for (const routes of [
+    healthRoutes,
+    loginRoutes,
+    hostsRoutes,
+    sessionsRoutes,
+    rulesRoutes,
+    dropsRoutes,
+    timelineRoutes,
+    diagnosesRoutes,
+    metricsRoutes,
+  ]) {
+    await app.register(routes);
+  }
+  await app.register(staticUi, { ...(opts.uiDir !== undefined && { uiDir: opts.uiDir }) });
+  return app;
+}

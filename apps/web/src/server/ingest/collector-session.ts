@@ -1,0 +1,240 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  type Batch,
+  CollectorMessage,
+  ERRORS,
+  type ErrorCode,
+  type Hello,
+  type HubMessage,
+  PROTOCOL_VERSION,
+} from '@ftpscope/shared';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Store } from '../store/index.ts';
+import { allows, type Grant } from './collector-auth.ts';
+import type { HubEvents } from './hub-events.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+const checkMessage = TypeCompiler.Compile(CollectorMessage);
+
+/** Shared by every collector connection. */
+export interface IngestContext {
+  store: Store;
+  events: HubEvents;
+  log: FastifyBaseLogger;
+  now: () => number;
+  /** Messages per second a collector may send on average; the burst (100x) leaves room for a spool replay. */
+  rate: number;
+  /** Connected collectors by host name (one per host). */
+  connected: Map<string, CollectorSession>;
+  heartbeatMs: number;
+}
+
+/**
+ * One collector's WebSocket: hello → welcome, then batches stored exactly once and acknowledged after commit.
+ * Any protocol violation closes this socket with the catalogue's close code; nothing else is affected.
+ */
+export class CollectorSession {
+  readonly #ws: WebSocket;
+  readonly #ctx: IngestContext;
+  readonly #grant: NonNullable<Grant>;
+  readonly #bucket: TokenBucket;
+  readonly remote: string;
+  #hello: Hello | undefined;
+  #lastSeqOnConnection = 0;
+  #closed = false;
+  #alive = true;
+  #heartbeat: NodeJS.Timeout;
+
+  constructor(ws: WebSocket, req: IncomingMessage, grant: NonNullable<Grant>, ctx: IngestContext) {
+    this.#ws = ws;
+    this.#ctx = ctx;
+    this.#grant = grant;
+    this.remote = remoteOf(req);
+    this.#bucket = new TokenBucket(ctx.rate, ctx.rate * 100, ctx.now);
+    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    ws.on('close', (code) => this.#onClose(code));
+    ws.on('error', (err) => {
+      // ws reports oversize frames here (then closes with 1009) and socket errors.
+      ctx.log.warn({ remote: this.remote, host: this.host, err: err.message }, 'collector socket error');
+    });
+    ws.on('pong', () => {
+      this.#alive = true;
+    });
+    // A dead TCP peer is only noticed by a missing pong; it must not hold its host forever (see 4408).
+    this.#heartbeat = setInterval(() => {
+      if (!this.#alive) {
+        ctx.log.warn({ remote: this.remote, host: this.host }, 'collector missed its heartbeat, terminating');
+        ws.terminate();
+        return;
+      }
+      this.#alive = false;
+      ws.ping();
+    }, ctx.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Host name once hello was accepted. */
+  get host(): string | undefined {
+    return this.#hello?.host;
+  }
+
+  get streamId(): string | undefined {
+    return this.#hello?.streamId;
+  }
+
+  /** Closes with a catalogue code, logging why with the remote address. */
+  fail(code: ErrorCode, detail: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const entry = ERRORS[code];
+    this.#ctx.log.warn(
+      { remote: this.remote, host: this.host, code, closeCode: entry.close },
+      `collector closed: ${detail}`,
+    );
+    this.#ws.close(entry.close, truncate(`${code}: ${detail}`));
+  }
+
+  /** Hub shutdown: 1001 (going away) tells the collector to reconnect later, not that something is wrong. */
+  goingAway(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ws.close(1001, 'hub shutting down');
+  }
+
+  #send(msg: HubMessage): void {
+    this.#ws.send(JSON.stringify(msg));
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (!this.#bucket.take()) {
+      this.fail('FTPSCOPE_ERR_RATE_LIMIT', `more than ${this.#ctx.rate} messages/s`);
+      return;
+    }
+    let msg: unknown;
+    try {
+      if (isBinary) throw new Error('binary frame');
+      msg = JSON.parse(data.toString('utf8'));
+    } catch (err) {
+      this.fail('FTPSCOPE_ERR_BAD_JSON', (err as Error).message);
+      return;
+    }
+    // Check the version before the shape: a newer collector's hello may legitimately look different.
+    const m = msg as { type?: unknown; protocolVersion?: unknown };
+    if (m?.type === 'hello' && m.protocolVersion !== PROTOCOL_VERSION) {
+      this.fail(
+        'FTPSCOPE_ERR_PROTOCOL_VERSION',
+        `collector speaks ${String(m.protocolVersion)}, hub speaks ${PROTOCOL_VERSION}`,
+      );
+      return;
+    }
+    if (!checkMessage.Check(msg)) {
+      const first = checkMessage.Errors(msg).First();
+      this.fail('FTPSCOPE_ERR_SCHEMA', first ? `${first.path || '/'}: ${first.message}` : 'invalid message');
+      return;
+    }
+    if (msg.type === 'hello') {
+      this.#onHello(msg);
+      return;
+    }
+    this.#onBatch(msg);
+  }
+
+  #onHello(hello: Hello): void {
+    if (this.#hello) {
+      this.fail('FTPSCOPE_ERR_SCHEMA', 'hello sent twice on one connection');
+      return;
+    }
+    if (!allows(this.#grant, hello.host)) {
+      this.fail('FTPSCOPE_ERR_HOST_FORBIDDEN', `token may not report host ${hello.host}`);
+      return;
+    }
+    const { connected, store, events, now, log } = this.#ctx;
+    const other = connected.get(hello.host);
+    if (other && other.streamId !== hello.streamId) {
+      this.fail(
+        'FTPSCOPE_ERR_HOST_TAKEN',
+        `host ${hello.host} is already reported by another collector (stream ${other.streamId}) from ${other.remote}`,
+      );
+      return;
+    }
+    // Same stream: the same collector reconnected before its old socket was noticed dead; the newest wins.
+    other?.fail('FTPSCOPE_ERR_HOST_TAKEN', 'replaced by a newer connection of the same collector stream');
+    this.#hello = hello;
+    connected.set(hello.host, this);
+    const at = now();
+    store.hosts.hello(hello, at);
+    const lastSeq = store.streams.lastSeq(hello.host, hello.streamId);
+    this.#lastSeqOnConnection = 0;
+    log.info(
+      {
+        remote: this.remote,
+        host: hello.host,
+        streamId: hello.streamId,
+        lastSeq,
+        collectorLastSeq: hello.lastSeq,
+      },
+      'collector connected',
+    );
+    this.#send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, lastSeq });
+    events.emit('host', hello.host, true, at);
+  }
+
+  #onBatch(batch: Batch): void {
+    const hello = this.#hello;
+    if (!hello) {
+      this.fail('FTPSCOPE_ERR_NO_HELLO', 'batch before hello');
+      return;
+    }
+    if (batch.seq <= this.#lastSeqOnConnection) {
+      this.fail('FTPSCOPE_ERR_SEQUENCE', `seq ${batch.seq} after ${this.#lastSeqOnConnection}`);
+      return;
+    }
+    this.#lastSeqOnConnection = batch.seq;
+    let stored: boolean;
+    try {
+      stored = this.#ctx.store.writeBatch(hello.host, hello.streamId, batch, this.#ctx.now());
+    } catch (err) {
+      this.#ctx.log.error(
+        { remote: this.remote, host: hello.host, seq: batch.seq, err },
+        'storing a batch failed',
+      );
+      this.fail('FTPSCOPE_ERR_INTERNAL', 'storing the batch failed; it will be resent');
+      return;
+    }
+    // Acknowledged only now: the batch and its sequence are committed (or were already).
+    this.#send({ type: 'ack', seq: batch.seq });
+    if (stored && batch.events.length > 0) this.#ctx.events.emit('batch', hello.host, batch.events);
+  }
+
+  #onClose(code: number): void {
+    clearInterval(this.#heartbeat);
+    this.#closed = true;
+    const host = this.#hello?.host;
+    if (host === undefined || this.#ctx.connected.get(host) !== this) return;
+    this.#ctx.connected.delete(host);
+    const at = this.#ctx.now();
+    try {
+      this.#ctx.store.hosts.setConnected(host, false, at);
+    } catch (err) {
+      // The store may already be closed during shutdown.
+      this.#ctx.log.debug({ err }, 'could not mark host disconnected');
+    }
+    this.#ctx.log.info({ remote: this.remote, host, code }, 'collector disconnected');
+    this.#ctx.events.emit('host', host, false, at);
+  }
+}
+
+/** Remote address:port of a request, for logs. */
+export function remoteOf(req: IncomingMessage): string {
+  const s = req.socket;
+  return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+}
+
+/** Close reasons are limited to 123 bytes. */
+function truncate(reason: string): string {
+  const buf = Buffer.from(reason, 'utf8');
+  return buf.length <= 123 ? reason : `${buf.subarray(0, 120).toString('utf8')}...`;
+}

@@ -1,0 +1,15 @@
+import { EventEmitter } from 'node:events';
+import type { CollectorEvent, Diagnosis } from '@ftpscope/shared';
+
+/** What happened in the hub, after it was committed: the live fan-out and the diagnoses engine listen here. */
+export interface HubEventMap {
+  /** A batch of a host was stored (never emitted for resends). */
+  batch: [host: string, events: CollectorEvent[]];
+  /** A collector for this host connected or went away. */
+  host: [host: string, connected: boolean, at: number];
+  /** A diagnosis opened, changed or resolved. */
+  diagnosis: [diagnosis: Diagnosis];
+}
+
+/** The hub's in-process event bus. */
+export class HubEvents extends EventEmitter<HubEventMap> {}

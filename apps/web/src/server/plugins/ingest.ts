@@ -1,0 +1,56 @@
+import type {} from '@fastify/swagger';
+import type {} from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { bearerToken, type CollectorAuth } from '../ingest/collector-auth.ts';
+import { CollectorSession, remoteOf } from '../ingest/collector-session.ts';
+import { HubEvents } from '../ingest/hub-events.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Committed hub events (batches stored, hosts connecting, diagnoses): live fan-out and the engine listen. */
+    hubEvents: HubEvents;
+    /** Collectors connected now, by host name. */
+    collectors: Map<string, CollectorSession>;
+  }
+}
+
+/** Options of the ingest plugin. */
+export interface IngestPluginOptions {
+  auth: CollectorAuth;
+  rate: number;
+  heartbeatMs: number;
+}
+
+/**
+ * WS /ws/collector. The token (Authorization: Bearer) is checked after the upgrade so a wrong one gets the
+ * documented close code 4401 instead of a bare HTTP error; see CollectorSession for the rest of the protocol.
+ */
+export default fp(
+  async (app: FastifyInstance, opts: IngestPluginOptions) => {
+    app.decorate('hubEvents', new HubEvents());
+    app.decorate('collectors', new Map<string, CollectorSession>());
+    const ctx = {
+      store: app.store,
+      events: app.hubEvents,
+      log: app.log,
+      now: app.now,
+      rate: opts.rate,
+      connected: app.collectors,
+      heartbeatMs: opts.heartbeatMs,
+    };
+    app.get('/ws/collector', { websocket: true, schema: { hide: true } }, (socket, req) => {
+      const grant = opts.auth.check(bearerToken(req.headers.authorization));
+      if (!grant) {
+        app.log.warn({ remote: remoteOf(req.raw) }, 'collector rejected: wrong or missing token (4401)');
+        socket.close(4401, 'FTPSCOPE_ERR_UNAUTHORIZED: missing or wrong token');
+        return;
+      }
+      new CollectorSession(socket, req.raw, grant, ctx);
+    });
+    app.addHook('preClose', async () => {
+      for (const c of app.collectors.values()) c.goingAway();
+    });
+  },
+  { name: 'ftpscope-ingest', dependencies: ['ftpscope-db'] },
+);

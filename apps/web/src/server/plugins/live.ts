@@ -1,0 +1,60 @@
+import type {} from '@fastify/swagger';
+import type {} from '@fastify/websocket';
+import type { LiveEvent } from '@ftpscope/shared';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { remoteOf } from '../ingest/collector-session.ts';
+import { LiveClient, type LiveLimits } from '../live/live-client.ts';
+import { LiveHub } from '../live/live-hub.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Browsers on /ws/live. */
+    live: LiveHub;
+  }
+}
+
+/** Default live fan-out limits. */
+export const DEFAULT_LIVE_LIMITS: LiveLimits = {
+  highWaterBytes: 1024 * 1024,
+  maxQueued: 200_000,
+  retryMs: 50,
+};
+
+/**
+ * WS /ws/live for browsers: authenticated like the API (cookie or Bearer; 4401 otherwise), then
+ * `{type:'subscribe', hosts:'*'|[...]}`; the hub answers with each followed host's connection state and then
+ * streams LiveEvents as batches commit.
+ */
+export default fp(
+  async (app: FastifyInstance, opts: { limits: LiveLimits }) => {
+    const hub = new LiveHub(app.hubEvents);
+    app.decorate('live', hub);
+    app.get('/ws/live', { websocket: true, schema: { hide: true } }, (socket, req) => {
+      const remote = remoteOf(req.raw);
+      if (!app.isAuthenticated(req)) {
+        app.log.warn({ remote }, 'live client rejected: wrong or missing API token (4401)');
+        socket.close(4401, 'FTPSCOPE_ERR_UNAUTHORIZED: missing or wrong token');
+        return;
+      }
+      const client = new LiveClient(socket, remote, {
+        log: app.log,
+        limits: opts.limits,
+        now: app.now,
+        onSubscribe: (c) => {
+          for (const h of app.store.hosts.list(app.now())) {
+            const at = h.lastSeen ? Date.parse(h.lastSeen) : app.now();
+            const state: LiveEvent = { kind: 'host', connected: h.connected, at };
+            c.enqueue(h.name, [state]);
+          }
+        },
+      });
+      hub.add(client);
+      socket.on('close', () => hub.remove(client));
+    });
+    app.addHook('preClose', async () => {
+      for (const c of hub.clients) c.goingAway();
+    });
+  },
+  { name: 'ftpscope-live', dependencies: ['ftpscope-ingest', 'ftpscope-auth'] },
+);

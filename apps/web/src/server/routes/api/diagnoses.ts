@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DiagnosesQuery, DiagnosisView } from '@ftpscope/shared';
+import { Type as T } from '@sinclair/typebox';
+import { errors, secured } from './schemas.ts';
+
+/** GET /api/diagnoses: open ones first, then newest (filled by the diagnoses engine). */
+const diagnoses: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/diagnoses',
+    {
+      schema: {
+        tags: ['diagnoses'],
+        security: secured,
+        querystring: DiagnosesQuery,
+        response: { 200: T.Array(DiagnosisView), ...errors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return app.store.diagnoses.list({
+        ...(q.host !== undefined && { host: q.host }),
+        ...(q.active !== undefined && { active: q.active }),
+      });
+    },
+  );
+};
+export default diagnoses;

@@ -1,0 +1,98 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  FtpscopeError,
+  RulesetChangeView,
+  RuleView,
+  SeriesPoint,
+  SeriesQuery,
+  TimeRangeQuery,
+} from '@ftpscope/shared';
+import { Type as T } from '@sinclair/typebox';
+import { errors, HostParams, secured } from './schemas.ts';
+import { DAY, HOUR, timeRange } from './time-range.ts';
+
+const MAX_POINTS = 10_000;
+const TARGET_POINTS = 300;
+
+/** Rules of a host with counters and drops, one rule's counter series, and the host's ruleset changes. */
+const rules: FastifyPluginAsyncTypebox = async (app) => {
+  const requireHost = (host: string) => {
+    if (!app.store.hosts.get(host, app.now()))
+      throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `host ${host}`);
+  };
+
+  app.get(
+    '/api/hosts/:host/rules',
+    {
+      schema: {
+        tags: ['rules'],
+        security: secured,
+        params: HostParams,
+        response: { 200: T.Array(RuleView), ...errors },
+      },
+    },
+    async (req) => {
+      requireHost(req.params.host);
+      return app.store.rules.list(req.params.host, app.now());
+    },
+  );
+
+  app.get(
+    '/api/hosts/:host/rules/:id/series',
+    {
+      schema: {
+        tags: ['rules'],
+        security: secured,
+        description:
+          'Counter deltas per step-wide bucket (default: last hour, ~300 points). Ranges up to 6 h read raw samples, ' +
+          'longer ones 1-minute rollups (step rounded up to whole minutes); the tier is in the x-ftpscope-tier header.',
+        params: T.Object({
+          host: HostParams.properties.host,
+          id: T.String({ minLength: 1, maxLength: 128 }),
+        }),
+        querystring: SeriesQuery,
+        response: { 200: T.Array(SeriesPoint), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { host, id } = req.params;
+      requireHost(host);
+      if (!app.store.rules.exists(host, id))
+        throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `rule ${id} on ${host}`);
+      const { from, to } = timeRange(req.query, app.now(), HOUR);
+      const span = Math.max(to - from, 1000);
+      const stepMs =
+        req.query.step !== undefined
+          ? req.query.step * 1000
+          : Math.max(1000, Math.ceil(span / TARGET_POINTS / 1000) * 1000);
+      if (span / stepMs > MAX_POINTS) {
+        throw new FtpscopeError(
+          'FTPSCOPE_ERR_BAD_PARAM',
+          `querystring/step is too small for the range (at most ${MAX_POINTS} points)`,
+        );
+      }
+      const { tier, points } = app.store.rules.series(host, id, from, to, stepMs);
+      reply.header('x-ftpscope-tier', tier);
+      return points;
+    },
+  );
+
+  app.get(
+    '/api/hosts/:host/ruleset-changes',
+    {
+      schema: {
+        tags: ['rules'],
+        security: secured,
+        params: HostParams,
+        querystring: TimeRangeQuery,
+        response: { 200: T.Array(RulesetChangeView), ...errors },
+      },
+    },
+    async (req) => {
+      requireHost(req.params.host);
+      const { from, to } = timeRange(req.query, app.now(), 7 * DAY);
+      return app.store.rules.changes(req.params.host, from, to);
+    },
+  );
+};
+export default rules;

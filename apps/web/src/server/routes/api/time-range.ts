@@ -1,0 +1,28 @@
+import { FtpscopeError } from '@ftpscope/shared';
+
+/** Resolves optional ISO `from`/`to` into ms, defaulting to the last `defaultMs`; from after to is a 400. */
+export function timeRange(
+  q: { from?: string; to?: string },
+  now: number,
+  defaultMs: number,
+): { from: number; to: number } {
+  const to = q.to !== undefined ? Date.parse(q.to) : now;
+  const from = q.from !== undefined ? Date.parse(q.from) : to - defaultMs;
+  if (from > to)
+    throw new FtpscopeError('FTPSCOPE_ERR_BAD_PARAM', 'querystring/from must not be after querystring/to');
+  return { from, to };
+}
+
+/** Same, but only the bounds given (no default window). */
+export function optionalRange(q: { from?: string; to?: string }): { from?: number; to?: number } {
+  const r: { from?: number; to?: number } = {};
+  if (q.from !== undefined) r.from = Date.parse(q.from);
+  if (q.to !== undefined) r.to = Date.parse(q.to);
+  if (r.from !== undefined && r.to !== undefined && r.from > r.to) {
+    throw new FtpscopeError('FTPSCOPE_ERR_BAD_PARAM', 'querystring/from must not be after querystring/to');
+  }
+  return r;
+}
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;

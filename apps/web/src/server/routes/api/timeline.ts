@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { FtpscopeError, TimelineItem, TimelineQuery } from '@ftpscope/shared';
+import { Type as T } from '@sinclair/typebox';
+import { errors, secured } from './schemas.ts';
+import { DAY, timeRange } from './time-range.ts';
+
+/** GET /api/timeline: one client (address or FTP user) across hosts, merged and ordered; default: last 24 h. */
+const timeline: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/timeline',
+    {
+      schema: {
+        tags: ['timeline'],
+        security: secured,
+        description:
+          'Give client=IP or user=NAME. Items: sessions, expectations, data connections (problem when never ' +
+          'established), drops from/to the client, and the ruleset changes, diagnoses and gaps of the hosts involved. ' +
+          'ref is the session id for session/expectation/data items, else the id of the drop/change/diagnosis/gap.',
+        querystring: TimelineQuery,
+        response: { 200: T.Array(TimelineItem), ...errors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      if (q.client === undefined && q.user === undefined) {
+        throw new FtpscopeError(
+          'FTPSCOPE_ERR_BAD_PARAM',
+          'querystring/client or querystring/user is required',
+        );
+      }
+      return app.store.timeline.run({
+        ...timeRange(q, app.now(), DAY),
+        ...(q.client !== undefined && { client: q.client }),
+        ...(q.user !== undefined && { user: q.user }),
+        ...(q.host !== undefined && { host: q.host }),
+      });
+    },
+  );
+};
+export default timeline;

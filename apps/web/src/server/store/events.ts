@@ -1,0 +1,152 @@
+import type {
+  DroppedPacket,
+  DropView,
+  FtpServerSettings,
+  Gap,
+  GapView,
+  NetfilterHealth,
+} from '@ftpscope/shared';
+import { iso } from './convert.ts';
+import type { Db } from './db.ts';
+
+/** Filters of GET /api/drops (times in ms). */
+export interface DropFilter {
+  host?: string;
+  client?: string;
+  from: number;
+  to: number;
+  limit: number;
+}
+
+interface DropRow {
+  id: number;
+  host: string;
+  at: number;
+  grp: number;
+  rule_id: string | null;
+  prefix: string | null;
+  proto: string;
+  src: string;
+  dst: string;
+  sport: number | null;
+  dport: number | null;
+  flags: string | null;
+}
+
+interface GapRow {
+  id: number;
+  host: string;
+  at: number;
+  source: string;
+  reason: string;
+  from_seq: number | null;
+  to_seq: number | null;
+}
+
+/** Append-only host records: dropped packets, health samples, gaps, and the latest FTP server settings. */
+export class EventsRepo {
+  readonly #db: Db;
+  readonly #insertDrop;
+  readonly #insertHealth;
+  readonly #upsertSettings;
+  readonly #insertGap;
+  readonly #latestHealth;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#insertDrop = db.prepare(
+      `INSERT INTO drops (host, at, grp, rule_id, prefix, proto, src, dst, sport, dport, flags)
+       VALUES (@host, @at, @group, @ruleId, @prefix, @proto, @src, @dst, @sport, @dport, @flags)`,
+    );
+    this.#insertHealth = db.prepare('INSERT INTO health_samples (host, at, health) VALUES (?, ?, ?)');
+    this.#upsertSettings = db.prepare(
+      `INSERT INTO ftp_settings (host, updated_at, settings) VALUES (?, ?, ?)
+       ON CONFLICT(host) DO UPDATE SET updated_at = excluded.updated_at, settings = excluded.settings`,
+    );
+    this.#insertGap = db.prepare(
+      'INSERT INTO gaps (host, at, source, reason, from_seq, to_seq) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#latestHealth = db.prepare(
+      `SELECT h.host, h.health FROM health_samples h
+       WHERE h.id = (SELECT max(id) FROM health_samples x WHERE x.host = h.host)`,
+    );
+  }
+
+  /** Returns the new drop's id. */
+  insertDrop(host: string, d: DroppedPacket): number {
+    return Number(this.#insertDrop.run({ host, ...d }).lastInsertRowid);
+  }
+
+  insertHealth(host: string, h: NetfilterHealth): void {
+    this.#insertHealth.run(host, h.at, JSON.stringify(h));
+  }
+
+  upsertSettings(host: string, at: number, s: FtpServerSettings): void {
+    this.#upsertSettings.run(host, at, JSON.stringify(s));
+  }
+
+  /** Returns the new gap's id. */
+  insertGap(host: string, g: Gap): number {
+    return Number(this.#insertGap.run(host, g.at, g.source, g.reason, g.fromSeq, g.toSeq).lastInsertRowid);
+  }
+
+  /** The newest health sample of every host (for /metrics). */
+  latestHealth(): { host: string; health: NetfilterHealth }[] {
+    return (this.#latestHealth.all() as { host: string; health: string }[]).map((r) => ({
+      host: r.host,
+      health: JSON.parse(r.health) as NetfilterHealth,
+    }));
+  }
+
+  /** Dropped packets, newest first; `client` matches either address (active mode drops go to the client). */
+  drops(f: DropFilter): DropView[] {
+    const where = ['at >= @from', 'at <= @to'];
+    if (f.host !== undefined) where.push('host = @host');
+    if (f.client !== undefined) where.push('(src = @client OR dst = @client)');
+    const rows = this.#db
+      .prepare(`SELECT * FROM drops WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT @limit`)
+      .all({ ...f }) as DropRow[];
+    return rows.map(toDropView);
+  }
+
+  /** Gaps in what collectors could see, newest first. */
+  gaps(f: { host?: string; from: number; to: number; limit: number }): GapView[] {
+    const where = ['at >= @from', 'at <= @to'];
+    if (f.host !== undefined) where.push('host = @host');
+    const rows = this.#db
+      .prepare(`SELECT * FROM gaps WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT @limit`)
+      .all({ ...f }) as GapRow[];
+    return rows.map(toGapView);
+  }
+}
+
+/** Renders a stored drop. */
+export function toDropView(r: DropRow): DropView {
+  return {
+    id: r.id,
+    host: r.host,
+    at: iso(r.at),
+    group: r.grp,
+    ruleId: r.rule_id,
+    prefix: r.prefix,
+    proto: r.proto,
+    src: r.src,
+    dst: r.dst,
+    sport: r.sport,
+    dport: r.dport,
+    flags: r.flags,
+  };
+}
+
+/** Renders a stored gap. */
+export function toGapView(r: GapRow): GapView {
+  return {
+    id: r.id,
+    host: r.host,
+    at: iso(r.at),
+    source: r.source,
+    reason: r.reason,
+    fromSeq: r.from_seq,
+    toSeq: r.to_seq,
+  };
+}
