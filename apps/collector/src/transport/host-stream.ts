@@ -72,7 +72,7 @@ export async function startHostStream(o: HostStreamOptions): Promise<HostStream>
       hub.notify();
       if (drainMs > 0) await hub.drain(drainMs);
       await hub.stop();
-      log.info({ unacked: spool.unackedSeqs().length }, 'stopped; unacknowledged batches stay in the spool');
+      log.info({ unacked: spool.unackedCount }, 'stopped; unacknowledged batches stay in the spool');
     },
   };
 }

@@ -123,7 +123,7 @@ export class HubClient {
   /** Resolves when the hub acknowledged everything in the spool, or after timeoutMs. */
   async drain(timeoutMs: number): Promise<boolean> {
     const end = Date.now() + timeoutMs;
-    while (this.o.spool.unackedSeqs().length > 0) {
+    while (this.o.spool.unackedCount > 0) {
       if (this._state !== 'live' || Date.now() >= end) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -227,9 +227,16 @@ export class HubClient {
     const { spool } = this.o;
     spool.ack(lastSeq); // the hub stored these already: never resend them
     this.sentSeq = lastSeq;
-    const unacked = spool.unackedSeqs().length;
+    const unacked = spool.unackedCount;
     this.o.flushPending?.();
-    spool.append(this.o.snapshot());
+    try {
+      spool.append(this.o.snapshot());
+    } catch (err) {
+      this.o.log.error(
+        { err: (err as Error).message },
+        'could not take a snapshot for the hub; sending live events only',
+      );
+    }
     this._state = 'live';
     this.backoff.connected();
     this.connections += 1;

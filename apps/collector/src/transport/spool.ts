@@ -115,6 +115,11 @@ export class Spool {
     return this.totalBytes;
   }
 
+  /** Number of batches not yet acknowledged. */
+  get unackedCount(): number {
+    return this.entries.length;
+  }
+
   /** Sequences not yet acknowledged, oldest first. */
   unackedSeqs(): number[] {
     return this.entries.map((e) => e.seq);
@@ -177,7 +182,7 @@ export class Spool {
         { path, err: (err as Error).message },
         'spool file is corrupt or unreadable; skipping it and recording a gap',
       );
-      this.remove([entry]);
+      this.remove(this.entries.indexOf(entry), 1);
       this.addGap(seq, seq, 'spool file unreadable');
       return null;
     }
@@ -203,9 +208,12 @@ export class Spool {
   ack(seq: number): void {
     if (seq <= this.ackedSeq) return;
     this.ackedSeq = seq;
-    if (seq > this._lastSeq) this._lastSeq = seq;
-    this.remove(this.entries.slice(0, this.indexAfter(seq)));
-    this.saveState();
+    const removed = this.indexAfter(seq);
+    this.remove(0, removed);
+    if (seq > this._lastSeq) {
+      this._lastSeq = seq;
+      if (removed === 0) this.saveState(); // the hub knows more than we do: remember it
+    }
   }
 
   private frame(seq: number, events: CollectorEvent[]): string {
@@ -237,7 +245,7 @@ export class Spool {
       { fromSeq: from, toSeq: to, maxBytes: this.maxBytes },
       'spool full (hub unreachable for long?): dropped the oldest batches; raise --spool-max-bytes to keep more',
     );
-    this.remove(dropped);
+    this.remove(0, dropped.length);
     this.addGap(from, to, `spool full (cap ${this.maxBytes} bytes): oldest batches dropped`);
     return true;
   }
@@ -251,10 +259,17 @@ export class Spool {
     this.pendingGaps.push({ at: this.now(), source: 'spool', reason, fromSeq, toSeq });
   }
 
-  private remove(list: Entry[]): void {
-    if (list.length === 0) return;
-    const gone = new Set(list);
-    this.entries = this.entries.filter((e) => !gone.has(e));
+  /**
+   * Removes entries [start, start+count). Removals are prefixes (acks, drops) or single corrupt files, so
+   * splice keeps this O(count). stream.json is rewritten only when the highest sequence loses its file:
+   * otherwise the remaining files carry the numbering across a restart, and acks cost no extra write.
+   */
+  private remove(start: number, count: number): void {
+    if (start < 0 || count <= 0) return;
+    const list = this.entries.splice(start, count);
+    const maxRemoved = (list[list.length - 1] as Entry).seq;
+    const last = this.entries[this.entries.length - 1];
+    if (last === undefined || last.seq < maxRemoved) this.saveState();
     for (const e of list) {
       e.gone = true;
       this.totalBytes -= e.bytes;
