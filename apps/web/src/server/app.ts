@@ -7,6 +7,7 @@ import { MAX_FRAME_BYTES } from '@ftpscope/shared';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
 import type { HubConfig } from './config.ts';
+import diagnoses from './diagnoses/plugin.ts';
 import { CollectorAuth } from './ingest/collector-auth.ts';
 import type { LiveLimits } from './live/live-client.ts';
 import auth from './plugins/auth.ts';
@@ -45,6 +46,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Kept for the diagnoses engine's alerts. */
   alertWebhook?: string;
+  /** How often the diagnoses run per host; 0 = never by timer (tests call app.diagnoses). Default 1000. */
+  diagnosesIntervalMs?: number;
 }
 
 /** Maps the CLI configuration to app options (reads the tokens file and TLS files, so errors surface at start). */
@@ -114,6 +117,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     heartbeatMs: opts.heartbeatMs ?? 30_000,
   });
   await app.register(live, { limits: { ...DEFAULT_LIVE_LIMITS, ...opts.liveLimits } });
+  await app.register(diagnoses, {
+    ...(opts.alertWebhook !== undefined && { alertWebhook: opts.alertWebhook }),
+    ...(opts.diagnosesIntervalMs !== undefined && { intervalMs: opts.diagnosesIntervalMs }),
+  });
   for (const routes of [
     healthRoutes,
     loginRoutes,
