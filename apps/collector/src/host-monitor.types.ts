@@ -1,4 +1,5 @@
 import type { Backend, CollectorEvent } from '@ftpscope/shared';
+import type { SpawnLines } from './exec.ts';
 
 /** Runs a tool with a fixed argument array (never a shell) and a timeout; injected so tests can replay recordings. */
 export type Exec = (
@@ -10,7 +11,7 @@ export type Exec = (
 export interface HostMonitorOptions {
   /** Host name reported to the hub. */
   name: string;
-  /** Network namespace to watch (every tool runs under `ip netns exec NS`); null = the collector's own. */
+  /** Network namespace to watch (every tool runs under `ip netns exec NS`, added by the monitor: pass a plain exec); null = the collector's own. */
   netns: string | null;
   /** Rule counter poll interval (ms), default 1000. */
   intervalMs: number;
@@ -25,6 +26,10 @@ export interface HostMonitorOptions {
   /** conntrack -E receive buffer (bytes) to start with. */
   eventBufferBytes: number;
   exec: Exec;
+  /** Starts long-running tools (conntrack -E, tcpdump); default: the real spawn. Not netns-wrapped by the caller. */
+  spawn?: SpawnLines;
+  /** Where problems and parser statistics are logged; default: nowhere (they are also in HostInfo). */
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   now: () => number;
 }
 
@@ -46,4 +51,6 @@ export interface HostMonitor {
   /** Current full state as events (sessions, expectations, data, ruleset, counters, health, settings, sync). */
   snapshot(): CollectorEvent[];
   stop(): Promise<void>;
+  /** Lines each parser did not understand so far (count and first examples), by source. */
+  parserStats?(): Record<string, { unknown: number; examples: string[] }>;
 }

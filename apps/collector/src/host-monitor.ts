@@ -1,0 +1,309 @@
+import { stat } from 'node:fs/promises';
+import { release } from 'node:os';
+import type {
+  Backend,
+  CollectorEvent,
+  FtpServerSettings,
+  NetfilterHealth,
+  RuleCounter,
+  RuleDef,
+} from '@ftpscope/shared';
+import { realSpawnLines, spawnWithNetns, withNetns } from './exec.ts';
+import type { HostInfo, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
+import { DeltaTracker } from './model/deltas.ts';
+import { LogAttacher } from './model/log-attach.ts';
+import { PollBudget } from './model/poll-budget.ts';
+import { type IdentifiedRule, identifyRules } from './model/rule-ids.ts';
+import { diffRulesets, rulesetChanged } from './model/ruleset-diff.ts';
+import { SessionModel } from './model/sessions.ts';
+import { ConntrackEvents } from './sources/conntrack-events.ts';
+import { listFtpEntries } from './sources/conntrack-listing.ts';
+import { readHealth } from './sources/health.ts';
+import { LogFollower } from './sources/log-follower.ts';
+import { NflogSource } from './sources/nflog.ts';
+import { MAX_EXAMPLES } from './sources/parse-result.ts';
+import { RulesSource } from './sources/rules.ts';
+import { parseFtpLogLine } from './sources/vsftpd-log-parse.ts';
+import { readVsftpdConfig } from './sources/vsftpd-settings.ts';
+
+/** Health is read every this many rule polls (and at least every HEALTH_MAX_MS emitted even if unchanged). */
+const HEALTH_EVERY_MS = 5000;
+const HEALTH_MAX_MS = 60_000;
+/** Let `conntrack -E` subscribe before the listing is taken, so nothing falls between the two. */
+const SUBSCRIBE_SETTLE_MS = 300;
+/** Where vsftpd logs when the config does not say. */
+const DEFAULT_LOGS = ['/var/log/vsftpd.log', '/var/log/xferlog'];
+
+type Stats = { unknown: number; examples: string[] };
+
+/** Creates the monitor of one host (namespace); see HostMonitor for the events it emits. */
+export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
+  const exec = withNetns(opts.exec, opts.netns);
+  const spawn = spawnWithNetns(opts.spawn ?? realSpawnLines, opts.netns);
+  const log = opts.log ?? (() => {});
+  let emit: (e: CollectorEvent) => void = () => {};
+  const problems: string[] = [];
+  const problem = (msg: string) => {
+    if (problems.includes(msg)) return;
+    problems.push(msg);
+    log('warn', `${opts.name}: ${msg}`);
+  };
+  const stats: Record<string, Stats> = {};
+  const countUnknown = (source: string, unknown: number, examples: string[]) => {
+    if (unknown === 0) return;
+    const s = stats[source] ?? { unknown: 0, examples: [] };
+    stats[source] = s;
+    if (s.unknown === 0)
+      log('warn', `${opts.name}: ${source}: unrecognised output, e.g. ${JSON.stringify(examples[0] ?? '')}`);
+    s.unknown += unknown;
+    for (const e of examples) if (s.examples.length < MAX_EXAMPLES) s.examples.push(e);
+  };
+
+  let settings: FtpServerSettings | null = null;
+  const model = new SessionModel({
+    host: opts.name,
+    ftpPorts: opts.ftpPorts,
+    passiveRange: () =>
+      settings?.pasvMinPort != null && settings.pasvMaxPort != null
+        ? [settings.pasvMinPort, settings.pasvMaxPort]
+        : null,
+    emit: (e) => emit(e),
+  });
+  const attacher = new LogAttacher(model);
+
+  let rules: IdentifiedRule[] = [];
+  let ruleDefs: RuleDef[] = [];
+  let rulesAt = 0;
+  let counters: RuleCounter[] = [];
+  let countersAt = 0;
+  let health: NetfilterHealth | null = null;
+  let healthSent = '';
+  let healthSentAt = 0;
+  let healthReadAt = 0;
+  let backends: Backend[] = [];
+  let lastSync: CollectorEvent | null = null;
+  const deltas = new DeltaTracker();
+  const rulesSource = new RulesSource(exec, opts.netns);
+  const budget = new PollBudget(opts.intervalMs);
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let resyncing: Promise<void> | null = null;
+  let resyncAgain = false;
+
+  const events = new ConntrackEvents({
+    spawn,
+    bufferBytes: opts.eventBufferBytes,
+    now: opts.now,
+    onConntrack: (rec) => {
+      model.applyConntrack(rec, rec.at ?? opts.now());
+      attacher.rebind();
+    },
+    onExpect: (rec) => model.applyExpect(rec, rec.at ?? opts.now()),
+    onLoss: (gap) => {
+      emit({ kind: 'gap', gap });
+      log('warn', `${opts.name}: ${gap.reason}`);
+      void resync();
+    },
+    onProblem: problem,
+  });
+
+  const nflog = new NflogSource({
+    spawn,
+    groups: opts.nflogGroups,
+    ruleFor: (group) => {
+      const r = rules.find((x) => x.record.nflogGroup === group);
+      return r ? { ruleId: r.def.id, prefix: r.record.nflogPrefix } : null;
+    },
+    onDrop: (drop) => emit({ kind: 'drop', drop }),
+    onProblem: problem,
+  });
+
+  const followers: LogFollower[] = [];
+
+  /** Takes kernel-filtered listings after the streams are subscribed and merges them; emits sync. */
+  async function resync(): Promise<void> {
+    if (resyncing) {
+      resyncAgain = true;
+      return resyncing;
+    }
+    resyncing = (async () => {
+      do {
+        resyncAgain = false;
+        model.beginResync(opts.now());
+        await new Promise((r) => setTimeout(r, SUBSCRIBE_SETTLE_MS));
+        const listing = await listFtpEntries(exec, opts.ftpPorts, opts.netns);
+        for (const p of listing.problems) problem(p);
+        countUnknown('conntrack-listing', listing.unknown, listing.examples);
+        const active = model.finishResync(listing.conns, listing.expects, opts.now());
+        attacher.rebind();
+        lastSync = { kind: 'sync', at: opts.now(), activeSessionIds: active };
+        if (!stopped) emit(lastSync);
+      } while (resyncAgain && !stopped);
+    })().finally(() => {
+      resyncing = null;
+    });
+    return resyncing;
+  }
+
+  async function pollRules(): Promise<void> {
+    const res = await rulesSource.poll();
+    for (const p of res.problems) problem(p);
+    countUnknown('rules', res.unknown, res.examples);
+    backends = res.backends;
+    const now = opts.now();
+    const next = identifyRules(res.rules);
+    const defs = next.map((r) => r.def);
+    if (rulesAt === 0 || rulesetChanged(ruleDefs, defs)) {
+      const diff = rulesAt === 0 ? null : diffRulesets(ruleDefs, defs);
+      ruleDefs = defs;
+      rulesAt = now;
+      emit({ kind: 'ruleset', at: now, rules: defs, diff });
+    }
+    rules = next;
+    deltas.retain(new Set(next.map((r) => r.def.id)));
+    const all: RuleCounter[] = [];
+    const moved: RuleCounter[] = [];
+    for (const r of next) {
+      if (r.record.packets === null || r.record.bytes === null) continue;
+      const d = deltas.update(r.def.id, r.record.packets, r.record.bytes);
+      const c: RuleCounter = { ruleId: r.def.id, packets: r.record.packets, bytes: r.record.bytes, ...d };
+      all.push(c);
+      if (d.dPackets > 0 || d.dBytes > 0 || r.def.isPolicy) moved.push(c);
+    }
+    counters = all;
+    countersAt = now;
+    emit({ kind: 'counters', at: now, intervalMs: budget.intervalMs, counters: moved });
+  }
+
+  async function pollHealth(): Promise<void> {
+    const now = opts.now();
+    const h = await readHealth(exec, opts.netns, now);
+    for (const p of h.problems) problem(p);
+    const { problems: _, ...reading } = h;
+    const expectCount = model
+      .snapshot()
+      .filter(
+        (e) =>
+          e.kind === 'expectation' && e.expectation.fulfilledAt === null && e.expectation.expiredAt === null,
+      ).length;
+    health = {
+      ...reading,
+      expectCount,
+      helperRules: rules
+        .filter((r) => r.record.helper?.name === 'ftp')
+        .map((r) => ({ ruleId: r.def.id, family: r.def.family, ports: r.record.helper?.ports ?? [] })),
+    };
+    const sig = JSON.stringify({ ...health, at: 0 });
+    if (sig !== healthSent || now - healthSentAt >= HEALTH_MAX_MS) {
+      healthSent = sig;
+      healthSentAt = now;
+      emit({ kind: 'health', health });
+    }
+  }
+
+  async function tick(): Promise<void> {
+    if (stopped) return;
+    const started = budget.begin();
+    try {
+      await pollRules();
+      if (opts.now() - healthReadAt >= HEALTH_EVERY_MS) {
+        healthReadAt = opts.now();
+        await pollHealth();
+      }
+      model.tick(opts.now());
+    } catch (e) {
+      log('error', `${opts.name}: poll failed: ${(e as Error).message}`);
+    }
+    budget.end(started);
+    if (!stopped) timer = setTimeout(() => void tick(), budget.intervalMs);
+  }
+
+  async function startLogs(): Promise<void> {
+    const cfg = await readVsftpdConfig(opts.vsftpdConf);
+    if (cfg.problem) problem(cfg.problem);
+    if (cfg.config) {
+      settings = cfg.config.settings;
+      countUnknown('vsftpd-conf', cfg.config.unknown, cfg.config.examples);
+      emit({ kind: 'settings', settings });
+    }
+    const candidates = opts.ftpLog
+      ? [opts.ftpLog]
+      : cfg.config
+        ? [cfg.config.vsftpdLog, cfg.config.xferlog].filter((p): p is string => p !== null)
+        : DEFAULT_LOGS;
+    // One log is enough (dual logging writes each transfer twice): the vsftpd format when present, it is richer.
+    for (const path of candidates) {
+      const f = new LogFollower({
+        path,
+        fromEnd: true,
+        onLine: (line) => {
+          const rec = parseFtpLogLine(line);
+          if (rec === 'skip') return;
+          if (rec === null) countUnknown('ftp-log', 1, [line.slice(0, 300)]);
+          else attacher.apply(rec);
+        },
+      });
+      await f.start();
+      followers.push(f);
+      if (opts.ftpLog || (await fileExists(path))) break;
+    }
+  }
+
+  return {
+    async start(e) {
+      emit = e;
+      stopped = false;
+      if (typeof process.getuid === 'function' && process.getuid() !== 0)
+        problem(
+          'not running as root: conntrack, iptables-save, nft and tcpdump need root or CAP_NET_ADMIN (CAP_NET_RAW for NFLOG)',
+        );
+      await startLogs();
+      events.start();
+      await resync();
+      await tick();
+      nflog.start();
+      const caps: string[] = [];
+      const failed = (word: string) => problems.some((p) => p.startsWith(word));
+      if (!failed('conntrack')) caps.push('conntrack-events', 'expectations', 'health');
+      if (backends.length > 0 || !failed('iptables') || !failed('nft')) caps.push('rules');
+      if (opts.nflogGroups.length > 0 && !failed('tcpdump')) caps.push('nflog');
+      if (settings) caps.push('vsftpd-settings');
+      if (followers.length > 0) caps.push('vsftpd-log');
+      return { kernel: release(), backends, capabilities: caps, problems: [...problems] } satisfies HostInfo;
+    },
+
+    snapshot() {
+      const out: CollectorEvent[] = [];
+      if (settings) out.push({ kind: 'settings', settings });
+      if (rulesAt) out.push({ kind: 'ruleset', at: rulesAt, rules: ruleDefs, diff: null });
+      if (countersAt) out.push({ kind: 'counters', at: countersAt, intervalMs: budget.intervalMs, counters });
+      if (health) out.push({ kind: 'health', health });
+      out.push(...model.snapshot());
+      out.push({ kind: 'sync', at: opts.now(), activeSessionIds: model.activeSessionIds() });
+      return out;
+    },
+
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      events.stop();
+      nflog.stop();
+      await Promise.all(followers.map((f) => f.stop()));
+      await resyncing;
+    },
+
+    parserStats() {
+      const out: Record<string, Stats> = { ...stats };
+      if (events.stats.unknown) out['conntrack-events'] = events.stats;
+      if (nflog.stats.unknown) out.nflog = nflog.stats;
+      return out;
+    },
+  };
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,93 @@
+import type { Backend } from '@ftpscope/shared';
+import { describeFailure, isMissingBinary } from '../exec.ts';
+import type { Exec } from '../host-monitor.types.ts';
+import { parseIptablesSave, tablesIn } from './iptables-save-parse.ts';
+import { parseNftJson } from './nft-json-parse.ts';
+import type { RuleRecord } from './rule-record.ts';
+
+interface SaveTool {
+  file: string;
+  backend: Backend;
+  family: 'ipv4' | 'ipv6';
+}
+
+const SAVE_TOOLS: SaveTool[] = [
+  { file: 'iptables-nft-save', backend: 'iptables-nft', family: 'ipv4' },
+  { file: 'ip6tables-nft-save', backend: 'iptables-nft', family: 'ipv6' },
+  { file: 'iptables-legacy-save', backend: 'iptables-legacy', family: 'ipv4' },
+  { file: 'ip6tables-legacy-save', backend: 'iptables-legacy', family: 'ipv6' },
+];
+
+/** Tools that found nothing are asked again only every this many polls (each run costs a process). */
+const RECHECK_EVERY = 10;
+
+export interface RulesPoll {
+  rules: RuleRecord[];
+  /** Backends that have at least one table. */
+  backends: Backend[];
+  unknown: number;
+  examples: string[];
+  problems: string[];
+}
+
+/**
+ * Reads every firewall rule with its counters: iptables-save -c and ip6tables-save -c for both the nft and
+ * the legacy backend, and `nft -j list ruleset` for native nftables tables (tables iptables-nft manages are
+ * skipped there: they are read through iptables-nft-save).
+ */
+export class RulesSource {
+  private polls = 0;
+  private readonly empty = new Set<string>();
+  private readonly missing = new Set<string>();
+
+  constructor(
+    private readonly exec: Exec,
+    private readonly netns: string | null,
+  ) {}
+
+  async poll(): Promise<RulesPoll> {
+    const recheck = this.polls++ % RECHECK_EVERY === 0;
+    const out: RulesPoll = { rules: [], backends: [], unknown: 0, examples: [], problems: [] };
+    const tools = SAVE_TOOLS.filter((t) => !this.missing.has(t.file) && (recheck || !this.empty.has(t.file)));
+    const [saves, nft] = await Promise.all([
+      Promise.all(tools.map((t) => this.exec(t.file, ['-c'], { timeoutMs: 30_000 }))),
+      this.missing.has('nft') ? null : this.exec('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 30_000 }),
+    ]);
+    const nftManaged = new Set<string>();
+    tools.forEach((t, i) => {
+      const r = saves[i] as { code: number; stdout: string; stderr: string };
+      if (r.code !== 0) {
+        if (isMissingBinary(r)) this.missing.add(t.file);
+        out.problems.push(describeFailure(t.file, r, this.netns));
+        return;
+      }
+      const tables = tablesIn(r.stdout);
+      if (tables.length === 0) {
+        this.empty.add(t.file);
+        return;
+      }
+      this.empty.delete(t.file);
+      if (t.backend === 'iptables-nft')
+        for (const tb of tables) nftManaged.add(`${t.family === 'ipv4' ? 'ip' : 'ip6'}:${tb}`);
+      if (!out.backends.includes(t.backend)) out.backends.push(t.backend);
+      const parsed = parseIptablesSave(r.stdout, t.backend, t.family);
+      out.rules.push(...parsed.records);
+      out.unknown += parsed.unknown;
+      out.examples.push(...parsed.examples);
+    });
+    if (nft) {
+      if (nft.code !== 0) {
+        if (isMissingBinary(nft)) this.missing.add('nft');
+        out.problems.push(describeFailure('nft', nft, this.netns));
+      } else {
+        const parsed = parseNftJson(nft.stdout, nftManaged);
+        if (parsed.records.length > 0) out.backends.push('nftables');
+        out.rules.push(...parsed.records);
+        out.unknown += parsed.unknown;
+        out.examples.push(...parsed.examples);
+      }
+    }
+    out.examples.splice(5);
+    return out;
+  }
+}

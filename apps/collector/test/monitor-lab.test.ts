@@ -1,0 +1,204 @@
+import { createLab, type Lab } from '@ftpscope/lab';
+import type { CollectorEvent, DataConnection, Expectation, FtpSession } from '@ftpscope/shared';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Recorder, startMonitor } from './monitor-helpers.ts';
+
+const LAB = `cm${process.pid.toString(36).slice(-5)}`;
+let lab: Lab;
+let rec: Recorder | null = null;
+
+beforeAll(async () => {
+  lab = await createLab({ name: LAB, hosts: 1, profile: 'healthy' });
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.down();
+});
+
+afterEach(async () => {
+  await rec?.monitor.stop();
+  rec = null;
+});
+
+async function monitor(nflogGroups: number[] = []): Promise<Recorder> {
+  const h = lab.host('ftp1');
+  rec = await startMonitor({
+    name: 'ftp1',
+    netns: h.netns,
+    vsftpdConf: h.vsftpdConf,
+    ftpLog: h.logFile,
+    nflogGroups,
+  });
+  return rec;
+}
+
+/** Sessions of a client that started at or after `since` (earlier ones linger in TIME_WAIT from other tests). */
+const sessionsOf = (events: CollectorEvent[], client: string, since: number) => {
+  const byId = new Map<string, FtpSession>();
+  for (const e of events)
+    if (e.kind === 'session' && e.session.client.ip === client && e.session.startedAt >= since)
+      byId.set(e.session.id, e.session);
+  return [...byId.values()];
+};
+const last = <T extends { id: string }>(events: CollectorEvent[], pick: (e: CollectorEvent) => T | null) => {
+  const byId = new Map<string, T>();
+  for (const e of events) {
+    const x = pick(e);
+    if (x) byId.set(x.id, x);
+  }
+  return [...byId.values()];
+};
+const expectations = (ev: CollectorEvent[]) =>
+  last<Expectation>(ev, (e) => (e.kind === 'expectation' ? e.expectation : null));
+const dataConns = (ev: CollectorEvent[]) =>
+  last<DataConnection>(ev, (e) => (e.kind === 'data' ? e.data : null));
+
+describe('host monitor on a real lab host', () => {
+  it('passive get: one control session, one fulfilled expectation, one passive data connection', async () => {
+    await lab.setProfile('ftp1', 'healthy');
+    const r = await monitor();
+    expect(r.info.problems).toEqual([]);
+    expect(r.info.capabilities).toEqual(expect.arrayContaining(['conntrack-events', 'rules', 'vsftpd-log']));
+    const from = r.events.length;
+    const since = Date.now();
+    const res = await lab.get('ftp1', 'small.txt', { mode: 'passive' });
+    expect(res.ok).toBe(true);
+    // The expectation and conntrack streams are separate processes: the data connection may be seen first
+    // (heuristic) and then linked when its expectation arrives; the final state is what counts.
+    const dc = await r.waitFor(
+      'data',
+      (e) => e.data.mode === 'passive' && e.data.attribution === 'expectation',
+      5000,
+      from,
+    );
+    const sessions = sessionsOf(r.events.slice(from), lab.client.ip, since);
+    expect(sessions).toHaveLength(1);
+    const s = sessions[0] as FtpSession;
+    expect(s.helper).toBe('ftp');
+    expect(s.server).toEqual({ ip: lab.host('ftp1').ip, port: 21 });
+    expect(dc.data.sessionId).toBe(s.id);
+    expect(dc.data.attribution).toBe('expectation');
+    expect(dc.data.related).toBe(true);
+    const [lo, hi] = lab.host('ftp1').passiveRange;
+    expect(dc.data.serverPort).toBeGreaterThanOrEqual(lo);
+    expect(dc.data.serverPort).toBeLessThanOrEqual(hi);
+    const exps = expectations(r.events.slice(from)).filter((x) => x.sessionId === s.id);
+    expect(exps).toHaveLength(1);
+    expect(exps[0]?.fulfilledAt).not.toBeNull();
+    expect(exps[0]?.mode).toBe('passive');
+    expect(dataConns(r.events.slice(from)).filter((d) => d.sessionId === s.id)).toHaveLength(1);
+    // The server log names the user and the transfer.
+    const withLog = await r.waitFor(
+      'session',
+      (e) => e.session.id === s.id && (e.session.transfers?.length ?? 0) > 0,
+      5000,
+      from,
+    );
+    expect(withLog.session.user).toBe('anonymous');
+    expect(withLog.session.mode).toBe('passive');
+    expect(r.events.filter((e) => e.kind === 'gap')).toEqual([]);
+    expect(withLog.session.transfers?.[0]).toMatchObject({
+      direction: 'download',
+      path: expect.stringContaining('small.txt'),
+      ok: true,
+    });
+  });
+
+  it('active ls: the session and its data connection are in active mode', async () => {
+    const r = await monitor();
+    const from = r.events.length;
+    const res = await lab.ls('ftp1', { mode: 'active' });
+    expect(res.ok).toBe(true);
+    const dc = await r.waitFor('data', (e) => e.data.mode === 'active', 5000, from);
+    expect(dc.data.serverPort).toBe(20);
+    const s = await r.waitFor(
+      'session',
+      (e) => e.session.id === dc.data.sessionId && e.session.mode === 'active',
+      5000,
+      from,
+    );
+    expect(s.session.client.ip).toBe(lab.client.ip);
+  });
+
+  it('switching to hardened-no-helper emits a ruleset change with the right diff', async () => {
+    await lab.setProfile('ftp1', 'healthy');
+    const r = await monitor();
+    const from = r.events.length;
+    await lab.setProfile('ftp1', 'hardened-no-helper');
+    const change = await r.waitFor('ruleset', (e) => e.diff !== null, 5000, from);
+    const diff = change.diff as NonNullable<typeof change.diff>;
+    expect(diff.removed).toEqual(
+      expect.arrayContaining([expect.stringMatching(/raw PREROUTING: -A PREROUTING .*-j CT --helper ftp/)]),
+    );
+    expect(diff.removed).toEqual(
+      expect.arrayContaining([expect.stringContaining('--comment "lab: ftp control"')]),
+    );
+    expect(diff.added).toEqual([
+      expect.stringMatching(
+        /^ipv4 filter INPUT: -A INPUT -s \S+ -p tcp -m state --state NEW -m tcp --dport 21 -j ACCEPT$/,
+      ),
+    ]);
+    expect(diff.policyChanges).toEqual([]);
+    expect(change.rules.some((x) => x.text.includes('--helper ftp'))).toBe(false);
+  });
+
+  it('hardened-no-helper: no helper, no expectation, INPUT policy drops rise; NFLOG reports the dropped SYN', async () => {
+    await lab.setProfile('ftp1', 'hardened-no-helper');
+    // Log what the policy is about to drop: an NFLOG rule at the end of INPUT, before the DROP policy applies.
+    const add = await lab.exec('ftp1', [
+      'iptables',
+      '-A',
+      'INPUT',
+      '-p',
+      'tcp',
+      '-j',
+      'NFLOG',
+      '--nflog-group',
+      '7',
+      '--nflog-prefix',
+      'ftpscope test drop',
+    ]);
+    expect(add.code).toBe(0);
+    const r = await monitor([7]);
+    expect(r.info.capabilities).toContain('nflog');
+    await new Promise((res) => setTimeout(res, 500)); // tcpdump attaches to the group
+    const from = r.events.length;
+    const since = Date.now();
+    const res = await lab.ls('ftp1', { mode: 'passive', timeoutMs: 5000 });
+    expect(res.ok).toBe(false);
+    const policy = r.events
+      .find((e): e is Extract<CollectorEvent, { kind: 'ruleset' }> => e.kind === 'ruleset')
+      ?.rules.find((x) => x.isPolicy && x.family === 'ipv4' && x.table === 'filter' && x.chain === 'INPUT');
+    expect(policy?.verdict).toBe('drop');
+    await r.waitFor(
+      'counters',
+      (e) => e.counters.some((c) => c.ruleId === policy?.id && c.dPackets > 0),
+      5000,
+      from,
+    );
+    const sessions = sessionsOf(r.events.slice(from), lab.client.ip, since);
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const s of sessions) expect(s.helper).toBeNull();
+    const ids = new Set(sessions.map((s) => s.id));
+    expect(
+      expectations(r.events.slice(from)).filter((e) => e.sessionId !== null && ids.has(e.sessionId)),
+    ).toEqual([]);
+    const [lo, hi] = lab.host('ftp1').passiveRange;
+    const drop = await r.waitFor(
+      'drop',
+      (e) => e.drop.src === lab.client.ip && e.drop.flags === 'S',
+      5000,
+      from,
+    );
+    expect(drop.drop.dport).toBeGreaterThanOrEqual(lo);
+    expect(drop.drop.dport).toBeLessThanOrEqual(hi);
+    expect(drop.drop.dst).toBe(lab.host('ftp1').ip);
+    expect(drop.drop.group).toBe(7);
+    expect(drop.drop.prefix).toBe('ftpscope test drop');
+    const nflogRule = r.events
+      .filter((e): e is Extract<CollectorEvent, { kind: 'ruleset' }> => e.kind === 'ruleset')
+      .at(-1)
+      ?.rules.find((x) => x.text.includes('--nflog-group 7'));
+    expect(drop.drop.ruleId).toBe(nflogRule?.id);
+  });
+});
