@@ -1,6 +1,7 @@
 import type {
   DiagnosisView,
   DropView,
+  GapView,
   HostSummary,
   RulesetChangeView,
   RuleView,
@@ -96,6 +97,8 @@ export class ApiClient {
     this.get<RulesetChangeView[]>(`/api/hosts/${encodeURIComponent(host)}/ruleset-changes`, q);
   drops = (q: { host?: string; client?: string; from?: string; to?: string; limit?: number }) =>
     this.get<DropView[]>('/api/drops', q);
+  gaps = (q: { host?: string; from?: string; to?: string; limit?: number }) =>
+    this.get<GapView[]>('/api/gaps', q);
   timeline = (q: { client?: string; user?: string; host?: string; from?: string; to?: string }) =>
     this.get<TimelineItem[]>('/api/timeline', q);
   diagnoses = (q: { host?: string; active?: boolean }) => this.get<DiagnosisView[]>('/api/diagnoses', q);

@@ -56,12 +56,15 @@ export class HostLiveStore {
     const seq = ++this.#loadSeq;
     this.loading = true;
     try {
-      const [sessions, rules] = await Promise.all([
+      const since = new Date(this.#now() - 24 * 3_600_000).toISOString();
+      const [sessions, rules, gaps] = await Promise.all([
         this.#api.sessions(this.host, { active: true, limit: SESSION_LIMIT }),
         this.#api.rules(this.host),
+        this.#api.gaps({ host: this.host, from: since, limit: 20 }),
       ]);
       if (seq !== this.#loadSeq) return;
       this.#replaceSessions(sessions);
+      this.gaps = gaps.slice(-20).reverse();
       const old = new Map(this.rules);
       this.rules.clear();
       for (const r of rules) {

@@ -21,14 +21,15 @@ export interface LiveDeps {
 const CLOSE_UNAUTHORIZED = 4401;
 
 function defaultDeps(): LiveDeps {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const loc = globalThis.location;
+  const scheme = loc?.protocol === 'https:' ? 'wss' : 'ws';
   return {
     createSocket: (url) => new WebSocket(url),
     requestFrame: (cb) => requestAnimationFrame(() => cb()),
     setTimer: (cb, ms) => setTimeout(cb, ms),
     clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     random: Math.random,
-    url: `${scheme}://${location.host}/ws/live`,
+    url: `${scheme}://${loc?.host ?? '127.0.0.1'}/ws/live`,
   };
 }
 

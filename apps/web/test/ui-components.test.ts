@@ -1,0 +1,137 @@
+// @vitest-environment happy-dom
+import type { DiagnosisView, HostSummary, RulesetChangeView } from '@ftpscope/shared';
+import { flushSync, mount, unmount } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import DiagnosisCard from '../src/ui/components/DiagnosisCard.svelte';
+import DiffView from '../src/ui/components/DiffView.svelte';
+import { ApiClient } from '../src/ui/lib/api-client.ts';
+import { AuthState } from '../src/ui/lib/auth.svelte.ts';
+import { Clock } from '../src/ui/lib/clock.svelte.ts';
+import { type AppServices, appContext } from '../src/ui/lib/context.ts';
+import { FleetStore } from '../src/ui/lib/fleet-store.svelte.ts';
+import { LiveConnection } from '../src/ui/lib/live-connection.svelte.ts';
+import { Router } from '../src/ui/lib/router.svelte.ts';
+import { Theme } from '../src/ui/lib/theme.svelte.ts';
+import FleetView from '../src/ui/views/FleetView.svelte';
+
+const mounted: ReturnType<typeof mount>[] = [];
+function render<P extends Record<string, unknown>>(
+  component: Parameters<typeof mount>[0],
+  props: P,
+  context?: Map<unknown, unknown>,
+): HTMLElement {
+  const target = document.createElement('div');
+  document.body.append(target);
+  mounted.push(mount(component, { target, props, ...(context && { context }) }));
+  flushSync();
+  return target;
+}
+afterEach(() => {
+  for (const m of mounted.splice(0)) unmount(m);
+  document.body.innerHTML = '';
+});
+
+/** App services over a fetch that answers like the hub. */
+function services(routes: Record<string, unknown>): AppServices {
+  const auth = new AuthState();
+  const api = new ApiClient(auth, async (url) => {
+    const path = url.split('?')[0] ?? '';
+    if (!(path in routes))
+      return new Response(JSON.stringify({ code: 'X', message: `no ${path}` }), { status: 404 });
+    return new Response(JSON.stringify(routes[path]), { status: 200 });
+  });
+  const live = new LiveConnection(() => auth.unauthorized(), {
+    createSocket: () => {
+      throw new Error('no socket in tests');
+    },
+  });
+  return {
+    api,
+    auth,
+    live,
+    fleet: new FleetStore(api),
+    router: new Router(),
+    clock: new Clock(0),
+    theme: new Theme(),
+  };
+}
+
+describe('DiffView', () => {
+  it('shows policy changes, removed and added rules', () => {
+    const change: RulesetChangeView = {
+      id: 7,
+      host: 'ftp1',
+      at: '2025-01-01T12:00:00.000Z',
+      added: ['-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT'],
+      removed: ['-t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp'],
+      moved: [],
+      policyChanges: [{ family: 'ipv4', table: 'filter', chain: 'INPUT', from: 'ACCEPT', to: 'DROP' }],
+    };
+    const el = render(DiffView, { change });
+    expect(el.querySelector('.policy')?.textContent).toContain('INPUT: ACCEPT → DROP');
+    expect(el.querySelector('.removed')?.textContent).toContain('CT --helper ftp');
+    expect(el.querySelector('.added')?.textContent).toContain('ESTABLISHED,RELATED');
+  });
+});
+
+describe('DiagnosisCard', () => {
+  it('shows explanation, evidence links and the fix with a copy button', () => {
+    const d: DiagnosisView = {
+      id: 'dg1',
+      kind: 'ftp-helper-not-assigned',
+      host: 'ftp1',
+      severity: 'critical',
+      title: 'FTP helper not assigned',
+      explanation: 'Control sessions run without the ftp helper.',
+      evidence: [{ type: 'session', id: 's1', label: 'session 198.18.0.10:40000' }],
+      fix: ['iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp'],
+      firstSeen: '2025-01-01T12:00:00.000Z',
+      lastSeen: '2025-01-01T12:05:00.000Z',
+      resolvedAt: null,
+    };
+    const el = render(DiagnosisCard, { d });
+    expect(el.querySelector('.explanation')?.textContent).toContain('without the ftp helper');
+    expect(el.querySelector('a[href="#/sessions/s1"]')?.textContent).toBe('session 198.18.0.10:40000');
+    expect(el.querySelector('.fix')?.textContent).toContain('CT --helper ftp');
+    expect(el.querySelector('button')?.textContent).toContain('Copy fix commands');
+  });
+});
+
+describe('FleetView', () => {
+  const host = (name: string, over: Partial<HostSummary> = {}): HostSummary => ({
+    name,
+    connected: true,
+    lastSeen: '2025-01-01T12:00:00.000Z',
+    kernel: '6.1.0',
+    backends: ['iptables-nft'],
+    activeSessions: 2,
+    openExpectations: 1,
+    dropsPerMinute: 0,
+    activeDiagnoses: 0,
+    ...over,
+  });
+
+  it('tells how to start a collector when no host reported yet', async () => {
+    const s = services({ '/api/hosts': [], '/api/diagnoses': [] });
+    await s.fleet.load();
+    const el = render(FleetView, {}, appContext(s));
+    expect(el.querySelector('[data-empty]')?.textContent).toContain('pnpm collector --hub ws://');
+  });
+
+  it('lists hosts in trouble first and shows API errors', async () => {
+    const s = services({
+      '/api/hosts': [
+        host('a-fine'),
+        host('b-dropping', { dropsPerMinute: 12 }),
+        host('c-gone', { connected: false }),
+      ],
+    });
+    await s.fleet.load();
+    const el = render(FleetView, {}, appContext(s));
+    const order = [...el.querySelectorAll('tr[data-host]')].map((r) => r.getAttribute('data-host'));
+    expect(order).toEqual(['c-gone', 'b-dropping', 'a-fine']);
+    // /api/diagnoses answered 404 here: the error is on screen, the hosts still show
+    expect(el.querySelector('[role="alert"]')?.textContent).toContain('no /api/diagnoses');
+    expect(el.querySelector('tr[data-host="c-gone"]')?.textContent).toContain('disconnected');
+  });
+});

@@ -1,0 +1,208 @@
+import type { FtpSession, LiveEvents, RuleView, SessionView } from '@ftpscope/shared';
+import { describe, expect, it } from 'vitest';
+import { ApiClient } from '../src/ui/lib/api-client.ts';
+import { AuthState } from '../src/ui/lib/auth.svelte.ts';
+import { HostLiveStore, LINGER_MS } from '../src/ui/lib/host-live-store.svelte.ts';
+
+const T0 = Date.parse('2025-01-01T12:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const restSession: SessionView = {
+  id: 'a',
+  host: 'ftp1',
+  client: { ip: '198.18.0.10', port: 40001 },
+  server: { ip: '198.18.1.2', port: 21 },
+  state: 'ESTABLISHED',
+  helper: 'ftp',
+  user: 'bob',
+  mode: 'passive',
+  tls: false,
+  startedAt: iso(T0),
+  endedAt: null,
+  expectations: [
+    {
+      id: 'e1',
+      port: 30001,
+      mode: 'passive',
+      createdAt: iso(T0 + 100),
+      fulfilledAt: iso(T0 + 150),
+      expiredAt: null,
+    },
+  ],
+  dataConnections: [
+    {
+      id: 'd1',
+      clientPort: 40002,
+      serverPort: 30001,
+      mode: 'passive',
+      attribution: 'expectation',
+      established: true,
+      startedAt: iso(T0 + 150),
+      endedAt: iso(T0 + 400),
+      bytes: 1000,
+    },
+  ],
+};
+
+const policy: RuleView = {
+  id: 'ipv4/filter/INPUT/policy',
+  backend: 'iptables-nft',
+  family: 'ipv4',
+  table: 'filter',
+  chain: 'INPUT',
+  position: 0,
+  text: ':INPUT DROP',
+  verdict: 'drop',
+  isPolicy: true,
+  packets: 10,
+  bytes: 600,
+  dropsLastMinute: 0,
+};
+
+/** The store against a fetch that answers like the hub's REST API. */
+function store(now: { t: number }) {
+  const fetchFn = async (url: string) => {
+    const path = url.split('?')[0];
+    const body = path?.endsWith('/sessions') ? [restSession] : path?.endsWith('/rules') ? [policy] : [];
+    return new Response(JSON.stringify(body), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+  return new HostLiveStore('ftp1', new ApiClient(new AuthState(), fetchFn), () => now.t);
+}
+
+const session = (id: string, over: Partial<FtpSession> = {}): FtpSession => ({
+  id,
+  family: 'ipv4',
+  client: { ip: '198.18.0.11', port: 41000 },
+  server: { ip: '198.18.1.2', port: 21 },
+  state: 'ESTABLISHED',
+  helper: null,
+  user: null,
+  mode: 'unknown',
+  tls: false,
+  startedAt: T0 + 1000,
+  endedAt: null,
+  ...over,
+});
+
+const batch = (host: string, events: LiveEvents['events']): LiveEvents => ({ type: 'events', host, events });
+
+describe('HostLiveStore', () => {
+  it('loads the REST snapshot: sessions with their data sums, expectations, rules', async () => {
+    const s = store({ t: T0 + 1000 });
+    await s.load();
+    expect(s.error).toBeNull();
+    expect(s.sessions.get('a')).toMatchObject({
+      clientIp: '198.18.0.10',
+      user: 'bob',
+      dataConns: 1,
+      bytes: 1000,
+    });
+    expect(s.expectations.get('e1')).toMatchObject({ sessionId: 'a', port: 30001, fulfilledAt: T0 + 150 });
+    expect(s.rules.get(policy.id)?.packets).toBe(10);
+  });
+
+  it('applies live sessions, data connections, counters and ignores other hosts', async () => {
+    const now = { t: T0 + 2000 };
+    const s = store(now);
+    await s.load();
+    s.applyBatch([
+      batch('ftp1', [
+        { kind: 'session', session: session('b') },
+        {
+          kind: 'data',
+          data: {
+            id: 'd2',
+            sessionId: 'b',
+            expectationId: null,
+            attribution: 'heuristic',
+            mode: 'passive',
+            clientPort: 41001,
+            serverPort: 30010,
+            state: 'CLOSE',
+            established: false,
+            related: false,
+            startedAt: T0 + 1500,
+            endedAt: T0 + 1900,
+            bytes: null,
+          },
+        },
+        {
+          kind: 'counters',
+          at: T0 + 2000,
+          intervalMs: 1000,
+          counters: [{ ruleId: policy.id, packets: 15, bytes: 900, dPackets: 5, dBytes: 300 }],
+        },
+      ]),
+      batch('ftp2', [{ kind: 'session', session: session('other') }]),
+    ]);
+    expect(s.sessions.get('b')).toMatchObject({ helper: null, dataConns: 1, failedData: 1, bytes: null });
+    expect(s.sessions.has('other')).toBe(false);
+    expect(s.rules.get(policy.id)).toMatchObject({ packets: 15, rate: 5, history: [5] });
+
+    // a later session update keeps the data sums
+    s.applyBatch([batch('ftp1', [{ kind: 'session', session: session('b', { state: 'TIME_WAIT' }) }])]);
+    expect(s.sessions.get('b')).toMatchObject({ state: 'TIME_WAIT', dataConns: 1, failedData: 1 });
+  });
+
+  it('ends sessions a sync does not list, and prunes them after the linger time', async () => {
+    const now = { t: T0 + 5000 };
+    const s = store(now);
+    await s.load();
+    s.applyBatch([batch('ftp1', [{ kind: 'sync', at: T0 + 5000, activeSessionIds: [] }])]);
+    expect(s.sessions.get('a')).toMatchObject({ endedAt: T0 + 5000, state: 'CLOSED' });
+    now.t = T0 + 5000 + LINGER_MS + 1;
+    s.applyBatch([]);
+    expect(s.sessions.has('a')).toBe(false);
+  });
+
+  it('keeps counters of rules that survive a ruleset change and adds new ones at zero', async () => {
+    const s = store({ t: T0 });
+    await s.load();
+    s.applyBatch([
+      batch('ftp1', [
+        {
+          kind: 'ruleset',
+          at: T0 + 10,
+          diff: {
+            added: ['-A INPUT -p tcp --dport 21 -j ACCEPT'],
+            removed: [],
+            moved: [],
+            policyChanges: [],
+          },
+          rules: [
+            { ...policy, comment: null },
+            {
+              id: 'new',
+              backend: 'iptables-nft',
+              family: 'ipv4',
+              table: 'filter',
+              chain: 'INPUT',
+              position: 1,
+              text: '-A INPUT -p tcp --dport 21 -j ACCEPT',
+              verdict: 'accept',
+              isPolicy: false,
+              comment: null,
+            },
+          ],
+        },
+      ]),
+    ]);
+    expect(s.rules.get(policy.id)?.packets).toBe(10);
+    expect(s.rules.get('new')).toMatchObject({ packets: 0, verdict: 'accept' });
+    expect(s.lastRulesetAt).toBe(T0 + 10);
+  });
+
+  it('shows the API error instead of swallowing it', async () => {
+    const failing = async () =>
+      new Response(JSON.stringify({ code: 'FTPSCOPE_ERR_NOT_FOUND', message: 'no host ftp1' }), {
+        status: 404,
+      });
+    const s = new HostLiveStore('ftp1', new ApiClient(new AuthState(), failing));
+    await s.load();
+    expect(s.error).toContain('no host ftp1');
+    expect(s.loading).toBe(false);
+  });
+});

@@ -1,0 +1,209 @@
+import type { HostSummary, SessionView } from '@ftpscope/shared';
+import { describe, expect, it } from 'vitest';
+import { alignSeries } from '../src/ui/lib/align-series.ts';
+import { ApiClient, ApiError } from '../src/ui/lib/api-client.ts';
+import { AuthState } from '../src/ui/lib/auth.svelte.ts';
+import { troubleScore } from '../src/ui/lib/fleet-store.svelte.ts';
+import { formatBytes, formatDuration } from '../src/ui/lib/format.ts';
+import { href, links, parseHash } from '../src/ui/lib/routes.ts';
+import { sessionLanes } from '../src/ui/lib/session-lanes.ts';
+import { aroundTime, resolveRange, stepFor } from '../src/ui/lib/time-range.ts';
+
+describe('routes', () => {
+  it('parses every view with its params and query, and round-trips links', () => {
+    expect(parseHash('')).toMatchObject({ name: 'fleet' });
+    expect(parseHash('#/hosts/ftp-1?client=198.18.0.1')).toEqual({
+      name: 'host',
+      params: { host: 'ftp-1' },
+      query: { client: '198.18.0.1' },
+    });
+    expect(parseHash(links.session('a|b c'))).toMatchObject({ name: 'session', params: { id: 'a|b c' } });
+    expect(parseHash(links.drops({ host: 'h', range: '24h' }))).toMatchObject({
+      name: 'drops',
+      query: { host: 'h', range: '24h' },
+    });
+    expect(parseHash('#/nope')).toMatchObject({ name: 'not-found', params: { path: '/nope' } });
+    expect(href('/investigate', { client: '', user: 'bob', at: undefined })).toBe('#/investigate?user=bob');
+  });
+});
+
+describe('time ranges', () => {
+  const now = Date.parse('2025-01-01T12:00:00Z');
+  it('resolves presets, custom ranges, and falls back to 1 h', () => {
+    expect(resolveRange({ range: '15m' }, now)).toEqual({ from: now - 900_000, to: now, preset: '15m' });
+    expect(resolveRange({}, now).preset).toBe('1h');
+    expect(resolveRange({ range: 'bogus' }, now).preset).toBe('1h');
+    const custom = resolveRange(
+      { range: 'custom', from: '2025-01-01T10:00:00Z', to: '2025-01-01T11:00:00Z' },
+      now,
+    );
+    expect(custom).toEqual({ from: now - 7_200_000, to: now - 3_600_000, preset: 'custom' });
+    // to before from is not a range
+    expect(
+      resolveRange({ range: 'custom', from: '2025-01-01T11:00:00Z', to: '2025-01-01T10:00:00Z' }, now).preset,
+    ).toBe('1h');
+  });
+  it('picks ~300 buckets', () => {
+    expect(stepFor({ from: 0, to: 900_000, preset: '15m' })).toBe(5);
+    expect(stepFor({ from: 0, to: 7 * 86_400_000, preset: '7d' })).toBe(3600);
+  });
+  it('reads "around 15:00" as the most recent 15:00', () => {
+    const local = new Date(2025, 0, 2, 16, 30).getTime();
+    expect(aroundTime('15:00', local)).toBe(new Date(2025, 0, 2, 15, 0).getTime());
+    expect(aroundTime('17:00', local)).toBe(new Date(2025, 0, 1, 17, 0).getTime());
+    expect(aroundTime('25:00', local)).toBeNull();
+    expect(aroundTime('noon', local)).toBeNull();
+  });
+});
+
+describe('alignSeries', () => {
+  it('puts series on one bucket grid and fills missing buckets with 0', () => {
+    const from = Date.parse('2025-01-01T12:00:00Z');
+    const cols = alignSeries(
+      [
+        [
+          { t: '2025-01-01T12:00:00.000Z', packets: 3, bytes: 0 },
+          { t: '2025-01-01T12:02:00.000Z', packets: 1, bytes: 0 },
+        ],
+        [{ t: '2025-01-01T12:01:30.000Z', packets: 7, bytes: 0 }],
+      ],
+      from,
+      from + 180_000,
+      60,
+    );
+    expect(cols[0]).toEqual([from / 1000, from / 1000 + 60, from / 1000 + 120]);
+    expect(cols[1]).toEqual([3, 0, 1]);
+    expect(cols[2]).toEqual([0, 7, 0]);
+  });
+});
+
+describe('fleet order', () => {
+  const host = (over: Partial<HostSummary>): HostSummary => ({
+    name: 'h',
+    connected: true,
+    lastSeen: null,
+    kernel: null,
+    backends: [],
+    activeSessions: 0,
+    openExpectations: 0,
+    dropsPerMinute: 0,
+    activeDiagnoses: 0,
+    ...over,
+  });
+  it('puts disconnected, diagnosed and dropping hosts first', () => {
+    expect(troubleScore(host({ connected: false }), 0)).toBeGreaterThan(troubleScore(host({}), 2));
+    expect(troubleScore(host({}), 1)).toBeGreaterThan(troubleScore(host({ dropsPerMinute: 50 }), 0));
+    expect(troubleScore(host({ dropsPerMinute: 1 }), 0)).toBeGreaterThan(troubleScore(host({}), 0));
+  });
+});
+
+describe('format', () => {
+  it('formats bytes and durations', () => {
+    expect(formatBytes(null)).toBe('–');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatDuration(59_000)).toBe('59s');
+    expect(formatDuration(3_723_000)).toBe('1h 2m');
+  });
+});
+
+describe('session lanes', () => {
+  it('marks a data connection that never established and the drops from the client', () => {
+    const s: SessionView = {
+      id: 's',
+      host: 'h',
+      client: { ip: '198.18.0.10', port: 40000 },
+      server: { ip: '198.18.1.2', port: 21 },
+      state: 'ESTABLISHED',
+      helper: null,
+      user: null,
+      mode: 'passive',
+      tls: false,
+      startedAt: '2025-01-01T12:00:00.000Z',
+      endedAt: null,
+      expectations: [],
+      dataConnections: [
+        {
+          id: 'd',
+          clientPort: 40001,
+          serverPort: 30000,
+          mode: 'passive',
+          attribution: 'heuristic',
+          established: false,
+          startedAt: '2025-01-01T12:00:01.000Z',
+          endedAt: '2025-01-01T12:00:30.000Z',
+          bytes: null,
+        },
+      ],
+    };
+    const lanes = sessionLanes(
+      s,
+      [
+        {
+          id: 1,
+          host: 'h',
+          at: '2025-01-01T12:00:01.000Z',
+          group: 5,
+          ruleId: null,
+          prefix: 'drop',
+          proto: 'tcp',
+          src: '198.18.0.10',
+          dst: '198.18.1.2',
+          sport: 40001,
+          dport: 30000,
+          flags: 'S',
+        },
+      ],
+      Date.parse('2025-01-01T12:01:00Z'),
+    );
+    expect(lanes.map((l) => [l.kind, l.problem])).toEqual([
+      ['control', true],
+      ['data', true],
+      ['drop', true],
+    ]);
+    expect(lanes[1]?.label).toContain('never established');
+  });
+});
+
+describe('ApiClient', () => {
+  it('sends same-origin credentials, drops empty query values, and flags 401 for a login', async () => {
+    const auth = new AuthState();
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const api = new ApiClient(auth, async (url, init) => {
+      calls.push({ url, init });
+      return new Response(
+        JSON.stringify({ code: 'FTPSCOPE_ERR_UNAUTHORIZED', message: 'missing or wrong token' }),
+        {
+          status: 401,
+        },
+      );
+    });
+    const err = await api.drops({ host: 'h', client: '' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe('FTPSCOPE_ERR_UNAUTHORIZED');
+    expect(calls[0]?.url).toBe('/api/drops?host=h');
+    expect(calls[0]?.init?.credentials).toBe('same-origin');
+    expect(auth.required).toBe(true);
+  });
+
+  it('logs in with POST {token} and bumps the auth generation', async () => {
+    const auth = new AuthState();
+    auth.unauthorized();
+    let body = '';
+    const api = new ApiClient(auth, async (_url, init) => {
+      body = String(init?.body);
+      return new Response(null, { status: 204 });
+    });
+    await api.login('secret');
+    expect(JSON.parse(body)).toEqual({ token: 'secret' });
+    expect(auth.required).toBe(false);
+    expect(auth.generation).toBe(1);
+  });
+
+  it('reports an unreachable hub as a network error', async () => {
+    const api = new ApiClient(new AuthState(), async () => {
+      throw new TypeError('fetch failed');
+    });
+    await expect(api.hosts()).rejects.toThrow(/cannot reach the hub/);
+  });
+});
