@@ -1,0 +1,54 @@
+/**
+ * Worker of bench 1, run in its own process so CPU of children and RSS are this measurement's alone.
+ * argv: NETNS REPS RUNS. Prints { baselineMs[], collectorMs[], rssMb, rssStartMb, heapMb, sessions }.
+ */
+import { listFtpEntries } from '../../apps/collector/src/sources/conntrack-listing.ts';
+import { realExec, withNetns } from '../../apps/collector/src/exec.ts';
+import { SessionModel } from '../../apps/collector/src/model/sessions.ts';
+import { childrenCpuMs, selfCpuMs } from '../lib/cpu.ts';
+import { reply } from '../lib/worker.ts';
+
+const [netns = '', repsArg = '1', runsArg = '3'] = process.argv.slice(2);
+const reps = Number(repsArg);
+const exec = withNetns(realExec, netns);
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+/** The collector's first synchronisation: kernel-filtered listings, parsed, merged into a fresh model. */
+async function listAndModel(): Promise<SessionModel> {
+  let events = 0;
+  const model = new SessionModel({ host: 'bench', ftpPorts: [21], passiveRange: () => null, emit: () => events++ });
+  const now = Date.now();
+  model.beginResync(now);
+  const listing = await listFtpEntries(exec, [21], netns);
+  if (listing.problems.length) throw new Error(listing.problems.join('; '));
+  model.finishResync(listing.conns, listing.expects, now);
+  return model;
+}
+
+/** CPU ms per repetition of fn: our own CPU (when counted) plus that of the tools it ran. */
+async function cpuPerRep(fn: () => Promise<unknown>, countSelf: boolean): Promise<number> {
+  const c0 = childrenCpuMs();
+  const s0 = selfCpuMs();
+  for (let i = 0; i < reps; i++) await fn();
+  const self = countSelf ? selfCpuMs() - s0 : 0;
+  return (childrenCpuMs() - c0 + self) / reps;
+}
+
+gc();
+const rssStartMb = mb(process.memoryUsage().rss);
+const heap0 = process.memoryUsage().heapUsed;
+const model = await listAndModel();
+gc();
+const rssMb = mb(process.memoryUsage().rss);
+const heapMb = mb(process.memoryUsage().heapUsed - heap0);
+const sessions = model.activeSessionIds().length;
+
+const baselineMs: number[] = [];
+const collectorMs: number[] = [];
+for (let r = 0; r < Number(runsArg); r++) {
+  baselineMs.push(await cpuPerRep(() => exec('conntrack', ['-L'], { timeoutMs: 60_000 }), false));
+  collectorMs.push(await cpuPerRep(listAndModel, true));
+  gc();
+}
+reply({ baselineMs, collectorMs, rssMb, rssStartMb, heapMb, sessions });

@@ -1,0 +1,5 @@
+import type { Bench } from '../lib/figure.ts';
+import { conntrackListing } from './01-conntrack-listing.ts';
+
+/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
+export const BENCHES: Bench[] = [conntrackListing];

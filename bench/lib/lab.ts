@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createLab, type Lab, type LabOptions } from '@ftpscope/lab';
+
+const run = promisify(execFile);
+
+/** Runs fn with a fresh lab and always removes it, also when fn throws. */
+export async function withLab<T>(opts: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await createLab(opts);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.down();
+  }
+}
+
+/** Runs argv inside a network namespace (no shell); throws with stderr on failure. */
+export async function inNetns(netns: string, argv: string[], input?: string): Promise<string> {
+  if (input !== undefined) {
+    const dir = await mkdtemp(join(tmpdir(), 'ftpscope-bench-'));
+    try {
+      const file = join(dir, 'input');
+      await writeFile(file, input);
+      return await inNetns(
+        netns,
+        argv.map((a) => (a === '@input' ? file : a)),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const { stdout } = await run('ip', ['netns', 'exec', netns, ...argv], { maxBuffer: 256 * 1024 * 1024 });
+  return stdout;
+}

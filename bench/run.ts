@@ -1,0 +1,62 @@
+/**
+ * `pnpm bench [--quick] [--only N[,M]]`: runs the benchmarks of issue 7, prints the table on stdout, writes
+ * bench/results/latest.json and latest.md. Progress goes to stderr. Benchmarks report; they never fail on a
+ * missed target (exit 1 only when a bench could not run at all).
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BENCHES } from './benches/index.ts';
+import type { Figure } from './lib/figure.ts';
+import { machineInfo, type Results, textTable, writeResults } from './lib/report.ts';
+
+const HELP = `pnpm bench [--quick] [--only N[,N...]]
+  --quick   short smoke run (small sizes, few runs; ~2 min)
+  --only    run only these benches (numbers as in docs/benchmarks.md), e.g. --only 1,3
+Needs root (labs in network namespaces) and chromium for benches 5 and 7 (apt-get install chromium).`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const only = new Set((values.only ?? []).flatMap((s) => s.split(',')).map(Number));
+  const unknown = [...only].filter((n) => !BENCHES.some((b) => b.id === n));
+  if (unknown.length) {
+    process.stderr.write(`unknown bench ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id)}\n`);
+    return 2;
+  }
+  if (process.getuid?.() !== 0) process.stderr.write('warning: not root; the lab benches will fail\n');
+  const started = Date.now();
+  const res: Results = { machine: machineInfo(), quick: values.quick, durationS: 0, figures: [], errors: [] };
+  const tag = randomBytes(2).toString('hex');
+  for (const b of BENCHES.filter((x) => only.size === 0 || only.has(x.id))) {
+    const t0 = Date.now();
+    const log = (msg: string) => process.stderr.write(`[bench ${b.id}] ${msg}\n`);
+    log(`${b.title}…`);
+    try {
+      const figs: Figure[] = await b.run({ quick: values.quick, log, tag: `${tag}${b.id}` });
+      res.figures.push(...figs);
+      log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    } catch (e) {
+      const error = (e as Error).stack ?? String(e);
+      res.errors.push({ bench: b.id, error: (e as Error).message });
+      log(`FAILED: ${error}`);
+    }
+  }
+  res.durationS = (Date.now() - started) / 1000;
+  writeResults(fileURLToPath(new URL('./results', import.meta.url)), res);
+  process.stdout.write(`${textTable(res.figures)}\n`);
+  for (const e of res.errors) process.stdout.write(`bench ${e.bench} failed: ${e.error}\n`);
+  process.stderr.write(`results: bench/results/latest.json, latest.md (${Math.round(res.durationS)} s)\n`);
+  return res.errors.length ? 1 : 0;
+}
+
+process.exitCode = await main();

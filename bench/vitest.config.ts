@@ -1,0 +1,10 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'bench',
+    include: ['bench-quick.test.ts'],
+    testTimeout: 240_000,
+    hookTimeout: 60_000,
+  },
+});
