@@ -81,6 +81,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: 64 * 1024,
+    // Long ids must reach schema validation (400 naming the parameter), not die as 414.
+    maxParamLength: 1024,
     ...(opts.tls && { https: opts.tls }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;

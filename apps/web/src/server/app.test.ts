@@ -1,0 +1,419 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  batch,
+  CLIENT_IP,
+  counters,
+  data,
+  expectation,
+  hello,
+  POLICY_ID,
+  rules,
+  session,
+} from './testing/events.ts';
+import { API_TOKEN, tempDir, testApp } from './testing/harness.ts';
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+
+/** Every authenticated GET route with a valid example URL. */
+const ROUTES = [
+  '/api/hosts',
+  '/api/hosts/alpha',
+  '/api/hosts/alpha/sessions',
+  '/api/sessions/s1',
+  '/api/hosts/alpha/rules',
+  `/api/hosts/alpha/rules/${encodeURIComponent(POLICY_ID)}/series`,
+  '/api/hosts/alpha/ruleset-changes',
+  '/api/drops',
+  `/api/timeline?client=${CLIENT_IP}`,
+  '/api/gaps',
+  '/api/diagnoses',
+  '/api/session-check',
+  '/metrics',
+  '/docs/json',
+];
+
+/** Invalid parameters per route, with the parameter the 400 must name. */
+const BAD_PARAMS: [string, string][] = [
+  ['/api/hosts/bad%20host', 'params/host'],
+  ['/api/hosts/alpha/sessions?active=maybe', 'querystring/active'],
+  ['/api/hosts/alpha/sessions?from=yesterday', 'querystring/from'],
+  ['/api/hosts/alpha/sessions?limit=0', 'querystring/limit'],
+  [`/api/hosts/alpha/sessions?client=${'1'.repeat(65)}`, 'querystring/client'],
+  ['/api/hosts/alpha/rules/x/series?step=0', 'querystring/step'],
+  ['/api/hosts/alpha/rules/x/series?to=2026-13-01', 'querystring/to'],
+  ['/api/hosts/alpha/ruleset-changes?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', 'querystring/from'],
+  ['/api/drops?limit=abc', 'querystring/limit'],
+  ["/api/drops?host=a'%20OR%201=1--&from=x", 'querystring/from'],
+  ['/api/timeline', 'querystring/client'],
+  ['/api/timeline?client=1.2.3.4&to=now', 'querystring/to'],
+  ['/api/gaps?from=1', 'querystring/from'],
+  ['/api/diagnoses?active=2', 'querystring/active'],
+  [`/api/sessions/${'x'.repeat(129)}`, 'params/id'],
+];
+
+function seed(app: FastifyInstance): void {
+  const s = app.store;
+  s.hosts.hello(hello('alpha'), NOW - 10_000);
+  const t = NOW - 5_000;
+  s.writeBatch(
+    'alpha',
+    'stream-0001',
+    batch(1, [
+      { kind: 'ruleset', at: t - 60_000, rules: rules(), diff: null },
+      {
+        kind: 'ruleset',
+        at: t - 30_000,
+        rules: rules(),
+        diff: {
+          added: ['-A INPUT -p tcp --dport 21 -j ACCEPT'],
+          removed: [],
+          moved: [],
+          policyChanges: [{ family: 'ipv4', table: 'filter', chain: 'INPUT', from: 'ACCEPT', to: 'DROP' }],
+        },
+      },
+      session('s1', t),
+      expectation('x1', 's1', t + 10, { fulfilledAt: t + 20 }),
+      data('d1', 's1', t + 20, true),
+      session('s2', t + 100, { mode: 'passive', helper: null }),
+      data('d2', 's2', t + 200, false),
+      counters(t + 1000, 100, 7),
+      counters(t + 2000, 104, 4),
+      {
+        kind: 'drop',
+        drop: {
+          at: t + 210,
+          group: 5,
+          ruleId: POLICY_ID,
+          prefix: 'ftp-drop',
+          proto: 'TCP',
+          src: CLIENT_IP,
+          dst: '198.18.1.1',
+          sport: 45002,
+          dport: 30043,
+          flags: 'S',
+        },
+      },
+      {
+        kind: 'gap',
+        gap: {
+          at: t + 300,
+          source: 'conntrack-events',
+          reason: 'ENOBUFS: resynchronised',
+          fromSeq: null,
+          toSeq: null,
+        },
+      },
+      {
+        kind: 'health',
+        health: {
+          at: t,
+          conntrackCount: 12,
+          conntrackMax: 262144,
+          expectCount: 1,
+          expectMax: 4096,
+          stats: { drop: 0, early_drop: 0, insert_failed: 0, invalid: 3 },
+          acct: true,
+          timestamp: false,
+          helperRules: [],
+        },
+      },
+    ]),
+    t,
+  );
+}
+
+describe('hub HTTP API', () => {
+  let app: FastifyInstance;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    ({ app, close } = await testApp({ now: () => NOW }));
+    seed(app);
+  });
+  afterEach(async () => {
+    await close();
+  });
+
+  it('GET /api/health needs no token', async () => {
+    const res = await app.inject('/api/health');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true, version: expect.any(String) });
+  });
+
+  it.each(ROUTES)('%s: 401 without or with a wrong token, 200 with it', async (url) => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { cookie: 'ftpscope_session=forged' }]) {
+      const res = await app.inject({ url, headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({ code: 'FTPSCOPE_ERR_UNAUTHORIZED', message: 'missing or wrong token' });
+    }
+    const ok = await app.inject({ url, headers: auth });
+    expect([200, 204]).toContain(ok.statusCode);
+  });
+
+  it('a percent-encoded path cannot bypass auth', async () => {
+    expect((await app.inject('/%61pi/hosts')).statusCode).toBe(401);
+    expect((await app.inject('/api/hosts/')).statusCode).toBe(401);
+  });
+
+  it.each(BAD_PARAMS)('%s → 400 naming %s', async (url, param) => {
+    const res = await app.inject({ url, headers: auth });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body.code).toBe('FTPSCOPE_ERR_BAD_PARAM');
+    expect(body.message).toContain(param);
+  });
+
+  it('login sets an HttpOnly SameSite=Strict cookie that authenticates API calls; logout clears it', async () => {
+    const bad = await app.inject({ method: 'POST', url: '/api/login', payload: { token: 'nope' } });
+    expect(bad.statusCode).toBe(401);
+    expect((await app.inject({ method: 'POST', url: '/api/login', payload: {} })).json().message).toContain(
+      'token',
+    );
+    const res = await app.inject({ method: 'POST', url: '/api/login', payload: { token: API_TOKEN } });
+    expect(res.statusCode).toBe(204);
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(/^ftpscope_session=[\w-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).not.toContain(API_TOKEN);
+    const cookie = setCookie.split(';')[0] ?? '';
+    expect((await app.inject({ url: '/api/session-check', headers: { cookie } })).statusCode).toBe(204);
+    expect((await app.inject({ url: '/api/hosts', headers: { cookie } })).statusCode).toBe(200);
+    const out = await app.inject({ method: 'POST', url: '/api/logout', headers: { cookie } });
+    expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
+  });
+
+  it('GET /api/hosts summarises each host', async () => {
+    const [h] = (await app.inject({ url: '/api/hosts', headers: auth })).json();
+    expect(h).toEqual({
+      name: 'alpha',
+      connected: true,
+      lastSeen: new Date(NOW - 5000).toISOString(),
+      kernel: '6.1.0-test',
+      backends: ['iptables-nft'],
+      activeSessions: 2,
+      openExpectations: 0,
+      dropsPerMinute: 11,
+      activeDiagnoses: 0,
+    });
+    expect((await app.inject({ url: '/api/hosts/nohost', headers: auth })).json().code).toBe(
+      'FTPSCOPE_ERR_NOT_FOUND',
+    );
+  });
+
+  it('GET /api/hosts/:host/sessions returns sessions with expectations and data connections', async () => {
+    const res = await app.inject({
+      url: `/api/hosts/alpha/sessions?client=${CLIENT_IP}&active=true`,
+      headers: auth,
+    });
+    const list = res.json();
+    expect(list.map((s: { id: string }) => s.id)).toEqual(['s2', 's1']);
+    expect(list[1]).toMatchObject({
+      host: 'alpha',
+      helper: 'ftp',
+      mode: 'passive',
+      endedAt: null,
+      expectations: [{ id: 'x1', port: 30042, fulfilledAt: new Date(NOW - 5000 + 20).toISOString() }],
+      dataConnections: [{ id: 'd1', established: true, bytes: 1048576 }],
+    });
+    expect(
+      (await app.inject({ url: '/api/hosts/alpha/sessions?active=false', headers: auth })).json(),
+    ).toEqual([]);
+    expect(
+      (await app.inject({ url: '/api/hosts/alpha/sessions?limit=1', headers: auth })).json(),
+    ).toHaveLength(1);
+    expect((await app.inject({ url: '/api/sessions/s1', headers: auth })).json().id).toBe('s1');
+    expect((await app.inject({ url: '/api/sessions/zzz', headers: auth })).statusCode).toBe(404);
+  });
+
+  it('SQL metacharacters in filters are data, not SQL', async () => {
+    const res = await app.inject({
+      url: `/api/hosts/alpha/sessions?client=${encodeURIComponent("' OR 1=1 --")}`,
+      headers: auth,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual([]);
+    const drops = await app.inject({
+      url: `/api/drops?host=${encodeURIComponent('alpha" OR ""="')}`,
+      headers: auth,
+    });
+    expect(drops.json()).toEqual([]);
+  });
+
+  it('GET /api/hosts/:host/rules gives chain order, counters and drops of the last minute', async () => {
+    const list = (await app.inject({ url: '/api/hosts/alpha/rules', headers: auth })).json();
+    expect(list).toHaveLength(4);
+    expect(list[0]).toMatchObject({
+      id: POLICY_ID,
+      isPolicy: true,
+      verdict: 'drop',
+      packets: 104,
+      dropsLastMinute: 11,
+    });
+    expect(list[1]).toMatchObject({ position: 1, verdict: 'accept', dropsLastMinute: 0 });
+  });
+
+  it('GET series picks raw samples for short ranges and minute rollups for long ones', async () => {
+    const url = `/api/hosts/alpha/rules/${encodeURIComponent(POLICY_ID)}/series`;
+    const raw = await app.inject({
+      url: `${url}?from=${new Date(NOW - 60_000).toISOString()}&to=${new Date(NOW).toISOString()}&step=10`,
+      headers: auth,
+    });
+    expect(raw.headers['x-ftpscope-tier']).toBe('raw');
+    const points = raw.json();
+    expect(points).toHaveLength(6);
+    expect(points.reduce((n: number, p: { packets: number }) => n + p.packets, 0)).toBe(11);
+    const long = await app.inject({
+      url: `${url}?from=${new Date(NOW - 86_400_000).toISOString()}&to=${new Date(NOW).toISOString()}`,
+      headers: auth,
+    });
+    expect(long.headers['x-ftpscope-tier']).toBe('1m');
+    const lp = long.json();
+    expect(lp.length).toBeLessThanOrEqual(300);
+    expect(lp.reduce((n: number, p: { packets: number }) => n + p.packets, 0)).toBe(11);
+    expect(
+      (
+        await app.inject({
+          url: `${url}?from=${new Date(NOW - 86_400_000).toISOString()}&step=1`,
+          headers: auth,
+        })
+      ).json().message,
+    ).toContain('querystring/step');
+    expect((await app.inject({ url: '/api/hosts/alpha/rules/nope/series', headers: auth })).statusCode).toBe(
+      404,
+    );
+  });
+
+  it('GET ruleset-changes, drops and gaps', async () => {
+    const changes = (await app.inject({ url: '/api/hosts/alpha/ruleset-changes', headers: auth })).json();
+    expect(changes).toEqual([
+      expect.objectContaining({
+        host: 'alpha',
+        added: ['-A INPUT -p tcp --dport 21 -j ACCEPT'],
+        policyChanges: [expect.objectContaining({ from: 'ACCEPT', to: 'DROP' })],
+      }),
+    ]);
+    const drops = (await app.inject({ url: `/api/drops?client=${CLIENT_IP}`, headers: auth })).json();
+    expect(drops).toEqual([expect.objectContaining({ host: 'alpha', dport: 30043, flags: 'S', group: 5 })]);
+    expect((await app.inject({ url: '/api/drops?client=10.9.9.9', headers: auth })).json()).toEqual([]);
+    const gaps = (await app.inject({ url: '/api/gaps?host=alpha', headers: auth })).json();
+    expect(gaps).toEqual([expect.objectContaining({ source: 'conntrack-events' })]);
+  });
+
+  it('GET /api/timeline merges everything about a client in time order', async () => {
+    const items = (
+      await app.inject({
+        url: `/api/timeline?client=${CLIENT_IP}&from=${new Date(NOW - 3_600_000).toISOString()}`,
+        headers: auth,
+      })
+    ).json();
+    const types = items.map((i: { type: string }) => i.type);
+    expect(types).toEqual(['change', 'session', 'expectation', 'data', 'session', 'data', 'drop', 'gap']);
+    const failed = items.find((i: { type: string; problem: boolean }) => i.type === 'data' && i.problem);
+    expect(failed).toMatchObject({ ref: 's2', summary: expect.stringContaining('never established') });
+    const sorted = [...items].sort((a, b) => a.at.localeCompare(b.at));
+    expect(items).toEqual(sorted);
+    const byUser = (await app.inject({ url: '/api/timeline?user=ftp', headers: auth })).json();
+    expect(byUser.filter((i: { type: string }) => i.type === 'session')).toHaveLength(2);
+  });
+
+  it('GET /api/diagnoses reads what the engine stored', async () => {
+    app.store.diagnoses.upsert({
+      id: 'alpha:ftp-helper-not-assigned',
+      kind: 'ftp-helper-not-assigned',
+      host: 'alpha',
+      severity: 'critical',
+      title: 'FTP helper not assigned',
+      explanation: 'x',
+      evidence: [{ type: 'rule', id: POLICY_ID, label: 'INPUT policy' }],
+      fix: ['iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp'],
+      firstSeen: NOW - 1000,
+      lastSeen: NOW,
+      resolvedAt: null,
+    });
+    const list = (await app.inject({ url: '/api/diagnoses?host=alpha&active=true', headers: auth })).json();
+    expect(list).toEqual([
+      expect.objectContaining({
+        kind: 'ftp-helper-not-assigned',
+        resolvedAt: null,
+        firstSeen: new Date(NOW - 1000).toISOString(),
+      }),
+    ]);
+    expect((await app.inject({ url: '/api/diagnoses?active=false', headers: auth })).json()).toEqual([]);
+    expect((await app.inject({ url: '/api/hosts/alpha', headers: auth })).json().activeDiagnoses).toBe(1);
+  });
+
+  it('GET /metrics is Prometheus text', async () => {
+    const res = await app.inject({ url: '/metrics', headers: auth });
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toContain('ftpscope_collector_connected{host="alpha"} 1');
+    expect(res.body).toContain('ftpscope_sessions_active{host="alpha"} 2');
+    expect(res.body).toMatch(
+      /ftpscope_rule_packets_total\{host="alpha",rule="ipv4\/filter\/INPUT\/policy",.*\} 104/,
+    );
+    expect(res.body).toContain('ftpscope_conntrack_stat_total{host="alpha",stat="invalid"} 3');
+    expect(res.body.match(/^# TYPE ftpscope_sessions_active gauge$/gm)).toHaveLength(1);
+  });
+
+  it('errors are JSON from the catalogue with security headers and no stack', async () => {
+    const res = await app.inject({ url: '/api/nothing-here', headers: auth });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      code: 'FTPSCOPE_ERR_NOT_FOUND',
+      message: 'not found: GET /api/nothing-here',
+    });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"token":',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).not.toContain('at ');
+  });
+
+  it('serves a placeholder telling to run pnpm build when the UI is not built', async () => {
+    for (const url of ['/', '/hosts/alpha']) {
+      const res = await app.inject({ url, headers: { accept: 'text/html' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('pnpm build');
+    }
+  });
+
+  it('/docs serves the OpenAPI document behind the token', async () => {
+    const doc = (await app.inject({ url: '/docs/json', headers: auth })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/hosts', '/api/timeline', '/api/hosts/{host}/rules/{id}/series']),
+    );
+    expect(Object.keys(doc.paths)).not.toContain('/ws/collector');
+  });
+});
+
+describe('static UI', () => {
+  it('serves the built UI, falls back to index.html for UI routes, and refuses traversal', async () => {
+    const { dir, cleanup } = tempDir();
+    const ui = join(dir, 'dist');
+    mkdirSync(join(ui, 'assets'), { recursive: true });
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>ftpscope ui</title>');
+    writeFileSync(join(ui, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(dir, 'secret.txt'), 'TOP-SECRET-CONTENT');
+    const { app, close } = await testApp({ uiDir: ui });
+    try {
+      expect((await app.inject('/')).body).toContain('ftpscope ui');
+      expect((await app.inject('/assets/app.js')).headers['content-type']).toContain('javascript');
+      expect(
+        (await app.inject({ url: '/investigate?client=1.2.3.4', headers: { accept: 'text/html' } })).body,
+      ).toContain('ftpscope ui');
+      for (const url of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt']) {
+        const res = await app.inject(url);
+        expect(res.body).not.toContain('TOP-SECRET-CONTENT');
+      }
+    } finally {
+      await close();
+      cleanup();
+    }
+  });
+});
