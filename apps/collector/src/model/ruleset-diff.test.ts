@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../../test/fixtures.ts';
+import { parseIptablesSave } from '../sources/iptables-save-parse.ts';
+import type { RuleRecord } from '../sources/rule-record.ts';
+import { identifyRules } from './rule-ids.ts';
+import { diffRulesets, rulesetChanged } from './ruleset-diff.ts';
+
+const healthy = parseIptablesSave(
+  fixture('iptables/1.8.9/nft-healthy-save.txt'),
+  'iptables-nft',
+  'ipv4',
+).records;
+const defs = (rs: RuleRecord[]) => identifyRules(rs).map((r) => r.def);
+const renumber = (rs: RuleRecord[]) => {
+  const pos = new Map<string, number>();
+  return rs.map((r) => {
+    if (r.isPolicy) return r;
+    const k = `${r.table} ${r.chain}`;
+    const p = (pos.get(k) ?? 0) + 1;
+    pos.set(k, p);
+    return { ...r, position: p };
+  });
+};
+
+describe('rule ids and ruleset diffs', () => {
+  it('keeps ids across an unrelated insert, and gives duplicates distinct ids', () => {
+    const before = defs(healthy);
+    const extra: RuleRecord = {
+      ...(healthy.find((r) => r.text.includes('--dport 22')) as RuleRecord),
+      text: '-A INPUT -p udp -j DROP',
+      verdict: 'drop',
+    };
+    const inserted = renumber([...healthy.slice(0, 5), extra, ...healthy.slice(5)]);
+    const after = defs(inserted);
+    for (const r of before) expect(after.map((a) => a.id)).toContain(r.id);
+    const dup = defs([...healthy, { ...(healthy.at(-1) as RuleRecord) }]);
+    expect(new Set(dup.map((d) => d.id)).size).toBe(dup.length);
+    const diff = diffRulesets(before, after);
+    expect(diff.added).toEqual(['ipv4 filter INPUT: -A INPUT -p udp -j DROP']);
+    expect(diff.removed).toEqual([]);
+    expect(diff.moved).toEqual([]);
+  });
+
+  it('reports moves, removals and policy changes; counters alone are no change', () => {
+    const before = defs(healthy);
+    expect(rulesetChanged(before, defs(healthy.map((r) => ({ ...r, packets: 999 }))))).toBe(false);
+    const input = healthy.filter((r) => r.chain === 'INPUT' && !r.isPolicy && r.table === 'filter');
+    const [first, second] = input as [RuleRecord, RuleRecord];
+    const swapped = renumber(
+      healthy
+        .filter((r) => r !== first && !r.text.includes('--dport 22'))
+        .flatMap((r) => (r === second ? [second, first] : [r]))
+        .map((r) =>
+          r.isPolicy && r.chain === 'INPUT' && r.table === 'filter'
+            ? { ...r, text: ':INPUT ACCEPT', verdict: 'accept' as const }
+            : r,
+        ),
+    );
+    const after = defs(swapped);
+    expect(rulesetChanged(before, after)).toBe(true);
+    const diff = diffRulesets(before, after);
+    expect(diff.removed).toEqual([expect.stringContaining('--dport 22')]);
+    expect(diff.moved.map((m) => m.text)).toHaveLength(1);
+    expect(diff.policyChanges).toEqual([
+      { family: 'ipv4', table: 'filter', chain: 'INPUT', from: 'DROP', to: 'ACCEPT' },
+    ]);
+  });
+});

@@ -1,0 +1,111 @@
+import type { CollectorEvent, DataConnection, Expectation, FtpSession } from '@ftpscope/shared';
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../../test/fixtures.ts';
+import { type ConntrackRecord, parseConntrack } from '../sources/conntrack-parse.ts';
+import { type ExpectRecord, parseExpect } from '../sources/expect-parse.ts';
+import { SessionModel } from './sessions.ts';
+
+function replay(ctFile: string, expFile: string | null, host = 'h1') {
+  const events: CollectorEvent[] = [];
+  const model = new SessionModel({
+    host,
+    ftpPorts: [21],
+    passiveRange: () => [40000, 40100],
+    emit: (e) => events.push(e),
+  });
+  const ct = parseConntrack(fixture(ctFile)).records.map((r) => ({ at: r.at as number, ct: r }));
+  const ex = expFile ? parseExpect(fixture(expFile)).records.map((r) => ({ at: r.at as number, ex: r })) : [];
+  // Merge the two recorded streams by kernel timestamp, expectations first on ties, as the kernel made them.
+  const all = [...ex, ...ct].sort((a, b) => a.at - b.at);
+  for (const x of all) {
+    if ('ct' in x) model.applyConntrack(x.ct as ConntrackRecord, x.at);
+    else model.applyExpect(x.ex as ExpectRecord, x.at);
+  }
+  model.tick((all.at(-1)?.at ?? 0) + 10_000);
+  const last = <T extends { id: string }>(pick: (e: CollectorEvent) => T | null) => {
+    const m = new Map<string, T>();
+    for (const e of events) {
+      const v = pick(e);
+      if (v) m.set(v.id, v);
+    }
+    return [...m.values()];
+  };
+  return {
+    model,
+    events,
+    sessions: last<FtpSession>((e) => (e.kind === 'session' ? e.session : null)),
+    expectations: last<Expectation>((e) => (e.kind === 'expectation' ? e.expectation : null)),
+    data: last<DataConnection>((e) => (e.kind === 'data' ? e.data : null)),
+  };
+}
+
+describe('SessionModel on recorded conntrack events', () => {
+  it('healthy (helper): every data connection is tied to a fulfilled expectation of its session, IPv4 and IPv6', () => {
+    const r = replay('conntrack/1.4.7/ct-events-healthy.txt', 'conntrack/1.4.7/ct-expect-events-healthy.txt');
+    expect(r.sessions.length).toBeGreaterThanOrEqual(6);
+    expect(r.sessions.every((s) => s.helper === 'ftp')).toBe(true);
+    expect(r.sessions.some((s) => s.family === 'ipv6')).toBe(true);
+    expect(r.data.length).toBeGreaterThanOrEqual(4);
+    for (const d of r.data) {
+      expect(d.attribution).toBe('expectation');
+      expect(d.related).toBe(true);
+      const exp = r.expectations.find((e) => e.id === d.expectationId);
+      expect(exp?.fulfilledAt).not.toBeNull();
+      expect(exp?.sessionId).toBe(d.sessionId);
+    }
+    const active = r.data.filter((d) => d.mode === 'active');
+    expect(active.length).toBeGreaterThan(0);
+    expect(active.every((d) => d.serverPort === 20)).toBe(true);
+    expect(r.data.some((d) => d.mode === 'passive' && d.serverPort >= 40000)).toBe(true);
+    const modes = new Set(r.sessions.map((s) => s.mode));
+    expect(modes).toEqual(new Set(['passive', 'active', 'unknown']));
+  });
+
+  it('no helper: data connections are attributed heuristically, sessions have no helper and no expectation', () => {
+    const r = replay('conntrack/1.4.7/ct-events-nohelper.txt', null);
+    expect(r.sessions.length).toBe(3);
+    expect(r.sessions.every((s) => s.helper === null)).toBe(true);
+    expect(r.expectations).toEqual([]);
+    expect(r.data).toHaveLength(1);
+    expect(r.data[0]).toMatchObject({
+      attribution: 'heuristic',
+      related: false,
+      mode: 'active',
+      serverPort: 20,
+      established: true,
+    });
+  });
+
+  it('ids are stable for the same host, conntrack id and tuple, and differ across hosts', () => {
+    const a = replay('conntrack/1.4.7/ct-events-nft.txt', null, 'h1');
+    const b = replay('conntrack/1.4.7/ct-events-nft.txt', null, 'h1');
+    const c = replay('conntrack/1.4.7/ct-events-nft.txt', null, 'h2');
+    expect(a.sessions.map((s) => s.id)).toEqual(b.sessions.map((s) => s.id));
+    expect(a.sessions.map((s) => s.id)).not.toEqual(c.sessions.map((s) => s.id));
+  });
+
+  it('resync merges a listing and ends sessions the kernel no longer has', () => {
+    const events: CollectorEvent[] = [];
+    const model = new SessionModel({
+      host: 'h',
+      ftpPorts: [21],
+      passiveRange: () => null,
+      emit: (e) => events.push(e),
+    });
+    const listing = parseConntrack(fixture('conntrack/1.4.7/list-dport21-id.txt')).records;
+    model.beginResync(1000);
+    expect(
+      model.finishResync(listing, parseExpect(fixture('conntrack/1.4.7/list-expect.txt')).records, 1000),
+    ).toHaveLength(listing.length);
+    model.beginResync(2000);
+    const active = model.finishResync(listing.slice(1), [], 2000);
+    expect(active).toHaveLength(listing.length - 1);
+    const ended = events.filter((e) => e.kind === 'session' && e.session.state === 'CLOSED');
+    expect(ended).toHaveLength(1);
+    const exp = events.find((e) => e.kind === 'expectation');
+    expect(exp?.kind === 'expectation' && exp.expectation.sessionId).toBeTruthy();
+    model.tick(10_000);
+    const expired = events.filter((e) => e.kind === 'expectation' && e.expectation.expiredAt !== null);
+    expect(expired).toHaveLength(1);
+  });
+});

@@ -1,0 +1,38 @@
+import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogFollower } from './log-follower.ts';
+
+let dir = '';
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('LogFollower', () => {
+  it('loses no line across rename rotation, truncation and partial lines', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ftpscope-follow-'));
+    const path = join(dir, 'vsftpd.log');
+    await writeFile(path, 'old\n');
+    const got: string[] = [];
+    const f = new LogFollower({ path, fromEnd: true, onLine: (l) => got.push(l), pollMs: 60_000 });
+    await f.start();
+    await appendFile(path, 'a\nb');
+    await f.poll();
+    expect(got).toEqual(['a']);
+    await appendFile(path, '\nc\n');
+    // logrotate: the file is renamed, the writer still appends to it, then a new file appears.
+    await rename(path, `${path}.1`);
+    await appendFile(`${path}.1`, 'd\ntail-without-newline');
+    await writeFile(path, 'e\n');
+    await f.poll();
+    expect(got).toEqual(['a', 'b', 'c', 'd', 'tail-without-newline', 'e']);
+    // copytruncate: the same file shrinks and starts over.
+    await truncate(path, 0);
+    await f.poll();
+    await appendFile(path, 'f\n');
+    await f.poll();
+    expect(got.at(-1)).toBe('f');
+    await f.stop();
+  });
+});

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../../test/fixtures.ts';
+import { parseConntrack } from './conntrack-parse.ts';
+import { parseExpect } from './expect-parse.ts';
+import { parseConntrackStats, parseSysctls } from './health-parse.ts';
+import { parseIptablesSave } from './iptables-save-parse.ts';
+import { parseNftJson } from './nft-json-parse.ts';
+import { parseNflog } from './tcpdump-nflog-parse.ts';
+import { parseVsftpdConf } from './vsftpd-conf-parse.ts';
+import { parseFtpLog } from './vsftpd-log-parse.ts';
+
+type Parser = (text: string) => { records: unknown[]; unknown: number } | { unknown: number };
+
+const parsers: [string, Parser, string][] = [
+  ['conntrack', parseConntrack, 'conntrack/1.4.7/ct-events-healthy.txt'],
+  ['expect', parseExpect, 'conntrack/1.4.7/ct-expect-events-healthy.txt'],
+  ['conntrack -S', parseConntrackStats, 'conntrack/1.4.7/stats.txt'],
+  ['sysctls', parseSysctls, 'conntrack/1.4.7/count.txt'],
+  [
+    'iptables-save',
+    (t) => parseIptablesSave(t, 'iptables-legacy', 'ipv4'),
+    'iptables/1.8.9/legacy-nohelper-save.txt',
+  ],
+  ['nft -j', (t) => parseNftJson(t), 'nft/1.0.6/native-healthy.json'],
+  ['tcpdump nflog', parseNflog, 'tcpdump/4.99.3/nflog-drops.txt'],
+  ['vsftpd.conf', (t) => parseVsftpdConf(t, 'x'), 'vsftpd/3.0.3/vsftpd.conf'],
+  ['vsftpd.log', parseFtpLog, 'vsftpd/3.0.3/vsftpd.log'],
+];
+
+/** Real lines cut, spliced and salted with random text: close enough to the grammar to reach deep branches. */
+function mutatedLines(sample: string) {
+  const real = sample.split('\n').filter(Boolean);
+  return fc
+    .array(
+      fc.oneof(
+        fc.string(),
+        fc.constantFrom(...real),
+        fc
+          .tuple(fc.constantFrom(...real), fc.nat(400), fc.string())
+          .map(([l, i, s]) => l.slice(0, i) + s + l.slice(i)),
+        fc.tuple(fc.constantFrom(...real), fc.nat(400)).map(([l, i]) => l.slice(0, i)),
+      ),
+      { maxLength: 20 },
+    )
+    .map((ls) => ls.join('\n'));
+}
+
+describe('parsers never throw and count what they do not understand', () => {
+  for (const [name, parse, sample] of parsers) {
+    it(name, () => {
+      fc.assert(
+        fc.property(mutatedLines(fixture(sample)), (text) => {
+          const r = parse(text);
+          expect(r.unknown).toBeGreaterThanOrEqual(0);
+          const nonEmpty = text.split('\n').filter((l) => l.trim() !== '').length;
+          // nft -j is one document: any damage is one unknown; the others count lines.
+          if (name !== 'nft -j' && 'records' in r)
+            expect(r.records.length + r.unknown).toBeLessThanOrEqual(nonEmpty);
+        }),
+        { numRuns: 300 },
+      );
+    });
+    it(`${name}: pure garbage is counted, not parsed`, () => {
+      const r = parse('\u0000\u0001 zz==[[ ]]\n');
+      expect(r.unknown).toBe(1);
+    });
+  }
+});
