@@ -65,6 +65,7 @@ export function explainClose(code: number, host: string): { level: 'error' | 'wa
       return { level: 'warn', msg: 'hub rate-limited this collector (4429); retrying' };
     case 1000:
     case 1001:
+    case 1005:
     case 1012:
       return { level: 'info', msg: `hub closed the connection (${code}, e.g. restarting); reconnecting` };
     case 1006:
@@ -243,7 +244,6 @@ export class HubClient {
     this.o.log.info(
       {
         url: this.o.url,
-        host: this.o.host,
         hubLastSeq: lastSeq,
         resending: unacked,
         reconnect: this.connections > 1,
@@ -301,7 +301,7 @@ export class HubClient {
     else if (status)
       msg = `hub answered HTTP ${status} to the WebSocket upgrade at ${this.o.url}: check --hub`;
     // One warning per outage, then a reminder every 10 attempts: a long outage must not flood the log.
-    const loud = failures === 0 || failures % 10 === 0 || status !== undefined;
+    const loud = failures <= 1 || failures % 10 === 0 || status !== undefined;
     this.o.log[loud ? 'warn' : 'debug']({ url: this.o.url, failures }, msg);
   }
 
@@ -313,7 +313,7 @@ export class HubClient {
     const wasUp = this._state === 'live' || this._state === 'hello';
     if (wasUp) {
       const { level, msg } = explainClose(code, this.o.host);
-      this.o.log[level]({ code, reason: reason.slice(0, 200), host: this.o.host }, msg);
+      this.o.log[level]({ code, reason: reason.slice(0, 200) }, msg);
     }
     const delay = this.backoff.closed();
     this._state = 'waiting';
