@@ -1,0 +1,109 @@
+import { createLab, type Lab } from '@ftpscope/lab';
+import type { CollectorEvent } from '@ftpscope/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realExec } from '../src/exec.ts';
+import { createHostMonitor } from '../src/host-monitor.ts';
+
+const LAB = `co${process.pid.toString(36).slice(-5)}`;
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await createLab({ name: LAB, hosts: 1, profile: 'healthy' });
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.down();
+});
+
+/** A burst of loopback connections inside the host namespace: thousands of conntrack events in a moment. */
+const BURST = [
+  'python3',
+  '-c',
+  "import socket\nfor i in range(3000):\n s=socket.socket(); s.setblocking(False)\n try: s.connect(('127.0.0.1', 9))\n except OSError: pass\n s.close()",
+];
+
+describe('conntrack event overflow', () => {
+  it('is detected (ENOBUFS), recorded as a gap, and followed by a restart with a larger buffer and a resync', async () => {
+    const h = lab.host('ftp1');
+    const events: CollectorEvent[] = [];
+    const monitor = createHostMonitor({
+      name: 'ftp1',
+      netns: h.netns,
+      intervalMs: 1000,
+      ftpPorts: [21],
+      nflogGroups: [],
+      vsftpdConf: h.vsftpdConf,
+      ftpLog: h.logFile,
+      eventBufferBytes: 4096,
+      exec: realExec,
+      now: Date.now,
+    });
+    try {
+      await monitor.start((e) => events.push(e));
+      const syncsBefore = events.filter((e) => e.kind === 'sync').length;
+      // The burst needs the loopback conntrack to be tracked: the healthy profile accepts -i lo first, so add a state match.
+      await lab.exec('ftp1', [
+        'iptables',
+        '-t',
+        'raw',
+        '-A',
+        'OUTPUT',
+        '-o',
+        'lo',
+        '-m',
+        'state',
+        '--state',
+        'NEW',
+      ]);
+      await lab.exec('ftp1', BURST);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !events.some((e) => e.kind === 'gap'))
+        await new Promise((r) => setTimeout(r, 100));
+      const gap = events.find((e): e is Extract<CollectorEvent, { kind: 'gap' }> => e.kind === 'gap');
+      expect(gap?.gap.source).toBe('conntrack-events');
+      expect(gap?.gap.reason).toMatch(/ENOBUFS.*restarted with 8192 bytes/);
+      while (Date.now() < deadline && events.filter((e) => e.kind === 'sync').length <= syncsBefore)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(events.filter((e) => e.kind === 'sync').length).toBeGreaterThan(syncsBefore);
+      // After the loss the monitor still sees FTP sessions.
+      const from = events.length;
+      expect((await lab.ls('ftp1', { mode: 'passive' })).ok).toBe(true);
+      const deadline2 = Date.now() + 5000;
+      while (Date.now() < deadline2 && !events.slice(from).some((e) => e.kind === 'data'))
+        await new Promise((r) => setTimeout(r, 100));
+      expect(events.slice(from).some((e) => e.kind === 'data' && e.data.mode === 'passive')).toBe(true);
+    } finally {
+      await monitor.stop();
+    }
+  });
+
+  it('reports the effective poll interval, backed off when a poll costs more than 2% of a core', async () => {
+    const h = lab.host('ftp1');
+    const events: CollectorEvent[] = [];
+    const monitor = createHostMonitor({
+      name: 'ftp1',
+      netns: h.netns,
+      intervalMs: 1000,
+      ftpPorts: [21],
+      nflogGroups: [],
+      vsftpdConf: null,
+      ftpLog: null,
+      eventBufferBytes: 4 * 1024 * 1024,
+      exec: realExec,
+      now: Date.now,
+    });
+    try {
+      await monitor.start((e) => events.push(e));
+      await new Promise((r) => setTimeout(r, 6000));
+      const counters = events.filter(
+        (e): e is Extract<CollectorEvent, { kind: 'counters' }> => e.kind === 'counters',
+      );
+      expect(counters.length).toBeGreaterThanOrEqual(3);
+      const intervals = counters.map((c) => c.intervalMs);
+      console.log(`counters events: ${counters.length}, effective intervals: ${intervals.join(',')}`);
+      expect(intervals.every((i) => i >= 1000)).toBe(true);
+    } finally {
+      await monitor.stop();
+    }
+  });
+});
