@@ -2,9 +2,10 @@
  * Worker of bench 1, run in its own process so CPU of children and RSS are this measurement's alone.
  * argv: NETNS REPS RUNS. Prints { baselineMs[], collectorMs[], rssMb, rssStartMb, heapMb, sessions }.
  */
-import { listFtpEntries } from '../../apps/collector/src/sources/conntrack-listing.ts';
+
 import { realExec, withNetns } from '../../apps/collector/src/exec.ts';
 import { SessionModel } from '../../apps/collector/src/model/sessions.ts';
+import { listFtpEntries } from '../../apps/collector/src/sources/conntrack-listing.ts';
 import { childrenCpuMs, selfCpuMs } from '../lib/cpu.ts';
 import { reply } from '../lib/worker.ts';
 
@@ -17,7 +18,12 @@ const mb = (bytes: number) => bytes / 1024 / 1024;
 /** The collector's first synchronisation: kernel-filtered listings, parsed, merged into a fresh model. */
 async function listAndModel(): Promise<SessionModel> {
   let events = 0;
-  const model = new SessionModel({ host: 'bench', ftpPorts: [21], passiveRange: () => null, emit: () => events++ });
+  const model = new SessionModel({
+    host: 'bench',
+    ftpPorts: [21],
+    passiveRange: () => null,
+    emit: () => events++,
+  });
   const now = Date.now();
   model.beginResync(now);
   const listing = await listFtpEntries(exec, [21], netns);

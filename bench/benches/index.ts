@@ -1,5 +1,6 @@
 import type { Bench } from '../lib/figure.ts';
 import { conntrackListing } from './01-conntrack-listing.ts';
+import { rulePoll } from './03-rule-poll.ts';
 
 /** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
-export const BENCHES: Bench[] = [conntrackListing];
+export const BENCHES: Bench[] = [conntrackListing, rulePoll];

@@ -35,3 +35,13 @@ export async function inNetns(netns: string, argv: string[], input?: string): Pr
   const { stdout } = await run('ip', ['netns', 'exec', netns, ...argv], { maxBuffer: 256 * 1024 * 1024 });
   return stdout;
 }
+
+/** Runs fn with a fresh, empty network namespace and always deletes it. */
+export async function withNamespace<T>(name: string, fn: (netns: string) => Promise<T>): Promise<T> {
+  await run('ip', ['netns', 'add', name]);
+  try {
+    return await fn(name);
+  } finally {
+    await run('ip', ['netns', 'del', name]).catch(() => {});
+  }
+}
