@@ -1,8 +1,9 @@
-import { type ExecFileException, execFile } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type Config, ConfigError, type HostSpec, parseConfig } from './config.ts';
-import type { Exec, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
+import { realExec } from './exec.ts';
+import { createHostMonitor } from './host-monitor.ts';
+import type { HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { formatSummary, type OnceHost, onceHost } from './once.ts';
 import { type HostStream, startHostStream } from './transport/host-stream.ts';
@@ -12,7 +13,7 @@ const ONCE_TIMEOUT_MS = 30_000;
 /** How long a graceful shutdown waits for the hub to ack what is left. */
 const SHUTDOWN_DRAIN_MS = 2_000;
 
-/** The monitor factory; the sources behind it live in host-monitor.ts (contract: host-monitor.types.ts). */
+/** The monitor factory (createHostMonitor; tests pass a double of the HostMonitor interface). */
 type CreateHostMonitor = (opts: HostMonitorOptions) => HostMonitor;
 
 function collectorVersion(): string {
@@ -25,36 +26,8 @@ function collectorVersion(): string {
   }
 }
 
-/** Runs a tool with an argument array (never a shell); resolves with its exit code, never rejects. */
-export const execTool: Exec = (file, args, opts) =>
-  new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      {
-        timeout: opts?.timeoutMs ?? 10_000,
-        killSignal: 'SIGKILL',
-        maxBuffer: 512 * 1024 * 1024,
-        encoding: 'utf8',
-      },
-      (err: ExecFileException | null, stdout, stderr) => {
-        if (!err) return resolve({ code: 0, stdout, stderr });
-        const notFound = err.code === 'ENOENT';
-        const code = typeof err.code === 'number' ? err.code : notFound ? 127 : err.killed ? 124 : 1;
-        const why = notFound ? `${file}: not found` : err.killed ? `${file}: timed out` : '';
-        resolve({ code, stdout: stdout ?? '', stderr: stderr || why || err.message });
-      },
-    );
-  });
-
-async function loadMonitorFactory(): Promise<CreateHostMonitor> {
-  // Loaded by path so the transport can be built and tested before and apart from the sources.
-  const path = './host-monitor.ts';
-  const mod = (await import(path)) as { createHostMonitor: CreateHostMonitor };
-  return mod.createHostMonitor;
-}
-
-function monitorOptions(config: Config, host: HostSpec): HostMonitorOptions {
+function monitorOptions(config: Config, host: HostSpec, log: Logger): HostMonitorOptions {
+  const hostLog = log.child({ host: host.name });
   return {
     name: host.name,
     netns: host.netns,
@@ -64,7 +37,9 @@ function monitorOptions(config: Config, host: HostSpec): HostMonitorOptions {
     vsftpdConf: config.vsftpdConf,
     ftpLog: config.ftpLog,
     eventBufferBytes: config.eventBufferBytes,
-    exec: execTool,
+    exec: realExec,
+    // The monitor logs each problem once (naming the package or privilege that fixes it).
+    log: (level, msg) => hostLog[level](msg),
     now: Date.now,
   };
 }
@@ -80,14 +55,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export async function runOnce(config: Config, create: CreateHostMonitor, log: Logger): Promise<OnceHost[]> {
   return Promise.all(
     config.hosts.map(async (host) => {
-      const monitor = create(monitorOptions(config, host));
+      const monitor = create(monitorOptions(config, host, log));
       try {
         const info = await withTimeout(
           monitor.start(() => {}),
           ONCE_TIMEOUT_MS,
           `host ${host.name}: first snapshot`,
         );
-        for (const p of info.problems) log.warn({ host: host.name }, p);
         return onceHost(host.name, host.netns, info, monitor.snapshot());
       } catch (err) {
         const msg = (err as Error).message;
@@ -127,7 +101,7 @@ async function runForever(
       try {
         const stream = await startHostStream({
           host: host.name,
-          monitor: create(monitorOptions(config, host)),
+          monitor: create(monitorOptions(config, host, log)),
           hubUrl: config.hub as string,
           token: config.token as string,
           collectorVersion: version,
@@ -135,7 +109,6 @@ async function runForever(
           spoolMaxBytes: config.spoolMaxBytes,
           log,
         });
-        for (const p of stream.info.problems) log.warn({ host: host.name }, p);
         log.info({ host: host.name, netns: host.netns, ...stream.info }, 'watching host');
         streams.push(stream);
         return true;
@@ -169,20 +142,13 @@ export async function main(argv: string[]): Promise<void> {
   if (config.tokenSource === 'cli') {
     log.warn('the token was given with --token and is visible in ps; prefer FTPSCOPE_TOKEN or --token-file');
   }
-  let create: CreateHostMonitor;
-  try {
-    create = await loadMonitorFactory();
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'cannot load the host monitor (src/host-monitor.ts)');
-    process.exit(1);
-  }
   if (config.once) {
-    const hosts = await runOnce(config, create, log);
+    const hosts = await runOnce(config, createHostMonitor, log);
     const text = config.json ? `${JSON.stringify({ hosts })}\n` : formatSummary(hosts);
     process.stdout.write(text, () => process.exit(0));
     return;
   }
-  await runForever(config, create, log, version);
+  await runForever(config, createHostMonitor, log, version);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
