@@ -179,7 +179,7 @@ export function parseCommand(
   const given = program.opts<Record<string, string | undefined>>();
   const raw: Record<string, unknown> = {};
   for (const f of FLAGS) {
-    const value = given[f.key] ?? nonEmpty(env[f.env]) ?? f.default;
+    const value = given[new Option(f.flag).attributeName()] ?? nonEmpty(env[f.env]) ?? f.default;
     if (value === undefined) continue;
     raw[f.key] = NUMERIC.has(f.key) ? Number(value) : value;
   }

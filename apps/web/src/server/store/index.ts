@@ -27,7 +27,10 @@ export class Store {
   /** Stores one batch exactly once (see store/ingest.ts); false when it was a resend. */
   readonly writeBatch: ReturnType<typeof createBatchWriter>;
 
-  constructor(file: string, opts: { now: () => number; retention?: RetentionPolicy }) {
+  constructor(
+    file: string,
+    opts: { now: () => number; retention?: RetentionPolicy; pruneChunkRows?: number },
+  ) {
     this.#db = openDatabase(file);
     this.hosts = new HostsRepo(this.#db);
     this.streams = new StreamsRepo(this.#db);
@@ -36,7 +39,10 @@ export class Store {
     this.events = new EventsRepo(this.#db);
     this.diagnoses = new DiagnosesRepo(this.#db);
     this.timeline = new TimelineQuery(this.#db, this.sessions, this.diagnoses);
-    this.retention = new Retention(this.#db, opts.retention ?? DEFAULT_RETENTION, { now: opts.now });
+    this.retention = new Retention(this.#db, opts.retention ?? DEFAULT_RETENTION, {
+      now: opts.now,
+      ...(opts.pruneChunkRows !== undefined && { chunkRows: opts.pruneChunkRows }),
+    });
     this.writeBatch = createBatchWriter(this.#db, this);
   }
 

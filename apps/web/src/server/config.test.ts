@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { buildProgram, ConfigError, hashToken, parseCommand } from './config.ts';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+  parseCommand(argv, env, { exitOverride: true });
+const base = ['--api-token', 'api-token-1', '--collector-token', 'coll-token-1'];
+
+describe('hub config', () => {
+  it('has safe defaults: loopback, data/ftpscope.db, 7/90/90 days', () => {
+    const cmd = parse(base);
+    expect(cmd).toEqual({
+      kind: 'serve',
+      config: expect.objectContaining({
+        host: '127.0.0.1',
+        port: 8080,
+        db: 'data/ftpscope.db',
+        retentionDays: 90,
+        rawRetentionDays: 7,
+        rollupRetentionDays: 90,
+        collectorRate: 1000,
+        logLevel: 'info',
+      }),
+    });
+  });
+
+  it('reads FTPSCOPE_* env, flags win', () => {
+    const env = {
+      FTPSCOPE_API_TOKEN: 'env-api-token',
+      FTPSCOPE_TOKENS: '/etc/ftpscope/tokens',
+      FTPSCOPE_LISTEN: '[::1]:9000',
+      FTPSCOPE_RETENTION_DAYS: '30',
+    };
+    const cmd = parse(['--retention-days', '10'], env);
+    expect(cmd.kind === 'serve' && cmd.config).toMatchObject({
+      apiToken: 'env-api-token',
+      tokensFile: '/etc/ftpscope/tokens',
+      host: '::1',
+      port: 9000,
+      retentionDays: 10,
+    });
+  });
+
+  it('names the flag that is wrong', () => {
+    const cases: [string[], RegExp][] = [
+      [['--collector-token', 'coll-token-1'], /--api-token .* is required/],
+      [['--api-token', 'api-token-1'], /--collector-token .* or --tokens/],
+      [[...base, '--tokens', 'f'], /either --collector-token or --tokens/],
+      [[...base, '--listen', 'localhost'], /--listen must be HOST:PORT/],
+      [[...base, '--listen', '127.0.0.1:70000'], /--listen: .*65535/],
+      [[...base, '--retention-days', 'abc'], /--retention-days/],
+      [[...base, '--tls-cert', 'c.pem'], /--tls-cert and --tls-key go together/],
+      [[...base, '--alert-webhook', 'ftp://x'], /--alert-webhook/],
+      [[...base, '--log-level', 'loud'], /--log-level/],
+      [['--api-token', 'short', '--collector-token', 'coll-token-1'], /--api-token: .*8/],
+      [[...base, '--nope'], /unknown option '--nope'/],
+    ];
+    for (const [argv, re] of cases) {
+      expect(() => parse(argv), argv.join(' ')).toThrow(ConfigError);
+      expect(() => parse(argv), argv.join(' ')).toThrow(re);
+    }
+  });
+
+  it('hash-token prints what the tokens file stores', () => {
+    expect(parse(['hash-token', 'abc'])).toEqual({ kind: 'hash-token', token: 'abc' });
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('--help documents every flag with its env var', () => {
+    const help = buildProgram().helpInformation();
+    for (const f of [
+      '--listen',
+      '--db',
+      '--collector-token',
+      '--tokens',
+      '--api-token',
+      '--tls-cert',
+      '--tls-key',
+      '--retention-days',
+      '--alert-webhook',
+    ]) {
+      expect(help).toContain(f);
+    }
+    expect(help).toContain('FTPSCOPE_API_TOKEN');
+    expect(help).toContain('hash-token');
+  });
+});
