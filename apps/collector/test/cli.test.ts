@@ -1,0 +1,118 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLab, type Lab } from '@ftpscope/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OnceHost } from '../src/once.ts';
+
+const TSX = resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
+const MAIN = resolve(import.meta.dirname, '../src/main.ts');
+const LAB = `cli${process.pid % 100000}`;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the collector CLI as users do (tsx main.ts …), with a clean FTPSCOPE_* environment. */
+function collector(
+  args: string[],
+  opts: { env?: Record<string, string>; onStart?: (c: ChildProcess) => void } = {},
+) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FTPSCOPE_')));
+  return new Promise<Run>((done) => {
+    const child = spawn(TSX, [MAIN, ...args], {
+      env: { ...env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
+    opts.onStart?.(child);
+  });
+}
+
+let lab: Lab;
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ftpscope-cli-'));
+  lab = await createLab({ name: LAB, hosts: 1, profile: 'healthy' });
+});
+afterAll(async () => {
+  await lab?.down();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('pnpm collector', () => {
+  it('--once --json prints the snapshot of a lab host: its passive get, rules with counters, health', async () => {
+    const host = lab.host('ftp1');
+    const got = await lab.get('ftp1', 'small.txt', { mode: 'passive' });
+    expect(got.ok, got.stderr).toBe(true);
+    const run = await collector([
+      '--once',
+      '--json',
+      '--netns',
+      host.netns,
+      '--name',
+      'ftp1',
+      '--vsftpd-conf',
+      host.vsftpdConf,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { hosts: OnceHost[] };
+    expect(out.hosts).toHaveLength(1);
+    const h = out.hosts[0] as OnceHost;
+    expect(h).toMatchObject({ name: 'ftp1', netns: host.netns, problems: [] });
+    expect(h.info?.backends).toContain('iptables-nft');
+    // The control session of the get is still in conntrack (TIME_WAIT), with the helper.
+    expect(h.sessions.some((s) => s.client.ip === lab.client.ip && s.helper === 'ftp')).toBe(true);
+    const policy = h.rules.find((r) => r.table === 'filter' && r.chain === 'INPUT' && r.isPolicy);
+    expect(policy).toMatchObject({ verdict: 'drop', packets: expect.any(Number) });
+    expect(h.health?.conntrackMax).toBeGreaterThan(0);
+    expect(h.settings).toMatchObject({ listenPort: 21, pasvMinPort: host.passiveRange[0] });
+  });
+
+  it('--help exits 0 and documents env vars; bad flags exit 2 naming the flag', async () => {
+    const help = await collector(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('FTPSCOPE_HUB');
+    const bad = await collector(['--once', '--interval', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--interval');
+    const noHub = await collector(['--name', 'x'], { env: { FTPSCOPE_TOKEN: 't' } });
+    expect(noHub.code).toBe(2);
+    expect(noHub.stderr).toContain('--hub');
+  });
+
+  it('keeps running while the hub is down, and SIGTERM spools and exits 0', async () => {
+    // A port nobody listens on: reserve one, then free it.
+    const port = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => r(p));
+      });
+    });
+    const host = lab.host('ftp1');
+    const spool = join(dir, 'spool');
+    const run = await collector(
+      ['--hub', `ws://127.0.0.1:${port}`, '--netns', host.netns, '--name', 'ftp1', '--spool', spool],
+      {
+        env: { FTPSCOPE_TOKEN: 'secret-cli-token', FTPSCOPE_LOG_LEVEL: 'info' },
+        onStart: (child) => {
+          setTimeout(() => child.kill('SIGTERM'), 4000);
+        },
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('cannot reach the hub');
+    expect(run.stderr).toContain('stopping');
+    expect(run.stderr).not.toContain('secret-cli-token');
+    expect(existsSync(join(spool, 'ftp1', 'stream.json'))).toBe(true);
+  });
+});
