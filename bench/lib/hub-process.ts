@@ -1,0 +1,22 @@
+/**
+ * A real hub (buildApp, its own SQLite file) in its own process, so its CPU and RSS can be sampled by pid.
+ * argv: DB_FILE COLLECTOR_TOKEN API_TOKEN. Prints {"port":N} once listening on 127.0.0.1.
+ */
+import { buildApp } from '../../apps/web/src/server/app.ts';
+import { CollectorAuth } from '../../apps/web/src/server/ingest/collector-auth.ts';
+
+const [db = '', collectorToken = '', apiToken = ''] = process.argv.slice(2);
+const app = await buildApp({
+  db,
+  apiToken,
+  collectorAuth: CollectorAuth.single(collectorToken),
+  retentionIntervalMs: 0,
+  // Benchmarks push far beyond a real collector's rate; the flood limit is tested elsewhere.
+  collectorRate: 1_000_000,
+});
+await app.listen({ host: '127.0.0.1', port: 0 });
+const addr = app.server.address();
+process.stdout.write(`${JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
+const close = () => void app.close().then(() => process.exit(0));
+process.on('SIGTERM', close);
+process.on('SIGINT', close);
