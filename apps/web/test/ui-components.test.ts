@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import type { DiagnosisView, HostSummary, RulesetChangeView } from '@ftpscope/shared';
-import { flushSync, mount, unmount } from 'svelte';
+import { type Component, flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import DiagnosisCard from '../src/ui/components/DiagnosisCard.svelte';
 import DiffView from '../src/ui/components/DiffView.svelte';
@@ -16,7 +16,8 @@ import FleetView from '../src/ui/views/FleetView.svelte';
 
 const mounted: ReturnType<typeof mount>[] = [];
 function render<P extends Record<string, unknown>>(
-  component: Parameters<typeof mount>[0],
+  // biome-ignore lint/suspicious/noExplicitAny: any component with its own props
+  component: Component<any>,
   props: P,
   context?: Map<unknown, unknown>,
 ): HTMLElement {

@@ -66,10 +66,10 @@ export function sessionLanes(s: SessionView, drops: readonly DropView[], now: nu
   return lanes;
 }
 
-/** The window all lanes fit in, padded by 5% (at least one second) on each side. */
+/** The window all lanes fit in, padded by 5% (at least 100 ms: FTP sessions can be that short) on each side. */
 export function lanesWindow(lanes: readonly Lane[]): { from: number; to: number } {
   const from = Math.min(...lanes.map((l) => l.start));
   const to = Math.max(...lanes.map((l) => l.end));
-  const pad = Math.max(1000, (to - from) * 0.05);
+  const pad = Math.max(100, (to - from) * 0.05);
   return { from: from - pad, to: to + pad };
 }

@@ -1,0 +1,310 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLab, type Lab } from '@ftpscope/lab';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * End to end: the built UI in Debian's Chromium, a real hub, a real collector watching a real lab host.
+ * Screenshots of every view go to apps/web/test/artifacts/ (see test/artifacts/README.md).
+ */
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const WEB = resolve(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const ARTIFACTS = join(import.meta.dirname, 'artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+const NFLOG_GROUP = 9;
+
+const labName = `ui${randomBytes(3).toString('hex')}`;
+const apiToken = randomBytes(16).toString('hex');
+const collectorToken = randomBytes(16).toString('hex');
+const work = mkdtempSync(join(tmpdir(), 'ftpscope-ui-e2e-'));
+const children: ChildProcess[] = [];
+let lab: Lab | undefined;
+let context: BrowserContext | undefined;
+let page: Page;
+let url = '';
+let host = '';
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => done(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+function start(args: string[], env: Record<string, string>, name: string): ChildProcess {
+  const child = spawn(TSX, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  const keep = (b: Buffer) => {
+    tail.push(b.toString());
+    if (tail.length > 50) tail.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal === null) console.error(`${name} exited with ${code}:\n${tail.join('')}`);
+  });
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((done) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  ms: number,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const build = spawnSync(join(WEB, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+    cwd: WEB,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
+
+  lab = await createLab({ name: labName, hosts: 1, profile: 'healthy' });
+  const h = lab.hosts[0];
+  if (!h) throw new Error('lab has no host');
+  host = h.name;
+  // Log what reaches the end of INPUT (the policy), so dropped data-channel SYNs show packet by packet.
+  const nflog = await lab.exec(host, [
+    'iptables',
+    '-A',
+    'INPUT',
+    '-p',
+    'tcp',
+    '-j',
+    'NFLOG',
+    '--nflog-group',
+    String(NFLOG_GROUP),
+  ]);
+  if (nflog.code !== 0) throw new Error(`cannot add the NFLOG rule: ${nflog.stderr}`);
+
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  start(
+    [
+      join(ROOT, 'apps/web/src/server/main.ts'),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--db',
+      join(work, 'hub.db'),
+    ],
+    { FTPSCOPE_API_TOKEN: apiToken, FTPSCOPE_COLLECTOR_TOKEN: collectorToken, FTPSCOPE_LOG_LEVEL: 'warn' },
+    'hub',
+  );
+  await until('the hub', async () => (await fetch(`${url}/api/health`)).ok, 30_000);
+  start(
+    [
+      join(ROOT, 'apps/collector/src/main.ts'),
+      '--hub',
+      `ws://127.0.0.1:${port}`,
+      '--netns',
+      h.netns,
+      '--name',
+      host,
+      '--vsftpd-conf',
+      h.vsftpdConf,
+      '--ftp-log',
+      h.logFile,
+      '--nflog-group',
+      String(NFLOG_GROUP),
+      '--spool',
+      join(work, 'spool'),
+    ],
+    { FTPSCOPE_TOKEN: collectorToken, FTPSCOPE_LOG_LEVEL: 'warn' },
+    'collector',
+  );
+  const auth = { headers: { authorization: `Bearer ${apiToken}` } };
+  await until(
+    'the collector to connect',
+    async () => {
+      const hosts = (await (await fetch(`${url}/api/hosts`, auth)).json()) as {
+        name: string;
+        connected: boolean;
+      }[];
+      return hosts.some((x) => x.name === host && x.connected);
+    },
+    30_000,
+  );
+
+  context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (err) => console.error('page error:', err));
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  for (const c of children.reverse()) await stop(c);
+  await lab?.down();
+  rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
+  it('logs in from the ?token= link, strips it, and shows the fleet', async () => {
+    await page.goto(`${url}/?token=${apiToken}`);
+    await page.waitForSelector(`tr[data-host="${host}"]`, { timeout: 10_000 });
+    expect(page.url()).not.toContain('token=');
+    await page.waitForSelector('[data-live-status="connected"]', { timeout: 10_000 });
+    await shot('fleet');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      'rgb(15, 18, 22)',
+    );
+    await shot('fleet-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('shows a passive get in the host live table within 2 s', async () => {
+    if (!lab) throw new Error('no lab');
+    await page.goto(`${url}/#/hosts/${host}`);
+    await page.waitForSelector('[data-live-status="connected"]', { timeout: 10_000 });
+    await page.waitForSelector('#sessions-h', { timeout: 10_000 });
+    const started = Date.now();
+    const get = lab.get(host, 'small.txt', { mode: 'passive' });
+    await page.waitForSelector(`[data-session] a:has-text("${lab.client.ip}:")`, { timeout: 2000 });
+    const seenAfter = Date.now() - started;
+    expect((await get).ok).toBe(true);
+    console.log(`passive get visible in the live table after ${seenAfter} ms`);
+    expect(seenAfter).toBeLessThan(2000);
+    await page.waitForTimeout(1500); // let a counters poll and the data connection arrive
+    await shot('host-live');
+
+    await page.click(`[data-session] a:has-text("${lab.client.ip}:")`);
+    await page.waitForSelector('[data-lane="control"]', { timeout: 10_000 });
+    await shot('session');
+  });
+
+  it('after switching to hardened-no-helper, Drops shows INPUT policy drops and a ruleset-change marker', async () => {
+    if (!lab) throw new Error('no lab');
+    await lab.setProfile(host, 'hardened-no-helper');
+    const nflog = await lab.exec(host, [
+      'iptables',
+      '-A',
+      'INPUT',
+      '-p',
+      'tcp',
+      '-j',
+      'NFLOG',
+      '--nflog-group',
+      String(NFLOG_GROUP),
+    ]);
+    expect(nflog.code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1500)); // the collector sees the new ruleset
+    const ls = await lab.ls(host, { mode: 'passive', timeoutMs: 5000 });
+    expect(ls.ok).toBe(false);
+
+    const dropsOnPolicy = await until(
+      'INPUT policy drops in the Drops view',
+      async () => {
+        await page.goto(`${url}/#/drops?host=${host}&range=15m&t=${Date.now()}`);
+        await page.waitForSelector('table.totals', { timeout: 5000 });
+        const cells = await page.$$eval('tr[data-policy="true"]', (rows) =>
+          rows.map((r) => ({
+            text: r.textContent ?? '',
+            n: Number(r.querySelector('td.num')?.textContent ?? 0),
+          })),
+        );
+        return cells.find((c) => c.text.includes('INPUT policy DROP') && c.n > 0);
+      },
+      20_000,
+    );
+    expect(dropsOnPolicy.n).toBeGreaterThan(0);
+    const marker = await page.waitForSelector('[data-marker]', { timeout: 5000 });
+    await marker.click();
+    const diff = await page.waitForSelector('section.diff', { timeout: 5000 });
+    expect(await diff.textContent()).toMatch(/policy ipv4 filter INPUT: ACCEPT → DROP|−|\+/);
+    await shot('drops');
+  });
+
+  it('Investigate for the client address shows the failed data channel', async () => {
+    if (!lab) throw new Error('no lab');
+    const at = new Date().toISOString();
+    const items = await until(
+      'a problem in the investigation timeline',
+      async () => {
+        await page.goto(
+          `${url}/#/investigate?client=${lab?.client.ip}&at=${encodeURIComponent(at)}&window=15&t=${Date.now()}`,
+        );
+        await page.waitForSelector('ol.timeline', { timeout: 5000 });
+        const problems = await page.$$eval('li[data-problem="true"]', (li) =>
+          li.map((l) => ({ type: l.getAttribute('data-type'), text: l.textContent ?? '' })),
+        );
+        return problems.length > 0 ? problems : undefined;
+      },
+      20_000,
+    );
+    const [lo, hi] = lab.host(host).passiveRange;
+    // the passive data channel's SYN to the server's passive range, dropped by the INPUT policy
+    const failedData = items.find((i) => {
+      if (i.type === 'data') return true;
+      const port = /→ [\d.]+:(\d+)/.exec(i.text)?.[1];
+      return i.type === 'drop' && port !== undefined && Number(port) >= lo && Number(port) <= hi;
+    });
+    expect(failedData, JSON.stringify(items)).toBeDefined();
+    await shot('investigate');
+  });
+
+  it('renders the diagnoses view', async () => {
+    await page.goto(`${url}/#/diagnoses`);
+    await page.waitForSelector('h2:has-text("Current")', { timeout: 5000 });
+    await page.waitForTimeout(3000);
+    await shot('diagnoses');
+  });
+});
