@@ -82,6 +82,8 @@ async function runForever(
   version: string,
 ): Promise<void> {
   const streams: HostStream[] = [];
+  /** Monitors still starting: a signal then must stop them too, or their conntrack/tcpdump would linger. */
+  const starting = new Set<HostMonitor>();
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -90,7 +92,10 @@ async function runForever(
     }
     stopping = true;
     log.info({ signal }, 'stopping: flushing batches to the spool');
-    await Promise.all(streams.map((s) => s.stop(SHUTDOWN_DRAIN_MS)));
+    await Promise.all([
+      ...streams.map((s) => s.stop(SHUTDOWN_DRAIN_MS)),
+      ...[...starting].map((m) => m.stop().catch(() => {})),
+    ]);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -98,10 +103,12 @@ async function runForever(
 
   const started = await Promise.all(
     config.hosts.map(async (host) => {
+      const monitor = create(monitorOptions(config, host, log));
+      starting.add(monitor);
       try {
         const stream = await startHostStream({
           host: host.name,
-          monitor: create(monitorOptions(config, host, log)),
+          monitor,
           hubUrl: config.hub as string,
           token: config.token as string,
           collectorVersion: version,
@@ -114,7 +121,10 @@ async function runForever(
         return true;
       } catch (err) {
         log.error({ host: host.name, err: (err as Error).message }, 'could not start watching this host');
+        await monitor.stop().catch(() => {});
         return false;
+      } finally {
+        starting.delete(monitor);
       }
     }),
   );

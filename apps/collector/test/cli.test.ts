@@ -105,7 +105,16 @@ describe('pnpm collector', () => {
       {
         env: { FTPSCOPE_TOKEN: 'secret-cli-token', FTPSCOPE_LOG_LEVEL: 'info' },
         onStart: (child) => {
-          setTimeout(() => child.kill('SIGTERM'), 4000);
+          // Stop it once it has tried the hub and is retrying (or after 30 s, which then fails below).
+          let seen = '';
+          const stop = setTimeout(() => child.kill('SIGTERM'), 30_000);
+          child.stderr?.on('data', (d) => {
+            seen += d;
+            if (seen.includes('cannot reach the hub') && !child.killed) {
+              clearTimeout(stop);
+              setTimeout(() => child.kill('SIGTERM'), 500);
+            }
+          });
         },
       },
     );
