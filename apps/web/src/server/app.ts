@@ -82,14 +82,21 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logger: opts.logger ?? false,
     bodyLimit: 64 * 1024,
     // Long ids must reach schema validation (400 naming the parameter), not die as 414.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     ...(opts.tls && { https: opts.tls }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
 
   await app.register(errors);
   await app.register(securityHeaders);
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
+  await app.register(websocket, {
+    options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
+    // 1001 (going away) tells collectors and browsers to reconnect later, not that something is wrong.
+    preClose(done) {
+      for (const client of app.websocketServer.clients) client.close(1001, 'hub shutting down');
+      app.websocketServer.close(() => done());
+    },
+  });
   await app.register(db, {
     file: opts.db,
     now,

@@ -96,13 +96,6 @@ export class CollectorSession {
     this.#ws.close(entry.close, truncate(`${code}: ${detail}`));
   }
 
-  /** Hub shutdown: 1001 (going away) tells the collector to reconnect later, not that something is wrong. */
-  goingAway(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ws.close(1001, 'hub shutting down');
-  }
-
   #send(msg: HubMessage): void {
     this.#ws.send(JSON.stringify(msg));
   }

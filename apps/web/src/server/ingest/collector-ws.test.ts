@@ -168,6 +168,13 @@ describe('WS /ws/collector', () => {
     c2.close();
   });
 
+  it('closes collectors with 1001 (going away) when the hub shuts down', async () => {
+    const c = await connected('alpha');
+    const closing = hub.app.close();
+    expect((await c.closed).code).toBe(1001);
+    await closing;
+  });
+
   it('marks the host connected, then disconnected when the collector goes away', async () => {
     const c = await connected('alpha');
     expect(hub.app.store.hosts.get('alpha', Date.now())?.connected).toBe(true);

@@ -120,13 +120,6 @@ export class LiveClient {
     }
   }
 
-  /** Hub shutdown: 1001 (going away); the UI reconnects by itself. */
-  goingAway(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ws.close(1001, 'hub shutting down');
-  }
-
   /** Closes with a catalogue code and logs why. */
   fail(code: ErrorCode, detail: string): void {
     if (this.#closed) return;

@@ -48,9 +48,6 @@ export default fp(
       }
       new CollectorSession(socket, req.raw, grant, ctx);
     });
-    app.addHook('preClose', async () => {
-      for (const c of app.collectors.values()) c.goingAway();
-    });
   },
   { name: 'ftpscope-ingest', dependencies: ['ftpscope-db'] },
 );

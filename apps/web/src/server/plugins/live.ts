@@ -52,9 +52,6 @@ export default fp(
       hub.add(client);
       socket.on('close', () => hub.remove(client));
     });
-    app.addHook('preClose', async () => {
-      for (const c of hub.clients) c.goingAway();
-    });
   },
   { name: 'ftpscope-live', dependencies: ['ftpscope-ingest', 'ftpscope-auth'] },
 );
