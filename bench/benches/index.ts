@@ -1,8 +1,9 @@
 import type { Bench } from '../lib/figure.ts';
 import { conntrackListing } from './01-conntrack-listing.ts';
+import { eventLoad } from './02-event-load.ts';
 import { rulePoll } from './03-rule-poll.ts';
 import { hubIngest } from './04-hub-ingest.ts';
 import { historyQueries } from './06-history-queries.ts';
 
 /** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
-export const BENCHES: Bench[] = [conntrackListing, rulePoll, hubIngest, historyQueries];
+export const BENCHES: Bench[] = [conntrackListing, eventLoad, rulePoll, hubIngest, historyQueries];

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
 const TICK_MS = 10;
@@ -39,4 +39,27 @@ export function processRssMb(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU time (ms) of a process and all its live descendants, including the children each of them reaped. */
+export function treeCpuMs(root: number): number {
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(f[1]));
+      cpu.set(Number(name), (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS);
+    } catch {} // gone while we looked
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p))
+      if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, ms] of cpu) if (inTree(pid)) total += ms;
+  return total;
 }

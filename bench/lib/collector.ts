@@ -1,0 +1,30 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../apps/collector/src/main.ts', import.meta.url));
+
+/** A real collector process (the CLI) streaming one lab namespace to a hub. */
+export interface RunningCollector {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `pnpm collector`'s entry point with the given flags; stderr (its logs) is dropped unless asked. */
+export function startCollector(
+  args: string[],
+  opts: { nodeArgs?: string[]; logs?: boolean } = {},
+): RunningCollector {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', MAIN, ...args], {
+    stdio: ['ignore', 'ignore', opts.logs ? 'inherit' : 'ignore'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    pid: child.pid as number,
+    async stop() {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
