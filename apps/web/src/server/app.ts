@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import { MAX_FRAME_BYTES } from '@ftpscope/shared';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
 import type { HubConfig } from './config.ts';
 import diagnoses from './diagnoses/plugin.ts';
@@ -72,8 +72,23 @@ export function optionsFromConfig(c: HubConfig): AppOptions {
       level: c.logLevel,
       // Tokens travel in these headers; they must never reach a log.
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      // The demo's `/?token=` link would otherwise put the API token in every request log line.
+      serializers: {
+        req: (req: FastifyRequest) => ({
+          method: req.method,
+          url: redactTokenParams(req.url),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
     },
   };
+}
+
+/** A URL with the values of token-like query parameters replaced, for logs. */
+export function redactTokenParams(url: string): string {
+  return url.replace(/([?&][^=&#]*token[^=&#]*=)[^&#]*/gi, '$1[redacted]');
 }
 
 /** Builds the hub (not listening): plugins, then routes. Close it to release the database. */
