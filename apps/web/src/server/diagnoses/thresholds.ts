@@ -12,7 +12,7 @@ export const TABLE_FULL_RATIO = 0.9;
 export const TABLE_BUSY_RATIO = 0.75;
 /** Baseline needed before a ruleset change to say a drop rate rose. */
 export const MIN_BASELINE_MS = 5_000;
-/** Drops after a change that are needed (beyond the old rate) before it counts as a rise. */
-export const MIN_EXTRA_DROPS = 3;
+/** Drops after a change needed (beyond the old rate) to count as a rise: one failed transfer drops 2-3 SYNs. */
+export const MIN_EXTRA_DROPS = 2;
 /** Largest number of evidence links of one type on one diagnosis. */
 export const MAX_EVIDENCE_PER_TYPE = 5;

@@ -32,6 +32,16 @@ describe('drops-after-ruleset-change', () => {
     expect(f?.evidence[0]).toMatchObject({ type: 'change', id: change.id });
   });
 
+  it('treats a flush followed by the new rules as one change, reported once', () => {
+    const flush = { id: String(NOW - 31_000), at: NOW - 31_000, diff: { ...change.diff, added: [] } };
+    const w = hostWindow('hardened-no-helper', {
+      countersSince: NOW - 120_000,
+      rulesetChanges: [flush, change],
+      counterSamples: samples(policy, NOW - 20_000, NOW - 10_000, 1),
+    });
+    expect(dropsAfterRulesetChange(w, NOW).map((f) => f.subject)).toEqual([change.id]);
+  });
+
   it('stays quiet when the rate did not change (steady scanner drops)', () => {
     const w = hostWindow('hardened-no-helper', {
       countersSince: NOW - 120_000,

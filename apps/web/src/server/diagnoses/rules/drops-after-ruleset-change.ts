@@ -7,6 +7,8 @@ import { fixTool } from './fix.ts';
 
 /** Longest baseline before a change that is compared with what came after. */
 const MAX_BASELINE_MS = 5 * 60_000;
+/** Changes closer together than this are one change (e.g. a flush followed by a restore). */
+const BURST_MS = 5_000;
 
 function sum(samples: CounterSample[] | undefined, from: number, to: number): number {
   let n = 0;
@@ -53,18 +55,25 @@ export const dropsAfterRulesetChange: DiagnosisRule = (w, now) => {
   const dropRules = w.rules.filter((r) => isDropRule(r) && samples.has(r.id));
   const findings: Finding[] = [];
   changes.forEach((change, i) => {
-    const prev = changes[i - 1]?.at ?? 0;
-    const baseFrom = Math.max(w.countersSince ?? now, prev, change.at - MAX_BASELINE_MS);
-    const baseSpan = change.at - baseFrom;
+    // A profile switch is often seen as a burst (flush, then the new rules): the last change of a
+    // burst is compared with the time before the burst's first change.
+    const next = changes[i + 1];
+    if (next && next.at - change.at < BURST_MS) return;
+    let first = i;
+    while (first > 0 && change.at - (changes[first - 1] as RulesetChange).at < BURST_MS) first--;
+    const burstStart = (changes[first] as RulesetChange).at;
+    const prev = changes[first - 1]?.at ?? 0;
+    const baseFrom = Math.max(w.countersSince ?? now, prev, burstStart - MAX_BASELINE_MS);
+    const baseSpan = burstStart - baseFrom;
     if (baseSpan < MIN_BASELINE_MS) return;
-    const end = changes[i + 1]?.at ?? now;
+    const end = next?.at ?? now;
     const recentStart = Math.max(change.at, recentFrom(now));
     if (end <= recentStart) return;
     const afterSpan = Math.max(end - change.at, 1);
     const rises: Rise[] = [];
     for (const rule of dropRules) {
       const mine = samples.get(rule.id);
-      const before = sum(mine, baseFrom, change.at);
+      const before = sum(mine, baseFrom, burstStart);
       const after = sum(mine, change.at, end + 1);
       const recent = sum(mine, recentStart, end + 1);
       const expected = (before / baseSpan) * afterSpan;

@@ -32,6 +32,16 @@ describe('passive-range-mismatch', () => {
     expect(passiveRangeMismatch(hostWindow('nft-healthy'), NOW)).toEqual([]);
   });
 
+  it('ignores single-port rules of other services and control ports (2121, 8443)', () => {
+    expect(
+      passiveRangeMismatch(
+        hostWindow('helper-21-listen-2121', { settings: settings({ listenPort: 2121 }) }),
+        NOW,
+      ),
+    ).toEqual([]);
+    expect(passiveRangeMismatch(hostWindow('helper-21-listen-2121'), NOW)).toEqual([]);
+  });
+
   it('stays quiet without the server settings', () => {
     expect(passiveRangeMismatch(hostWindow('pasv-narrow', { settings: null }), NOW)).toEqual([]);
   });

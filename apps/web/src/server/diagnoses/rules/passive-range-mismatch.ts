@@ -1,6 +1,6 @@
 import type { Family } from '@ftpscope/shared';
 import type { DiagnosisRule } from '../types.ts';
-import { currentHealth, dropEvidence, helperRulesFor, recentFrom } from './activity.ts';
+import { controlPorts, currentHealth, dropEvidence, helperRulesFor, recentFrom } from './activity.ts';
 import {
   acceptsRelated,
   explicitlyOpenedRanges,
@@ -10,6 +10,9 @@ import {
   uncovered,
 } from './firewall.ts';
 import { openRangeFix } from './fix.ts';
+
+/** A rule opening at least this many ports (not touching the server's range) still looks like a passive range. */
+const MIN_RANGE_PORTS = 10;
 
 /**
  * The rules open a passive range explicitly, but not the one the FTP server uses (vsftpd's
@@ -22,7 +25,19 @@ export const passiveRangeMismatch: DiagnosisRule = (w, now) => {
   const families: Family[] = s.ipv6 ? ['ipv4', 'ipv6'] : ['ipv4'];
   for (const family of families) {
     const inbound = inboundFilter(w.rules, family);
-    const opened = explicitlyOpenedRanges(inbound);
+    const lo = s.pasvMinPort;
+    const hi = s.pasvMaxPort;
+    const control = new Set(controlPorts(w));
+    // A rule for one port or a few (another service, a control port on 2121) is not a passive range:
+    // only ranges touching the server's range, or wide ones, are.
+    const opened = explicitlyOpenedRanges(inbound)
+      .map((o) => ({
+        rule: o.rule,
+        ranges: o.ranges.filter(
+          ([a, b]) => !(a === b && control.has(a)) && ((a <= hi && b >= lo) || b - a + 1 >= MIN_RANGE_PORTS),
+        ),
+      }))
+      .filter((o) => o.ranges.length > 0);
     if (opened.length === 0) continue;
     const gaps = uncovered(
       s.pasvMinPort,
