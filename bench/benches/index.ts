@@ -4,6 +4,14 @@ import { eventLoad } from './02-event-load.ts';
 import { rulePoll } from './03-rule-poll.ts';
 import { hubIngest } from './04-hub-ingest.ts';
 import { historyQueries } from './06-history-queries.ts';
+import { memorySoak } from './08-memory-soak.ts';
 
 /** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
-export const BENCHES: Bench[] = [conntrackListing, eventLoad, rulePoll, hubIngest, historyQueries];
+export const BENCHES: Bench[] = [
+  conntrackListing,
+  eventLoad,
+  rulePoll,
+  hubIngest,
+  historyQueries,
+  memorySoak,
+];
