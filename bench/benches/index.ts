@@ -3,7 +3,9 @@ import { conntrackListing } from './01-conntrack-listing.ts';
 import { eventLoad } from './02-event-load.ts';
 import { rulePoll } from './03-rule-poll.ts';
 import { hubIngest } from './04-hub-ingest.ts';
+import { endToEnd } from './05-end-to-end.ts';
 import { historyQueries } from './06-history-queries.ts';
+import { uiHostView } from './07-ui-host-view.ts';
 import { memorySoak } from './08-memory-soak.ts';
 
 /** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
@@ -12,6 +14,8 @@ export const BENCHES: Bench[] = [
   eventLoad,
   rulePoll,
   hubIngest,
+  endToEnd,
   historyQueries,
+  uiHostView,
   memorySoak,
 ];

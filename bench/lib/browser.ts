@@ -1,0 +1,28 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/** Debian's chromium (no browser download), flags for a quiet headless run on a shared machine. */
+const CHROMIUM = process.env.FTPSCOPE_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+/** Runs fn with a fresh headless Chromium page (1280×800) and always closes the browser. */
+export async function withPage<T>(fn: (page: Page, browser: Browser) => Promise<T>): Promise<T> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS }).catch((e: Error) => {
+    throw new Error(`cannot start ${CHROMIUM} (apt-get install chromium): ${e.message.split('\n')[0]}`);
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // tsx compiles with esbuild's keepNames, so functions passed to page.evaluate call a __name helper.
+    await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+    return await fn(page, browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Opens the hub's UI logged in (POST /api/login sets the HttpOnly cookie) at `hash`. */
+export async function openUi(page: Page, port: number, apiToken: string, hash = '#/'): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  const res = await page.request.post(`${base}/api/login`, { data: { token: apiToken } });
+  if (!res.ok()) throw new Error(`login failed: HTTP ${res.status()}`);
+  await page.goto(`${base}/${hash}`);
+}
