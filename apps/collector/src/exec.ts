@@ -139,6 +139,9 @@ export function describeFailure(
   netns: string | null,
 ): string {
   if (isMissingBinary(r)) return `${tool} is not installed: apt-get install ${PACKAGE_OF[tool] ?? tool}`;
+  // iptables-legacy-save reads /proc/net/ip_tables_names (mode 0440 root): CAP_NET_ADMIN alone is not enough.
+  if (isPermissionError(r) && tool.includes('legacy'))
+    return `${tool}: permission denied; reading iptables-legacy tables needs root or CAP_DAC_READ_SEARCH besides CAP_NET_ADMIN (ignore this if the host has no legacy rules)`;
   if (isPermissionError(r))
     return `${tool}: permission denied; run the collector as root or with CAP_NET_ADMIN${netns ? ` (and access to netns ${netns})` : ''}`;
   if (netns && /Cannot open network namespace/.test(r.stderr))

@@ -8,6 +8,7 @@ import type {
   RuleCounter,
   RuleDef,
 } from '@ftpscope/shared';
+import { CAP_NET_ADMIN, hasEffectiveCap } from './capabilities.ts';
 import { realSpawnLines, spawnWithNetns, withNetns } from './exec.ts';
 import type { HostInfo, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
 import { DeltaTracker } from './model/deltas.ts';
@@ -253,7 +254,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     async start(e) {
       emit = e;
       stopped = false;
-      if (typeof process.getuid === 'function' && process.getuid() !== 0)
+      if (typeof process.getuid === 'function' && process.getuid() !== 0 && !hasEffectiveCap(CAP_NET_ADMIN))
         problem(
           'not running as root: conntrack, iptables-save, nft and tcpdump need root or CAP_NET_ADMIN (CAP_NET_RAW for NFLOG)',
         );
