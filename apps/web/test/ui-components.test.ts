@@ -108,6 +108,7 @@ describe('FleetView', () => {
     activeSessions: 2,
     openExpectations: 1,
     dropsPerMinute: 0,
+    dropsTrend: new Array(30).fill(0),
     activeDiagnoses: 0,
     ...over,
   });
@@ -123,7 +124,7 @@ describe('FleetView', () => {
     const s = services({
       '/api/hosts': [
         host('a-fine'),
-        host('b-dropping', { dropsPerMinute: 12 }),
+        host('b-dropping', { dropsPerMinute: 12, dropsTrend: [...new Array(28).fill(0), 40, 12] }),
         host('c-gone', { connected: false }),
       ],
     });
@@ -134,5 +135,9 @@ describe('FleetView', () => {
     // /api/diagnoses answered 404 here: the error is on screen, the hosts still show
     expect(el.querySelector('[role="alert"]')?.textContent).toContain('no /api/diagnoses');
     expect(el.querySelector('tr[data-host="c-gone"]')?.textContent).toContain('disconnected');
+    // the sparkline draws the hub's 30-minute history from the first load, not only what this page saw
+    expect(el.querySelector('tr[data-host="b-dropping"] [role="img"]')?.getAttribute('aria-label')).toBe(
+      'drops per minute over the last 30 minutes: peak 40, this minute 12',
+    );
   });
 });

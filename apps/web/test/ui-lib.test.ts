@@ -87,6 +87,7 @@ describe('fleet order', () => {
     activeSessions: 0,
     openExpectations: 0,
     dropsPerMinute: 0,
+    dropsTrend: new Array(30).fill(0),
     activeDiagnoses: 0,
     ...over,
   });

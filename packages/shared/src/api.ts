@@ -83,6 +83,12 @@ export const HostSummary = T.Object({
   activeSessions: T.Integer(),
   openExpectations: T.Integer(),
   dropsPerMinute: T.Number(),
+  /** Packets dropped per minute by drop/reject rules and DROP policies over the last 30 minutes, oldest first. */
+  dropsTrend: T.Array(T.Integer(), {
+    description:
+      'Packets dropped or rejected (rules and DROP policies) per minute over the last 30 minutes, oldest first; ' +
+      'the last entry is the current, still filling minute. From the 1-minute rollups.',
+  }),
   activeDiagnoses: T.Integer(),
 });
 export type HostSummary = Static<typeof HostSummary>;

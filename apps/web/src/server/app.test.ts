@@ -195,11 +195,40 @@ describe('hub HTTP API', () => {
       activeSessions: 2,
       openExpectations: 0,
       dropsPerMinute: 11,
+      // 30 one-minute buckets ending with the current minute (12:00); both polls fell in 11:59
+      dropsTrend: [...new Array(28).fill(0), 11, 0],
       activeDiagnoses: 0,
     });
     expect((await app.inject({ url: '/api/hosts/nohost', headers: auth })).json().code).toBe(
       'FTPSCOPE_ERR_NOT_FOUND',
     );
+  });
+
+  it('dropsTrend sums drop rules and DROP policies per minute over the last 30 minutes only', async () => {
+    const accept = rules()[1]?.id ?? '';
+    const at = (minutesAgo: number) => NOW - minutesAgo * 60_000;
+    app.store.writeBatch(
+      'alpha',
+      'stream-0001',
+      batch(2, [
+        counters(at(45), 200, 50), // before the window
+        counters(at(10), 205, 5),
+        counters(at(10) + 20_000, 208, 3),
+        {
+          kind: 'counters',
+          at: at(10),
+          intervalMs: 1000,
+          counters: [{ ruleId: accept, packets: 900, bytes: 9e4, dPackets: 900, dBytes: 9e4 }],
+        },
+      ]),
+      NOW,
+    );
+    const { dropsTrend } = (await app.inject({ url: '/api/hosts/alpha', headers: auth })).json();
+    expect(dropsTrend).toHaveLength(30);
+    expect(dropsTrend[19]).toBe(8); // 11:50, ten minutes before the current minute
+    expect(dropsTrend.reduce((a: number, b: number) => a + b, 0)).toBe(8 + 11);
+    const [listed] = (await app.inject({ url: '/api/hosts', headers: auth })).json();
+    expect(listed.dropsTrend).toEqual(dropsTrend);
   });
 
   it('GET /api/hosts/:host/sessions returns sessions with expectations and data connections', async () => {

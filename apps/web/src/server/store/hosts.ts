@@ -14,6 +14,10 @@ interface HostRow {
   active_diagnoses: number;
 }
 
+/** Minutes of drop history in each summary (the fleet sparkline). */
+export const TREND_MINUTES = 30;
+const MINUTE = 60_000;
+
 /** Hosts and the collector connection state of each. */
 export class HostsRepo {
   readonly #upsertHello;
@@ -23,6 +27,7 @@ export class HostsRepo {
   readonly #disconnectAll;
   readonly #list;
   readonly #get;
+  readonly #trend;
 
   constructor(db: Db) {
     this.#upsertHello = db.prepare(
@@ -48,6 +53,16 @@ export class HostsRepo {
       FROM hosts h`;
     this.#list = db.prepare(`${summary} ORDER BY h.name`);
     this.#get = db.prepare(`${summary} WHERE h.name = @name`);
+    // CROSS JOIN keeps rules as the outer loop: each drop rule then reads ≤ 30 rollup rows through
+    // UNIQUE(host, rule_id, bucket) instead of SQLite scanning 90 days of rollups.
+    const trend = (where: string) =>
+      db.prepare(
+        `SELECT rr.host, rr.bucket, sum(rr.d_packets) AS p FROM rules r CROSS JOIN rule_rollup_1m rr
+           ON rr.host = r.host AND rr.rule_id = r.id AND rr.bucket >= @from
+         WHERE ${where} r.verdict IN ('drop', 'reject') AND (r.removed_at IS NULL OR r.removed_at >= @from)
+         GROUP BY rr.host, rr.bucket`,
+      );
+    this.#trend = { all: trend(''), one: trend('r.host = @name AND') };
   }
 
   /** A collector said hello for this host: record what it runs and mark it connected. */
@@ -84,17 +99,37 @@ export class HostsRepo {
 
   /** Every host with its live summary. */
   list(now: number): HostSummary[] {
-    return (this.#list.all({ now }) as HostRow[]).map(toSummary);
+    const trends = this.#trends(null, now);
+    return (this.#list.all({ now }) as HostRow[]).map((r) => toSummary(r, trends));
   }
 
   /** One host, or undefined. */
   get(name: string, now: number): HostSummary | undefined {
     const row = this.#get.get({ name, now }) as HostRow | undefined;
-    return row && toSummary(row);
+    return row && toSummary(row, this.#trends(name, now));
+  }
+
+  /** Drops per minute over the last TREND_MINUTES per host (one host, or all when name is null). */
+  #trends(name: string | null, now: number): Map<string, number[]> {
+    const from = Math.floor(now / MINUTE) * MINUTE - (TREND_MINUTES - 1) * MINUTE;
+    const rows = (name === null ? this.#trend.all.all({ from }) : this.#trend.one.all({ name, from })) as {
+      host: string;
+      bucket: number;
+      p: number;
+    }[];
+    const trends = new Map<string, number[]>();
+    for (const r of rows) {
+      const i = (r.bucket - from) / MINUTE;
+      if (i >= TREND_MINUTES) continue; // a collector clock ahead of ours
+      const t = trends.get(r.host) ?? new Array<number>(TREND_MINUTES).fill(0);
+      t[i] = r.p;
+      trends.set(r.host, t);
+    }
+    return trends;
   }
 }
 
-function toSummary(r: HostRow): HostSummary {
+function toSummary(r: HostRow, trends: Map<string, number[]>): HostSummary {
   return {
     name: r.name,
     connected: r.connected === 1,
@@ -104,6 +139,7 @@ function toSummary(r: HostRow): HostSummary {
     activeSessions: r.active_sessions,
     openExpectations: r.open_expectations,
     dropsPerMinute: r.drops_last_minute,
+    dropsTrend: trends.get(r.name) ?? new Array<number>(TREND_MINUTES).fill(0),
     activeDiagnoses: r.active_diagnoses,
   };
 }

@@ -3,21 +3,18 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { ApiClient } from './api-client.ts';
 import { diagnosisToView } from './rows.ts';
 
-/** Samples of drops/min kept per host for the fleet sparkline. */
-export const FLEET_HISTORY = 60;
-
 /** Bigger is worse: disconnected, diagnosed, dropping. Hosts in trouble sort first. */
 export function troubleScore(h: HostSummary, activeDiagnoses: number): number {
   return (h.connected ? 0 : 1000) + activeDiagnoses * 100 + (h.dropsPerMinute > 0 ? 10 : 0);
 }
 
 /**
- * Every host's summary and the active diagnoses: loaded from REST, refreshed every few seconds (which
- * also feeds the drops/min sparkline) and patched by live host and diagnosis events in between.
+ * Every host's summary (with its 30-minute drops trend for the sparkline) and the active diagnoses: loaded from
+ * REST, refreshed every few seconds (which slides the trend and fills its current minute) and patched by live host
+ * and diagnosis events in between.
  */
 export class FleetStore {
   hosts = new SvelteMap<string, HostSummary>();
-  history = new SvelteMap<string, number[]>();
   diagnoses = new SvelteMap<string, DiagnosisView>();
   loaded = $state(false);
   error = $state<string | null>(null);
@@ -83,8 +80,6 @@ export class FleetStore {
       for (const h of hosts) {
         seen.add(h.name);
         this.hosts.set(h.name, h);
-        const hist = this.history.get(h.name) ?? [];
-        this.history.set(h.name, [...hist, h.dropsPerMinute].slice(-FLEET_HISTORY));
       }
       for (const name of this.hosts.keys()) if (!seen.has(name)) this.hosts.delete(name);
       this.error = null;
