@@ -25,7 +25,20 @@ const restSession: SessionView = {
       port: 30001,
       mode: 'passive',
       createdAt: iso(T0 + 100),
+      timeout: 300,
+      seenAt: iso(T0 + 100),
       fulfilledAt: iso(T0 + 150),
+      expiredAt: null,
+    },
+    {
+      id: 'e2',
+      port: 30002,
+      mode: 'passive',
+      createdAt: iso(T0 + 200),
+      // re-reported 5 s later with 7 s left: it lapses at T0 + 12 s, not 5 min after creation
+      timeout: 7,
+      seenAt: iso(T0 + 5000),
+      fulfilledAt: null,
       expiredAt: null,
     },
   ],
@@ -101,6 +114,7 @@ describe('HostLiveStore', () => {
       bytes: 1000,
     });
     expect(s.expectations.get('e1')).toMatchObject({ sessionId: 'a', port: 30001, fulfilledAt: T0 + 150 });
+    expect(s.expectations.get('e2')).toMatchObject({ fulfilledAt: null, deadline: T0 + 12_000 });
     expect(s.rules.get(policy.id)?.packets).toBe(10);
   });
 

@@ -98,6 +98,10 @@ export const ExpectationView = T.Object({
   port: T.Integer(),
   mode: FtpMode,
   createdAt: Iso,
+  /** Seconds the kernel still gave it when the collector last reported it (at `seenAt`). */
+  timeout: T.Integer({ minimum: 0 }),
+  /** When the collector last reported it: an open expectation lapses at seenAt + timeout. */
+  seenAt: Iso,
   fulfilledAt: IsoOrNull,
   expiredAt: IsoOrNull,
 });

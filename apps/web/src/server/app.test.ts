@@ -231,6 +231,30 @@ describe('hub HTTP API', () => {
     expect(listed.dropsTrend).toEqual(dropsTrend);
   });
 
+  it('expectations carry timeout and seenAt (the batch time); open ones lapse at seenAt + timeout', async () => {
+    // created 100 s ago, reported 60 s ago with 90 s left: still open now, although created + timeout has passed
+    app.store.writeBatch(
+      'alpha',
+      'stream-0001',
+      batch(2, [expectation('x9', 's1', NOW - 100_000, { timeout: 90, port: 30050 })], NOW - 60_000),
+      NOW,
+    );
+    const [s1] = (await app.inject({ url: '/api/hosts/alpha/sessions?active=true', headers: auth }))
+      .json()
+      .filter((s: { id: string }) => s.id === 's1');
+    expect(s1.expectations.find((e: { id: string }) => e.id === 'x9')).toEqual({
+      id: 'x9',
+      port: 30050,
+      mode: 'passive',
+      createdAt: new Date(NOW - 100_000).toISOString(),
+      timeout: 90,
+      seenAt: new Date(NOW - 60_000).toISOString(),
+      fulfilledAt: null,
+      expiredAt: null,
+    });
+    expect((await app.inject({ url: '/api/hosts/alpha', headers: auth })).json().openExpectations).toBe(1);
+  });
+
   it('GET /api/hosts/:host/sessions returns sessions with expectations and data connections', async () => {
     const res = await app.inject({
       url: `/api/hosts/alpha/sessions?client=${CLIENT_IP}&active=true`,

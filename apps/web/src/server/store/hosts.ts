@@ -45,7 +45,7 @@ export class HostsRepo {
     const summary = `SELECT h.name, h.kernel, h.backends, h.connected, h.last_seen,
         (SELECT count(*) FROM sessions s WHERE s.host = h.name AND s.ended_at IS NULL) AS active_sessions,
         (SELECT count(*) FROM expectations e WHERE e.host = h.name AND e.fulfilled_at IS NULL
-           AND e.expired_at IS NULL AND e.created_at + e.timeout * 1000 > @now) AS open_expectations,
+           AND e.expired_at IS NULL AND coalesce(e.seen_at, e.created_at) + e.timeout * 1000 > @now) AS open_expectations,
         (SELECT coalesce(sum(rs.d_packets), 0) FROM rules r JOIN rule_samples rs
            ON rs.host = r.host AND rs.rule_id = r.id AND rs.at > @now - 60000
            WHERE r.host = h.name AND r.verdict IN ('drop', 'reject') AND r.removed_at IS NULL) AS drops_last_minute,

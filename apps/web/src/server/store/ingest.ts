@@ -22,7 +22,7 @@ export interface IngestRepos {
 export function createBatchWriter(db: Db, repos: IngestRepos) {
   const apply = db.transaction((host: string, streamId: string, batch: Batch, now: number): boolean => {
     if (batch.seq <= repos.streams.lastSeq(host, streamId)) return false;
-    for (const event of batch.events) applyEvent(repos, host, event, now);
+    for (const event of batch.events) applyEvent(repos, host, event, now, batch.sentAt);
     repos.streams.setLastSeq(host, streamId, batch.seq, now);
     repos.hosts.touch(host, now);
     return true;
@@ -31,13 +31,14 @@ export function createBatchWriter(db: Db, repos: IngestRepos) {
     apply.immediate(host, streamId, batch, now);
 }
 
-function applyEvent(repos: IngestRepos, host: string, e: CollectorEvent, now: number): void {
+function applyEvent(repos: IngestRepos, host: string, e: CollectorEvent, now: number, sentAt: number): void {
   switch (e.kind) {
     case 'session':
       repos.sessions.upsertSession(host, e.session);
       return;
     case 'expectation':
-      repos.sessions.upsertExpectation(host, e.expectation);
+      // The collector framed the batch at sentAt (its clock, like createdAt): the timeout counts from there.
+      repos.sessions.upsertExpectation(host, e.expectation, sentAt);
       return;
     case 'data':
       repos.sessions.upsertData(host, e.data);

@@ -29,6 +29,7 @@ export interface ExpectationRow {
   dst: string;
   created_at: number;
   timeout: number;
+  seen_at: number | null;
   fulfilled_at: number | null;
   expired_at: number | null;
 }
@@ -84,13 +85,13 @@ export class SessionsRepo {
     );
     this.#upsertExpectation = db.prepare(
       `INSERT INTO expectations (host, id, session_id, family, src, dst, port, mode, created_at, timeout,
-         fulfilled_at, expired_at)
+         seen_at, fulfilled_at, expired_at)
        VALUES (@host, @id, @session_id, @family, @src, @dst, @port, @mode, @created_at, @timeout,
-         @fulfilled_at, @expired_at)
+         @seen_at, @fulfilled_at, @expired_at)
        ON CONFLICT(host, id) DO UPDATE SET session_id = excluded.session_id, family = excluded.family,
          src = excluded.src, dst = excluded.dst, port = excluded.port, mode = excluded.mode,
          created_at = min(expectations.created_at, excluded.created_at), timeout = excluded.timeout,
-         fulfilled_at = excluded.fulfilled_at, expired_at = excluded.expired_at`,
+         seen_at = excluded.seen_at, fulfilled_at = excluded.fulfilled_at, expired_at = excluded.expired_at`,
     );
     this.#upsertData = db.prepare(
       `INSERT INTO data_connections (host, id, session_id, expectation_id, attribution, mode, client_port,
@@ -139,8 +140,8 @@ export class SessionsRepo {
     });
   }
 
-  /** Stores the full state of one expectation. */
-  upsertExpectation(host: string, e: Expectation): void {
+  /** Stores the full state of one expectation, reported by the collector at `seenAt` (its `timeout` counts from then). */
+  upsertExpectation(host: string, e: Expectation, seenAt: number): void {
     this.#upsertExpectation.run({
       host,
       id: e.id,
@@ -152,6 +153,7 @@ export class SessionsRepo {
       mode: e.mode,
       created_at: e.createdAt,
       timeout: e.timeout,
+      seen_at: Math.max(seenAt, e.createdAt),
       fulfilled_at: e.fulfilledAt,
       expired_at: e.expiredAt,
     });
@@ -233,6 +235,8 @@ export class SessionsRepo {
           port: e.port,
           mode: e.mode,
           createdAt: iso(e.created_at),
+          timeout: e.timeout,
+          seenAt: iso(e.seen_at ?? e.created_at),
           fulfilledAt: isoOrNull(e.fulfilled_at),
           expiredAt: isoOrNull(e.expired_at),
         })),

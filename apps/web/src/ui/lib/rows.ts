@@ -8,9 +8,6 @@ import type {
   SessionView,
 } from '@ftpscope/shared';
 
-/** How long the kernel's FTP helper keeps an expectation when conntrack did not tell us (nf_conntrack_ftp: 5 min). */
-export const DEFAULT_EXPECT_TIMEOUT_MS = 300_000;
-
 /** One line of the live sessions table: a session plus what its data connections add up to. */
 export interface SessionRow {
   id: string;
@@ -113,21 +110,18 @@ export function rowFromEvent(
   };
 }
 
-/** Expectation rows of a REST session (the REST view carries no timeout: assume the helper's default). */
+/** Expectation rows of a REST session; conntrack's `timeout` counts from when the collector last saw it. */
 export function expectationRowsFromView(v: SessionView): ExpectationRow[] {
-  return v.expectations.map((e) => {
-    const createdAt = Date.parse(e.createdAt);
-    return {
-      id: e.id,
-      sessionId: v.id,
-      port: e.port,
-      mode: e.mode,
-      createdAt,
-      deadline: createdAt + DEFAULT_EXPECT_TIMEOUT_MS,
-      fulfilledAt: ms(e.fulfilledAt),
-      expiredAt: ms(e.expiredAt),
-    };
-  });
+  return v.expectations.map((e) => ({
+    id: e.id,
+    sessionId: v.id,
+    port: e.port,
+    mode: e.mode,
+    createdAt: Date.parse(e.createdAt),
+    deadline: Date.parse(e.seenAt) + e.timeout * 1000,
+    fulfilledAt: ms(e.fulfilledAt),
+    expiredAt: ms(e.expiredAt),
+  }));
 }
 
 /** Expectation row from a live event; conntrack's `timeout` counts from when we received it. */
