@@ -4,6 +4,7 @@
  * missed target (exit 1 only when a bench could not run at all).
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCHES } from './benches/index.ts';
@@ -12,7 +13,8 @@ import { machineInfo, type Results, textTable, writeResults } from './lib/report
 
 const HELP = `pnpm bench [--quick] [--only N[,N...]]
   --quick   short smoke run (small sizes, few runs; ~2 min)
-  --only    run only these benches (numbers as in docs/benchmarks.md), e.g. --only 1,3
+  --only    run only these benches (numbers as in docs/benchmarks.md), e.g. --only 1,3; the other
+            benches' figures of the previous report are kept
 Needs root (labs in network namespaces) and chromium for benches 5 and 7 (apt-get install chromium).`;
 
 async function main(): Promise<number> {
@@ -52,11 +54,27 @@ async function main(): Promise<number> {
     }
   }
   res.durationS = (Date.now() - started) / 1000;
-  writeResults(fileURLToPath(new URL('./results', import.meta.url)), res);
+  const dir = fileURLToPath(new URL('./results', import.meta.url));
+  if (only.size > 0) keepOthers(res, `${dir}/latest.json`, only);
+  writeResults(dir, res);
   process.stdout.write(`${textTable(res.figures)}\n`);
   for (const e of res.errors) process.stdout.write(`bench ${e.bench} failed: ${e.error}\n`);
   process.stderr.write(`results: bench/results/latest.json, latest.md (${Math.round(res.durationS)} s)\n`);
   return res.errors.length ? 1 : 0;
+}
+
+/**
+ * With --only, the other benches' figures of the previous report (same mode) are kept, so re-running one
+ * bench updates the report instead of emptying it. Each figure's baseline still comes from its own run.
+ */
+function keepOthers(res: Results, file: string, only: Set<number>): void {
+  if (!existsSync(file)) return;
+  const prev = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  if (prev.quick !== res.quick) return;
+  const kept = prev.figures.filter((f) => !only.has(f.bench));
+  res.figures = [...kept, ...res.figures].sort((a, b) => a.bench - b.bench);
+  res.errors = [...prev.errors.filter((e) => !only.has(e.bench)), ...res.errors];
+  res.durationS += prev.durationS;
 }
 
 process.exitCode = await main();

@@ -55,7 +55,9 @@ export const conntrackListing: Bench = {
         const res = await runWorker<WorkerResult>(WORKER, [host.netns, String(reps), String(runs)], {
           nodeArgs: ['--expose-gc'],
         });
-        if (res.sessions < size) throw new Error(`model holds ${res.sessions} sessions, expected ${size}`);
+        // A netlink dump of a table this size may skip a few entries (hash resizes during the dump).
+        if (res.sessions < size * 0.99)
+          throw new Error(`model holds ${res.sessions} sessions, expected ${size}`);
         figures.push(
           figure({
             bench: 1,
@@ -77,7 +79,7 @@ export const conntrackListing: Bench = {
               baseline: { name: 'RSS before listing', samples: [res.rssStartMb] },
               target: size >= 100_000 ? '≤ 80 MB' : '≤ 80 MB (at 100k)',
               check: (v) => v.median <= 80,
-              note: `model heap ${res.heapMb.toFixed(1)} MB; measured in a bare Node process with the collector's parser and model (the full collector also loads its transport)`,
+              note: `${res.sessions.toLocaleString('en-US')} sessions modelled; model heap ${res.heapMb.toFixed(1)} MB; measured in a bare Node process with the collector's parser and model (the full collector also loads its transport)`,
             }),
           );
       }
