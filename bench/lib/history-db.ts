@@ -43,14 +43,18 @@ export async function createHistoryDb(
     ).run(p);
     db.prepare(
       `${hostsCte}${steps('n', '(@end - @start) / @every')}
-       INSERT INTO sessions SELECT 'h' || j, 's' || j || '-' || i, 'ipv4',
+       INSERT INTO sessions (host, id, family, client_ip, client_port, server_ip, server_port, state, helper, user,
+         mode, tls, started_at, ended_at)
+       SELECT 'h' || j, 's' || j || '-' || i, 'ipv4',
          '198.18.' || (100 + ((j * 7 + i) % @clients) / 250) || '.' || ((j * 7 + i) % @clients % 250),
          30000 + i % 30000, '198.18.1.' || (10 + j % 200), 21, 'CLOSED', 'ftp', 'u' || ((j * 7 + i) % @clients),
          'passive', 0, @start + i * @every + j * 1000, @start + i * @every + j * 1000 + 30000 FROM h, n`,
     ).run(p);
-    db.exec(`INSERT INTO expectations SELECT host, 'e' || id, id, 'ipv4', client_ip, server_ip, 40000 + client_port % 100,
+    db.exec(`INSERT INTO expectations (host, id, session_id, family, src, dst, port, mode, created_at, timeout,
+      fulfilled_at, expired_at) SELECT host, 'e' || id, id, 'ipv4', client_ip, server_ip, 40000 + client_port % 100,
       'passive', started_at + 100, 300, started_at + 150, NULL FROM sessions`);
-    db.exec(`INSERT INTO data_connections SELECT host, 'd' || id, id, 'e' || id, 'expectation', 'passive',
+    db.exec(`INSERT INTO data_connections (host, id, session_id, expectation_id, attribution, mode, client_port,
+      server_port, state, established, related, started_at, ended_at, bytes) SELECT host, 'd' || id, id, 'e' || id, 'expectation', 'passive',
       client_port + 1, 40000 + client_port % 100, 'CLOSED', 1, 1, started_at + 150, started_at + 1150, 1048576
       FROM sessions`);
     db.prepare(
@@ -59,12 +63,12 @@ export async function createHistoryDb(
     ).run(p);
     db.prepare(
       `${hostsCte}${steps('m', '(@end - @start) / 60000')}
-       INSERT INTO rule_rollup_1m SELECT 'h' || j, '${POLICY_RULE}', @start + i * 60000, (i * 7 + j) % 13, ((i * 7 + j) % 13) * 60
+       INSERT INTO rule_rollup_1m (host, rule_id, bucket, d_packets, d_bytes) SELECT 'h' || j, '${POLICY_RULE}', @start + i * 60000, (i * 7 + j) % 13, ((i * 7 + j) % 13) * 60
        FROM h, m`,
     ).run(p);
     db.prepare(
       `${hostsCte}${steps('s', '6 * 720')}
-       INSERT INTO rule_samples SELECT 'h' || j, '${POLICY_RULE}', @end - 6 * 3600000 + i * 5000, i, i * 60, 1, 60 FROM h, s`,
+       INSERT INTO rule_samples (host, rule_id, at, packets, bytes, d_packets, d_bytes) SELECT 'h' || j, '${POLICY_RULE}', @end - 6 * 3600000 + i * 5000, i, i * 60, 1, 60 FROM h, s`,
     ).run(p);
     db.prepare(
       `${hostsCte}${steps('d', '(@end - @start) / 300000')}
