@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnosisId, evaluate } from './engine.ts';
+import { diagnosisKey, evaluate } from './engine.ts';
+import { occurrenceId, occurrenceKey } from './occurrence.ts';
 import {
   drop,
   goodPassive,
@@ -58,7 +59,7 @@ describe('engine', () => {
       counterSamples: samples(policy, NOW - 19_000, NOW - 10_000, 1),
     });
     const found = evaluate(w, NOW);
-    expect(found.map((d) => d.id).sort()).toEqual([
+    expect(found.map((d) => d.key).sort()).toEqual([
       'ftp1:drops-after-ruleset-change:change-1',
       'ftp1:ftp-helper-not-assigned',
     ]);
@@ -87,14 +88,18 @@ describe('engine', () => {
         ],
       },
     });
-    expect(found.map((d) => d.id)).toEqual(['ftp1:nonstandard-control-port:2121']);
+    expect(found.map((d) => d.key)).toEqual(['ftp1:nonstandard-control-port:2121']);
     expect(errors).toHaveLength(1);
   });
 
-  it('keeps ids within the schema limit', () => {
-    expect(
-      diagnosisId('h'.repeat(64), 'drops-after-ruleset-change', 'x'.repeat(100)).length,
-    ).toBeLessThanOrEqual(128);
-    expect(diagnosisId('ftp1', 'related-not-accepted')).toBe('ftp1:related-not-accepted');
+  it('keeps occurrence ids within the schema limit, and their key recoverable', () => {
+    const key = diagnosisKey('h'.repeat(64), 'drops-after-ruleset-change', 'x'.repeat(100));
+    const id = occurrenceId(key, 9_999_999_999_999);
+    expect(id.length).toBeLessThanOrEqual(128);
+    expect(occurrenceKey(id)).toBe(key);
+    expect(diagnosisKey('ftp1', 'related-not-accepted')).toBe('ftp1:related-not-accepted');
+    // A subject with '@' (an address) and an id stored before occurrences existed.
+    expect(occurrenceKey(occurrenceId('ftp1:x:a@b', 5))).toBe('ftp1:x:a@b');
+    expect(occurrenceKey('ftp1:x:a@b')).toBe('ftp1:x:a@b');
   });
 });

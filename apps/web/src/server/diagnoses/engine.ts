@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Diagnosis } from '@ftpscope/shared';
+import { MAX_KEY_LENGTH } from './occurrence.ts';
 import { RULES } from './rules/index.ts';
 import type { DiagnosisKind, DiagnosisRule, Finding, HostWindow, Log } from './types.ts';
 
-/** A diagnosis as the rules see it now, before the lifecycle gives it first/last seen and resolution. */
-export type Candidate = Omit<Diagnosis, 'firstSeen' | 'lastSeen' | 'resolvedAt'>;
+/**
+ * A diagnosis as the rules see it now, named by its stable key; the lifecycle gives it the occurrence
+ * id, first/last seen and resolution.
+ */
+export type Candidate = Omit<Diagnosis, 'id' | 'firstSeen' | 'lastSeen' | 'resolvedAt'> & { key: string };
 
-/** Stable id of a diagnosis: the same problem on the same host keeps its id across evaluations and restarts. */
-export function diagnosisId(host: string, kind: string, subject?: string): string {
+/** Stable key of a diagnosis: the same problem on the same host keeps it across evaluations and restarts. */
+export function diagnosisKey(host: string, kind: string, subject?: string): string {
   const id = subject === undefined ? `${host}:${kind}` : `${host}:${kind}:${subject}`;
-  if (id.length <= 128) return id;
+  if (id.length <= MAX_KEY_LENGTH) return id;
   const digest = createHash('sha256')
     .update(subject ?? '')
     .digest('hex')
@@ -24,7 +28,7 @@ function clip(s: string, max: number): string {
 /** Shapes a rule's finding into a schema-valid candidate (lengths clipped to the Diagnosis schema). */
 function toCandidate(host: string, f: Finding): Candidate {
   return {
-    id: diagnosisId(host, f.kind, f.subject),
+    key: diagnosisKey(host, f.kind, f.subject),
     kind: f.kind,
     host,
     severity: f.severity,
@@ -57,7 +61,7 @@ export function evaluate(window: HostWindow, now: number, opts: EvaluateOptions 
     }
     for (const f of findings) {
       const c = toCandidate(window.host, f);
-      out.set(c.id, c);
+      out.set(c.key, c);
     }
   }
   return [...out.values()];

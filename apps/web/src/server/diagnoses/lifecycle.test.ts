@@ -3,7 +3,7 @@ import type { Candidate } from './engine.ts';
 import { DiagnosisLifecycle } from './lifecycle.ts';
 
 const c = (kind: string, host = 'ftp1'): Candidate => ({
-  id: `${host}:${kind}`,
+  key: `${host}:${kind}`,
   kind,
   host,
   severity: 'critical',
@@ -48,14 +48,29 @@ describe('DiagnosisLifecycle', () => {
     lc.apply('ftp1', [c('a', 'ftp1')], 0);
     lc.apply('ftp2', [c('a', 'ftp2')], 0);
     const out = lc.apply('ftp2', [], 1000);
-    expect(out.map((t) => t.diagnosis.id)).toEqual(['ftp2:a']);
+    expect(out.map((t) => t.diagnosis.id)).toEqual(['ftp2:a@0']);
     expect(lc.active('ftp1')).toHaveLength(1);
   });
 
   it('continues restored diagnoses instead of opening them again', () => {
     const lc = new DiagnosisLifecycle();
-    lc.restore([{ ...c('a'), firstSeen: 5, lastSeen: 9, resolvedAt: null }]);
+    const { key, ...rest } = c('a');
+    lc.restore([{ ...rest, id: `${key}@5`, firstSeen: 5, lastSeen: 9, resolvedAt: null }]);
     const [t] = lc.apply('ftp1', [c('a')], 100);
-    expect(t).toMatchObject({ event: 'updated', diagnosis: { firstSeen: 5, lastSeen: 100 } });
+    expect(t).toMatchObject({ event: 'updated', diagnosis: { id: 'ftp1:a@5', firstSeen: 5, lastSeen: 100 } });
+  });
+
+  it('gives each occurrence of a recurring problem its own id, same id while it lasts', () => {
+    const lc = new DiagnosisLifecycle({ resolveAfterMs: 0, resolveAfterEvaluations: 1 });
+    const first = lc.apply('ftp1', [c('a')], 1000);
+    const still = lc.apply('ftp1', [c('a')], 2000);
+    const gone = lc.apply('ftp1', [], 3000);
+    const again = lc.apply('ftp1', [c('a')], 15_000);
+    expect([...first, ...still, ...gone, ...again].map((t) => `${t.event} ${t.diagnosis.id}`)).toEqual([
+      'opened ftp1:a@1000',
+      'updated ftp1:a@1000',
+      'resolved ftp1:a@1000',
+      'opened ftp1:a@15000',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Diagnosis } from '@ftpscope/shared';
 import type { Candidate } from './engine.ts';
+import { occurrenceId, occurrenceKey } from './occurrence.ts';
 
 /** What happened to a diagnosis in one evaluation. 'updated': still active, lastSeen/evidence changed. */
 export interface Transition {
@@ -23,6 +24,7 @@ interface Tracked {
 /**
  * Turns each evaluation's candidates into opened/updated/resolved diagnoses. Opens at once (a
  * diagnosis must show within seconds), resolves with hysteresis (absent for 30 s and 3 evaluations).
+ * Tracks by stable key; each opening is a new occurrence with its own id (`<key>@<firstSeen>`).
  */
 export class DiagnosisLifecycle {
   readonly #active = new Map<string, Tracked>();
@@ -36,32 +38,44 @@ export class DiagnosisLifecycle {
 
   /** Takes over diagnoses that were active before a restart, so they continue instead of re-opening. */
   restore(diagnoses: Diagnosis[]): void {
-    for (const d of diagnoses) if (d.resolvedAt === null) this.#active.set(d.id, { diagnosis: d, absent: 0 });
+    for (const d of diagnoses) {
+      const key = occurrenceKey(d.id);
+      const known = this.#active.get(key);
+      if (d.resolvedAt === null && (!known || known.diagnosis.firstSeen < d.firstSeen))
+        this.#active.set(key, { diagnosis: d, absent: 0 });
+    }
   }
 
   /** Applies one evaluation of one host; returns the transitions to store, publish and alert. */
   apply(host: string, candidates: Candidate[], now: number): Transition[] {
     const out: Transition[] = [];
     const seen = new Set<string>();
-    for (const c of candidates) {
-      seen.add(c.id);
-      const tracked = this.#active.get(c.id);
+    for (const { key, ...c } of candidates) {
+      seen.add(key);
+      const tracked = this.#active.get(key);
       if (tracked) {
         tracked.absent = 0;
-        tracked.diagnosis = { ...c, firstSeen: tracked.diagnosis.firstSeen, lastSeen: now, resolvedAt: null };
+        const { id, firstSeen } = tracked.diagnosis;
+        tracked.diagnosis = { ...c, id, firstSeen, lastSeen: now, resolvedAt: null };
         out.push({ event: 'updated', diagnosis: tracked.diagnosis });
       } else {
-        const diagnosis: Diagnosis = { ...c, firstSeen: now, lastSeen: now, resolvedAt: null };
-        this.#active.set(c.id, { diagnosis, absent: 0 });
+        const diagnosis: Diagnosis = {
+          ...c,
+          id: occurrenceId(key, now),
+          firstSeen: now,
+          lastSeen: now,
+          resolvedAt: null,
+        };
+        this.#active.set(key, { diagnosis, absent: 0 });
         out.push({ event: 'opened', diagnosis });
       }
     }
-    for (const [id, tracked] of this.#active) {
-      if (tracked.diagnosis.host !== host || seen.has(id)) continue;
+    for (const [key, tracked] of this.#active) {
+      if (tracked.diagnosis.host !== host || seen.has(key)) continue;
       tracked.absent += 1;
       const quiet = now - tracked.diagnosis.lastSeen;
       if (tracked.absent >= this.#resolveAfterEvaluations && quiet >= this.#resolveAfterMs) {
-        this.#active.delete(id);
+        this.#active.delete(key);
         out.push({ event: 'resolved', diagnosis: { ...tracked.diagnosis, resolvedAt: now } });
       }
     }

@@ -4,21 +4,27 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CollectorEvent, type DiagnosisView, PROTOCOL_VERSION } from '@ftpscope/shared';
+import {
+  type CollectorEvent,
+  type DiagnosisView,
+  PROTOCOL_VERSION,
+  type TimelineItem,
+} from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { buildApp } from '../app.ts';
 import { CollectorAuth } from '../ingest/collector-auth.ts';
 import { health, NOW, ruleId, ruleset, session, settings } from './rules/window.fixture.ts';
+import type { AlertBody } from './webhook.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A real collector connection: hello, then one batch, resolved when the hub acknowledged it. */
-async function sendBatch(url: string, events: CollectorEvent[], at: number): Promise<void> {
+/** A real collector connection: hello, then batch `seq`, resolved when the hub acknowledged it. */
+async function sendBatch(url: string, events: CollectorEvent[], at: number, seq = 1): Promise<void> {
   const ws = new WebSocket(url, { headers: { authorization: 'Bearer ctoken' } });
   cleanups.push(() => ws.close());
   await once(ws, 'open');
@@ -32,13 +38,13 @@ async function sendBatch(url: string, events: CollectorEvent[], at: number): Pro
       backends: ['iptables-nft'],
       capabilities: [],
       streamId: 'stream-0001',
-      lastSeq: 0,
+      lastSeq: seq - 1,
     }),
   );
   await once(ws, 'message');
-  ws.send(JSON.stringify({ type: 'batch', seq: 1, sentAt: at, events }));
+  ws.send(JSON.stringify({ type: 'batch', seq, sentAt: at, events }));
   const [ack] = await once(ws, 'message');
-  expect(JSON.parse(String(ack))).toEqual({ type: 'ack', seq: 1 });
+  expect(JSON.parse(String(ack))).toEqual({ type: 'ack', seq });
 }
 
 describe('diagnoses plugin in the hub', () => {
@@ -95,7 +101,8 @@ describe('diagnoses plugin in the hub', () => {
     );
     clock = NOW;
     const [opened] = app.diagnoses.evaluateAll(NOW);
-    expect(opened).toMatchObject({ event: 'opened', diagnosis: { id: 'ftp1:ftp-helper-not-assigned' } });
+    const firstId = `ftp1:ftp-helper-not-assigned@${NOW}`;
+    expect(opened).toMatchObject({ event: 'opened', diagnosis: { id: firstId } });
 
     const res = await app.inject({
       url: '/api/diagnoses?active=true',
@@ -109,11 +116,53 @@ describe('diagnoses plugin in the hub', () => {
     for (const t of [NOW + 61_000, NOW + 75_000, NOW + 95_000]) app.diagnoses.evaluateAll(t);
     await app.diagnoses.webhook?.flush();
     expect(alerts.map((a) => (a as { event: string }).event)).toEqual(['opened', 'resolved']);
-    expect(published).toEqual(['ftp1:ftp-helper-not-assigned:open', 'ftp1:ftp-helper-not-assigned:resolved']);
-    const after = await app.inject({
+    expect(published).toEqual([`${firstId}:open`, `${firstId}:resolved`]);
+
+    // The problem comes back ("FTP stopped working again at 15:00"): a new occurrence, its own row.
+    const back = NOW + 200_000;
+    clock = back;
+    await sendBatch(
+      `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/ws/collector`,
+      [
+        { kind: 'health', health: health({ at: back - 5000 }, helperRules) },
+        { kind: 'session', session: { ...s, id: 'again', startedAt: back - 5000 } },
+        {
+          kind: 'counters',
+          at: back - 2000,
+          intervalMs: 1000,
+          counters: [{ ruleId: policy, packets: 6, bytes: 360, dPackets: 3, dBytes: 180 }],
+        },
+      ],
+      clock,
+      2,
+    );
+    const secondId = `ftp1:ftp-helper-not-assigned@${back}`;
+    expect(app.diagnoses.evaluateAll(back)).toMatchObject([{ event: 'opened', diagnosis: { id: secondId } }]);
+    for (const t of [back + 61_000, back + 75_000, back + 95_000]) app.diagnoses.evaluateAll(t);
+    clock = back + 95_000;
+    await app.diagnoses.webhook?.flush();
+    expect(alerts.map((a) => `${(a as AlertBody).event} ${(a as AlertBody).diagnosis.id}`)).toEqual([
+      `opened ${firstId}`,
+      `resolved ${firstId}`,
+      `opened ${secondId}`,
+      `resolved ${secondId}`,
+    ]);
+
+    // Both occurrences stay reviewable, newest first, in the list and on the client's timeline.
+    const past = await app.inject({
       url: '/api/diagnoses?active=false',
       headers: { authorization: 'Bearer atoken' },
     });
-    expect((after.json() as DiagnosisView[])[0]?.resolvedAt).not.toBeNull();
+    expect((past.json() as DiagnosisView[]).map((d) => [d.id, d.firstSeen, d.resolvedAt])).toEqual([
+      [secondId, new Date(back).toISOString(), new Date(back + 95_000).toISOString()],
+      [firstId, new Date(NOW).toISOString(), new Date(NOW + 95_000).toISOString()],
+    ]);
+    const timeline = await app.inject({
+      url: `/api/timeline?client=${s.client.ip}`,
+      headers: { authorization: 'Bearer atoken' },
+    });
+    expect(timeline.statusCode).toBe(200);
+    const items = (timeline.json() as TimelineItem[]).filter((i) => i.type === 'diagnosis');
+    expect(items.map((i) => i.ref).sort()).toEqual([firstId, secondId].sort());
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type AlertBody, AlertWebhook } from './webhook.ts';
 
 const diagnosis: Diagnosis = {
-  id: 'ftp1:ftp-helper-not-assigned',
+  id: 'ftp1:ftp-helper-not-assigned@1000',
   kind: 'ftp-helper-not-assigned',
   host: 'ftp1',
   severity: 'critical',
@@ -88,7 +88,7 @@ describe('AlertWebhook', () => {
     hook.send('opened', diagnosis);
     hook.send('resolved', { ...diagnosis, resolvedAt: 5000 });
     hook.send('resolved', { ...diagnosis, resolvedAt: 6000 });
-    hook.send('opened', { ...diagnosis, firstSeen: 9000 });
+    hook.send('opened', { ...diagnosis, id: 'ftp1:ftp-helper-not-assigned@9000', firstSeen: 9000 });
     await hook.flush();
     expect(r.delivered.map((b) => `${b.event}@${b.diagnosis.firstSeen}`)).toEqual([
       'opened@1000',

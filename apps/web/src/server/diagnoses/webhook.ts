@@ -61,11 +61,12 @@ export class AlertWebhook {
 
   /**
    * Queues an alert. Returns false for a duplicate (already queued or delivered) or after close().
-   * The key includes firstSeen so a problem that resolves and later returns alerts again.
+   * The id names one occurrence (`<key>@<firstSeen>`), so a problem that resolves and later returns
+   * alerts again.
    */
   send(event: AlertBody['event'], diagnosis: Diagnosis): boolean {
     if (this.#closed) return false;
-    const key = `${diagnosis.id}|${event}|${diagnosis.firstSeen}`;
+    const key = `${diagnosis.id}|${event}`;
     if (this.#known.has(key)) {
       this.stats.duplicates += 1;
       return false;

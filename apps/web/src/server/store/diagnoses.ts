@@ -16,7 +16,7 @@ interface DiagnosisRow {
   resolved_at: number | null;
 }
 
-/** Diagnoses written by the engine (one row per id, updated while open) and read by the API. */
+/** Diagnoses written by the engine (one row per occurrence `<key>@<firstSeen>`, updated while open) and read by the API. */
 export class DiagnosesRepo {
   readonly #db: Db;
   readonly #upsert;
