@@ -4,6 +4,7 @@ import { type Component, flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import DiagnosisCard from '../src/ui/components/DiagnosisCard.svelte';
 import DiffView from '../src/ui/components/DiffView.svelte';
+import TimelineList from '../src/ui/components/TimelineList.svelte';
 import { ApiClient } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
 import { Clock } from '../src/ui/lib/clock.svelte.ts';
@@ -95,6 +96,34 @@ describe('DiagnosisCard', () => {
     expect(el.querySelector('a[href="#/sessions/s1"]')?.textContent).toBe('session 198.18.0.10:40000');
     expect(el.querySelector('.fix')?.textContent).toContain('CT --helper ftp');
     expect(el.querySelector('button')?.textContent).toContain('Copy fix commands');
+  });
+});
+
+describe('TimelineList', () => {
+  it('shows rule-counter drops as a problem linking to the Drops view of that host around that time', () => {
+    const el = render(TimelineList, {
+      items: [
+        {
+          at: '2026-03-01T15:00:10.000Z',
+          host: 'hardened',
+          type: 'rule-drops',
+          problem: true,
+          ref: 'ipv4/filter/INPUT/policy',
+          summary: 'INPUT policy DROP: 3 packets dropped 15:00:10–15:00:40 UTC (rule counter: any client)',
+        },
+      ],
+    });
+    const li = el.querySelector('li[data-type="rule-drops"]');
+    expect(li?.classList.contains('problem')).toBe(true);
+    expect(li?.querySelector('.tag')?.textContent).toBe('rule drops');
+    const link = new URLSearchParams(li?.querySelector('a')?.getAttribute('href')?.split('?')[1]);
+    expect(li?.querySelector('a')?.getAttribute('href')).toMatch(/^#\/drops\?/);
+    expect(Object.fromEntries(link)).toEqual({
+      host: 'hardened',
+      range: 'custom',
+      from: '2026-03-01T14:45:10.000Z',
+      to: '2026-03-01T15:15:10.000Z',
+    });
   });
 });
 

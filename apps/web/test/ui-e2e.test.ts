@@ -276,6 +276,14 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
   it('Investigate for the client address shows the failed data channel', async () => {
     if (!lab) throw new Error('no lab');
     const at = new Date().toISOString();
+    const [lo, hi] = lab.host(host).passiveRange;
+    // the passive data channel's SYN to the server's passive range, dropped by the INPUT policy
+    const isFailedData = (i: { type: string | null; text: string }) => {
+      if (i.type === 'data') return true;
+      const port = /→ [\d.]+:(\d+)/.exec(i.text)?.[1];
+      return i.type === 'drop' && port !== undefined && Number(port) >= lo && Number(port) <= hi;
+    };
+    // rule-counter drops may show before the NFLOG drop: wait for the data channel itself
     const items = await until(
       'a problem in the investigation timeline',
       async () => {
@@ -286,17 +294,11 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
         const problems = await page.$$eval('li[data-problem="true"]', (li) =>
           li.map((l) => ({ type: l.getAttribute('data-type'), text: l.textContent ?? '' })),
         );
-        return problems.length > 0 ? problems : undefined;
+        return problems.some(isFailedData) ? problems : undefined;
       },
       20_000,
     );
-    const [lo, hi] = lab.host(host).passiveRange;
-    // the passive data channel's SYN to the server's passive range, dropped by the INPUT policy
-    const failedData = items.find((i) => {
-      if (i.type === 'data') return true;
-      const port = /→ [\d.]+:(\d+)/.exec(i.text)?.[1];
-      return i.type === 'drop' && port !== undefined && Number(port) >= lo && Number(port) <= hi;
-    });
+    const failedData = items.find(isFailedData);
     expect(failedData, JSON.stringify(items)).toBeDefined();
     await shot('investigate');
   });

@@ -210,8 +210,10 @@ export const TimelineItem = T.Object({
     T.Literal('change'),
     T.Literal('diagnosis'),
     T.Literal('gap'),
+    /** Packets counted by a drop/reject rule or DROP policy in one minute (any client: counters carry no address). */
+    T.Literal('rule-drops'),
   ]),
-  /** true for what went wrong: failed data channels, drops, expired expectations, diagnoses. */
+  /** true for what went wrong: failed data channels, drops, rule drops, expired expectations, diagnoses. */
   problem: T.Boolean(),
   summary: T.String(),
   ref: T.String(),

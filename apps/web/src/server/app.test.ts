@@ -362,7 +362,21 @@ describe('hub HTTP API', () => {
       })
     ).json();
     const types = items.map((i: { type: string }) => i.type);
-    expect(types).toEqual(['change', 'session', 'expectation', 'data', 'session', 'data', 'drop', 'gap']);
+    expect(types).toEqual([
+      'change',
+      'session',
+      'expectation',
+      'data',
+      'session',
+      'data',
+      'drop',
+      'gap',
+      'rule-drops', // both counter polls (7 + 4 on the INPUT policy) fell in one minute
+    ]);
+    expect(items.at(-1)).toMatchObject({
+      ref: POLICY_ID,
+      summary: expect.stringContaining('11 packets dropped'),
+    });
     const failed = items.find((i: { type: string; problem: boolean }) => i.type === 'data' && i.problem);
     expect(failed).toMatchObject({ ref: 's2', summary: expect.stringContaining('never established') });
     const sorted = [...items].sort((a, b) => a.at.localeCompare(b.at));

@@ -17,18 +17,37 @@ const MAX_ROWS = 2000;
 
 /**
  * Everything about one client in a window, merged and ordered by time: its sessions with their expectations and
- * data connections, drops from or to its addresses, and the ruleset changes, diagnoses and gaps of the hosts
+ * data connections, drops from or to its addresses, and the ruleset changes, rule-counter drops (per rule per
+ * minute: what shows a dropped data channel when no NFLOG rule logs it), diagnoses and gaps of the hosts
  * involved (the context an operator needs to answer "FTP stopped working at 15:00").
  */
 export class TimelineQuery {
   readonly #db: Db;
   readonly #sessions: SessionsRepo;
   readonly #diagnoses: DiagnosesRepo;
+  readonly #ruleDrops;
 
   constructor(db: Db, sessions: SessionsRepo, diagnoses: DiagnosesRepo) {
     this.#db = db;
     this.#sessions = sessions;
     this.#diagnoses = diagnoses;
+    // Per drop rule per minute from the rollups (kept 90 days); the raw samples (7 days) add the first and last
+    // second with drops. CROSS JOIN keeps the few drop rules as the outer loop over UNIQUE(host, rule_id, bucket).
+    this.#ruleDrops = db.prepare(
+      `SELECT rr.host, rr.rule_id, rr.bucket, rr.d_packets AS packets, r.family, r.chain, r.position, r.text,
+         r.verdict, r.is_policy,
+         (SELECT min(s.at) FROM rule_samples s WHERE s.host = rr.host AND s.rule_id = rr.rule_id
+            AND s.at >= max(rr.bucket, @from) AND s.at < rr.bucket + 60000 AND s.at <= @to AND s.d_packets > 0)
+           AS first_at,
+         (SELECT max(s.at) FROM rule_samples s WHERE s.host = rr.host AND s.rule_id = rr.rule_id
+            AND s.at >= max(rr.bucket, @from) AND s.at < rr.bucket + 60000 AND s.at <= @to AND s.d_packets > 0)
+           AS last_at
+       FROM rules r CROSS JOIN rule_rollup_1m rr
+         ON rr.host = r.host AND rr.rule_id = r.id AND rr.bucket > @from - 60000 AND rr.bucket <= @to
+       WHERE r.host IN (SELECT value FROM json_each(@hosts)) AND r.verdict IN ('drop', 'reject')
+         AND rr.d_packets > 0
+       ORDER BY rr.bucket, rr.host, r.family, r.tbl, r.chain, r.is_policy DESC, r.position LIMIT ${MAX_ROWS}`,
+    );
   }
 
   run(f: TimelineFilter): TimelineItem[] {
@@ -130,6 +149,9 @@ export class TimelineQuery {
           ),
         );
       }
+      for (const r of this.#ruleDrops.all({ hosts: hostsJson, from: f.from, to: f.to }) as RuleDropsRow[]) {
+        items.push(ruleDropsItem(r));
+      }
       for (const d of this.#diagnoses.list({ hosts: [...hosts], from: f.from, to: f.to, limit: MAX_ROWS })) {
         items.push(item(d.firstSeen, d.host, 'diagnosis', true, d.id, `${d.severity}: ${d.title}`));
       }
@@ -174,6 +196,48 @@ interface DropRow {
   sport: number | null;
   dport: number | null;
   flags: string | null;
+}
+
+interface RuleDropsRow {
+  host: string;
+  rule_id: string;
+  bucket: number;
+  packets: number;
+  family: string;
+  chain: string;
+  position: number;
+  text: string;
+  verdict: string;
+  is_policy: number;
+  first_at: number | null;
+  last_at: number | null;
+}
+
+const hms = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/** "INPUT policy DROP: 12 packets dropped 15:00:10–15:00:40 UTC": what a counter saw, without NFLOG. */
+function ruleDropsItem(r: RuleDropsRow): TimelineItem {
+  const family = r.family === 'ipv4' ? '' : `${r.family} `;
+  const rule = r.is_policy
+    ? `${family}${r.chain} policy ${r.verdict.toUpperCase()}`
+    : `${family}${r.chain} rule ${r.position} (${r.text})`;
+  const verb = r.verdict === 'reject' ? 'rejected' : 'dropped';
+  // Without raw samples (pruned after 7 days) only the minute is known.
+  const when =
+    r.first_at === null || r.last_at === null
+      ? `${hms(r.bucket).slice(0, 5)}–${hms(r.bucket + 60_000).slice(0, 5)}`
+      : r.first_at === r.last_at
+        ? `at ${hms(r.first_at)}`
+        : `${hms(r.first_at)}–${hms(r.last_at)}`;
+  const packets = `${r.packets} packet${r.packets === 1 ? '' : 's'}`;
+  return item(
+    new Date(r.first_at ?? r.bucket).toISOString(),
+    r.host,
+    'rule-drops',
+    true,
+    r.rule_id,
+    `${rule}: ${packets} ${verb} ${when} UTC (rule counter: any client)`,
+  );
 }
 
 function item(

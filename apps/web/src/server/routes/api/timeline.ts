@@ -4,7 +4,7 @@ import { Type as T } from '@sinclair/typebox';
 import { errors, secured } from './schemas.ts';
 import { DAY, timeRange } from './time-range.ts';
 
-/** GET /api/timeline: one client (address or FTP user) across hosts, merged and ordered; default: last 24 h. */
+/** GET /api/timeline: one client (address or FTP user) across hosts, or one host, merged and ordered; default: last 24 h. */
 const timeline: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/timeline',
@@ -13,19 +13,21 @@ const timeline: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['timeline'],
         security: secured,
         description:
-          'Give client=IP or user=NAME. Items: sessions, expectations, data connections (problem when never ' +
-          'established), drops from/to the client, and the ruleset changes, diagnoses and gaps of the hosts involved. ' +
-          'ref is the session id for session/expectation/data items, else the id of the drop/change/diagnosis/gap.',
+          'Give client=IP, user=NAME or host=NAME (all clients of that host). Items: sessions, expectations, data ' +
+          'connections (problem when never established), drops from/to the client, and the ruleset changes, ' +
+          'rule-drops (packets a drop/reject rule or DROP policy counted, per rule per minute: the trace of a data ' +
+          'channel dropped without NFLOG), diagnoses and gaps of the hosts involved. ref is the session id for ' +
+          'session/expectation/data items, the rule id for rule-drops, else the id of the drop/change/diagnosis/gap.',
         querystring: TimelineQuery,
         response: { 200: T.Array(TimelineItem), ...errors },
       },
     },
     async (req) => {
       const q = req.query;
-      if (q.client === undefined && q.user === undefined) {
+      if (q.client === undefined && q.user === undefined && q.host === undefined) {
         throw new FtpscopeError(
           'FTPSCOPE_ERR_BAD_PARAM',
-          'querystring/client or querystring/user is required',
+          'querystring/client, querystring/user or querystring/host is required',
         );
       }
       return app.store.timeline.run({

@@ -1,0 +1,121 @@
+import type { CollectorEvent, RuleDef, TimelineItem } from '@ftpscope/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { batch, CLIENT_IP, counters, hello, POLICY_ID, rules, session } from '../../testing/events.ts';
+import { API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../../testing/harness.ts';
+
+const T = Date.parse('2026-03-01T15:00:00.000Z');
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+const ACCEPT_ID = rules()[2]?.id ?? '';
+const REJECT: RuleDef = {
+  id: 'ipv4/filter/INPUT/-p tcp -m tcp --dport 30000:30100 -j REJECT/1',
+  backend: 'iptables-nft',
+  family: 'ipv4',
+  table: 'filter',
+  chain: 'INPUT',
+  position: 4,
+  text: '-A INPUT -p tcp -m tcp --dport 30000:30100 -j REJECT',
+  verdict: 'reject',
+  isPolicy: false,
+  comment: null,
+};
+
+/** One counters poll with the given rule deltas. */
+function poll(at: number, deltas: Record<string, number>): CollectorEvent {
+  return {
+    kind: 'counters',
+    at,
+    intervalMs: 1000,
+    counters: Object.entries(deltas).map(([ruleId, d]) => ({
+      ruleId,
+      packets: 1000 + d,
+      bytes: (1000 + d) * 60,
+      dPackets: d,
+      dBytes: d * 60,
+    })),
+  };
+}
+
+describe('GET /api/timeline: rule-counter drops (no NFLOG rule)', () => {
+  let hub: Awaited<ReturnType<typeof listeningApp>>;
+  beforeEach(async () => {
+    hub = await listeningApp();
+  });
+  afterEach(async () => {
+    await hub.close();
+  });
+
+  /** A real collector connection that sends one batch and waits until the hub committed it. */
+  async function report(host: string, events: CollectorEvent[]): Promise<void> {
+    const c = TestSocket.collector(hub.wsUrl('/ws/collector'), COLLECTOR_TOKEN);
+    await c.opened;
+    c.send(hello(host, `stream-${host}`));
+    await c.welcome();
+    c.send(batch(1, events, T + 90_000));
+    await c.ack(1);
+    c.close();
+  }
+
+  it('shows the drops of the involved hosts per rule per minute, with first and last second', async () => {
+    // hardened-no-helper: the passive data SYN is dropped by the INPUT policy before conntrack records it,
+    // so the session has no data connection at all; only the counters saw it.
+    await report('alpha', [
+      { kind: 'ruleset', at: T - 60_000, rules: [...rules(), REJECT], diff: null },
+      session('s1', T + 5_000, { helper: null }),
+      poll(T - 10 * 60_000, { [POLICY_ID]: 50 }), // before the window
+      counters(T + 10_000, 102, 2),
+      poll(T + 25_000, { [ACCEPT_ID]: 40 }), // accepted traffic is not a problem
+      counters(T + 40_000, 103, 1),
+      poll(T + 65_000, { [POLICY_ID]: 3, [REJECT.id]: 1 }),
+    ]);
+    // another host drops too, but this client never talked to it
+    await report('beta', [
+      { kind: 'ruleset', at: T - 60_000, rules: rules(), diff: null },
+      counters(T + 20_000, 500, 9),
+    ]);
+
+    const from = new Date(T - 5 * 60_000).toISOString();
+    const to = new Date(T + 5 * 60_000).toISOString();
+    const res = await hub.app.inject({
+      url: `/api/timeline?client=${CLIENT_IP}&from=${from}&to=${to}`,
+      headers: auth,
+    });
+    expect(res.statusCode).toBe(200);
+    const items = res.json() as TimelineItem[];
+    expect(items.map((i) => i.type)).toEqual(['session', 'rule-drops', 'rule-drops', 'rule-drops']);
+    const drops = items.filter((i) => i.type === 'rule-drops');
+    expect(drops).toEqual([
+      {
+        at: new Date(T + 10_000).toISOString(),
+        host: 'alpha',
+        type: 'rule-drops',
+        problem: true,
+        ref: POLICY_ID,
+        summary: 'INPUT policy DROP: 3 packets dropped 15:00:10–15:00:40 UTC (rule counter: any client)',
+      },
+      expect.objectContaining({
+        at: new Date(T + 65_000).toISOString(),
+        ref: POLICY_ID,
+        summary: 'INPUT policy DROP: 3 packets dropped at 15:01:05 UTC (rule counter: any client)',
+      }),
+      expect.objectContaining({
+        ref: REJECT.id,
+        summary: `INPUT rule 4 (${REJECT.text}): 1 packet rejected at 15:01:05 UTC (rule counter: any client)`,
+      }),
+    ]);
+
+    // the host alone (Investigate without a client) shows the same counters; beta's are its own
+    const beta = (
+      await hub.app.inject({
+        url: `/api/timeline?host=beta&from=${from}&to=${to}`,
+        headers: auth,
+      })
+    ).json() as TimelineItem[];
+    expect(beta).toEqual([
+      expect.objectContaining({
+        type: 'rule-drops',
+        host: 'beta',
+        summary: expect.stringContaining('9 packets'),
+      }),
+    ]);
+  });
+});
