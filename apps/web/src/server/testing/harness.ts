@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HubMessage } from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
-import { WebSocket } from 'ws';
+import { type ClientOptions, WebSocket } from 'ws';
 import { type AppOptions, buildApp } from '../app.ts';
 import { hashToken } from '../config.ts';
 import { CollectorAuth, parseTokensFile } from '../ingest/collector-auth.ts';
@@ -66,8 +66,8 @@ export class TestSocket {
   readonly opened: Promise<void>;
   #waiters: { pred: (m: unknown) => boolean; resolve: (m: unknown) => void }[] = [];
 
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.ws = new WebSocket(url, { headers, perMessageDeflate: false });
+  constructor(url: string, headers: Record<string, string> = {}, options: ClientOptions = {}) {
+    this.ws = new WebSocket(url, { ...options, headers, perMessageDeflate: false });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
