@@ -12,7 +12,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { type Batch, type CollectorEvent, type Gap, MAX_FRAME_BYTES } from '@ftpscope/shared';
+import {
+  type Batch,
+  type CollectorEvent,
+  type Gap,
+  MAX_BATCH_EVENTS,
+  MAX_FRAME_BYTES,
+} from '@ftpscope/shared';
 import type { Logger } from '../logger.ts';
 
 /** Default size cap of one host's spool. */
@@ -130,6 +136,13 @@ export class Spool {
    * frame limit is split in two until each part fits; a single event that does not fit is dropped as a gap.
    */
   append(events: CollectorEvent[]): SpooledBatch {
+    // The hub rejects (4422) a batch over MAX_BATCH_EVENTS, gaps included, and the batch would be resent forever:
+    // split big snapshots, and keep room for the pending gaps plus one more that makeRoom may add below.
+    const room = Math.max(1, MAX_BATCH_EVENTS - this.pendingGaps.length - 1);
+    if (events.length > room) {
+      this.append(events.slice(0, room));
+      return this.append(events.slice(room));
+    }
     const seq = this._lastSeq + 1;
     let json = this.frame(seq, events);
     let bytes = Buffer.byteLength(json);

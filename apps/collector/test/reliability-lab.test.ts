@@ -1,0 +1,273 @@
+import { join } from 'node:path';
+import { createLab, type Lab } from '@ftpscope/lab';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../web/src/server/app.ts';
+import { CollectorAuth } from '../../web/src/server/ingest/collector-auth.ts';
+import {
+  Child,
+  COLLECTOR_MAIN,
+  freePort,
+  sleep,
+  until,
+  workDir,
+} from '../../web/test/reliability-helpers.ts';
+
+/**
+ * Faults survived on a real lab host: the real collector CLI (`main.ts`, one node process so kill -9 hits it),
+ * real conntrack, real vsftpd/lftp traffic, and the real hub (buildApp on loopback) whose API is the judge.
+ */
+const COLLECTOR_TOKEN = 'reliability-lab-collector';
+const API_TOKEN = 'reliability-lab-api';
+const LAB = `rl${process.pid.toString(36).slice(-5)}`;
+let lab: Lab;
+const { dir, cleanup } = workDir('rel-lab');
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+beforeAll(async () => {
+  lab = await createLab({ name: LAB, hosts: 1, profile: 'healthy' });
+}, 120_000);
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await lab?.down();
+  cleanup();
+});
+
+interface Hub {
+  app: FastifyInstance;
+  port: number;
+  get<T>(path: string): Promise<T>;
+}
+
+async function startHub(name: string, port = 0): Promise<Hub> {
+  const app = await buildApp({
+    db: join(dir, `${name}.db`),
+    apiToken: API_TOKEN,
+    collectorAuth: CollectorAuth.single(COLLECTOR_TOKEN),
+    retentionIntervalMs: 0,
+    diagnosesIntervalMs: 0,
+    uiDir: join(dir, 'no-ui'),
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  cleanups.push(() => app.close());
+  return {
+    app,
+    port: bound,
+    async get<T>(path: string): Promise<T> {
+      const res = await app.inject({ url: path, headers: { authorization: `Bearer ${API_TOKEN}` } });
+      if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${res.body}`);
+      return res.json() as T;
+    },
+  };
+}
+
+/** `pnpm collector` watching the lab host as `name`. */
+function collector(name: string, port: number, extra: string[] = []): Child {
+  const h = lab.host('ftp1');
+  const c = new Child(
+    COLLECTOR_MAIN,
+    [
+      '--hub',
+      `ws://127.0.0.1:${port}`,
+      '--netns',
+      h.netns,
+      '--name',
+      name,
+      '--vsftpd-conf',
+      h.vsftpdConf,
+      '--ftp-log',
+      h.logFile,
+      '--spool',
+      join(dir, `spool-${name}`),
+      '--log-level',
+      'warn',
+      ...extra,
+    ],
+    { FTPSCOPE_TOKEN: COLLECTOR_TOKEN },
+  );
+  cleanups.push(() => c.kill9());
+  return c;
+}
+
+async function connected(hub: Hub, name: string): Promise<void> {
+  await until(
+    `collector ${name} to connect`,
+    async () =>
+      (await hub.get<{ name: string; connected: boolean }[]>('/api/hosts')).some(
+        (h) => h.name === name && h.connected,
+      ),
+    30_000,
+  );
+}
+
+interface SessionView {
+  id: string;
+  client: { ip: string; port: number };
+  server: { ip: string; port: number };
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** An lftp control session held open: `ls`, then idle `seconds`, then `ls` again. */
+function longSession(seconds: number): Promise<{ code: number }> {
+  const ip = lab.host('ftp1').ip;
+  return lab.exec('client', [
+    'lftp',
+    '-c',
+    `set ftp:passive-mode on; set net:timeout 5; set net:max-retries 1; open -u anonymous,lab@ ${ip}; ls >/dev/null; sleep ${seconds}; ls >/dev/null`,
+  ]);
+}
+
+/** Nonblocking connects to the FTP port from the client: thousands of conntrack FTP control entries at once. */
+function ftpSynBurst(n: number): Promise<{ code: number }> {
+  const ip = lab.host('ftp1').ip;
+  return lab.exec('client', [
+    'python3',
+    '-c',
+    `import socket\nfor i in range(${n}):\n s=socket.socket(); s.setblocking(False)\n try: s.connect(('${ip}', 21))\n except OSError: pass\n s.close()`,
+  ]);
+}
+
+describe('collector faults on a lab host', () => {
+  it('promise: collector kill -9 mid-traffic, restart: resync from kernel + spool, no session duplicated, none left open', async () => {
+    const hub = await startHub('kill');
+    const name = 'rk1';
+    let c = collector(name, hub.port);
+    await connected(hub, name);
+
+    // Two held sessions: A spans the crash and the restart; B ends while the collector is dead and its
+    // conntrack entry is then removed, so only the resync can tell the hub it ended.
+    const a = longSession(9);
+    await sleep(300);
+    const b = longSession(2);
+    const held = await until(
+      'both held sessions in the hub',
+      async () => {
+        const open = await hub.get<SessionView[]>(`/api/hosts/${name}/sessions?active=true`);
+        return open.length >= 2 ? open : null;
+      },
+      10_000,
+    );
+    const [sB, sA] = held.slice(0, 2) as [SessionView, SessionView]; // newest first
+    const load = lab.load('ftp1', { mode: 'passive', sessions: 2, seconds: 5 });
+
+    await sleep(800);
+    await c.kill9();
+    expect((await b).code).toBe(0);
+    const del = await lab.exec('ftp1', [
+      'conntrack',
+      '-D',
+      '-p',
+      'tcp',
+      '--orig-port-src',
+      String(sB.client.port),
+    ]);
+    expect(del.code, del.stderr).toBe(0);
+    c = collector(name, hub.port);
+    await connected(hub, name);
+    expect((await a).code).toBe(0);
+    const { transfers } = await load;
+    expect(transfers).toBeGreaterThan(0);
+
+    const all = await until(
+      'every session to be closed',
+      async () => {
+        const list = await hub.get<SessionView[]>(`/api/hosts/${name}/sessions?limit=10000`);
+        return list.every((s) => s.endedAt !== null) ? list : null;
+      },
+      20_000,
+    );
+    // Same kernel connection → same id: A is one row with the id it had before the crash, and so is B.
+    expect(all.filter((s) => s.client.port === sA.client.port).map((s) => s.id)).toEqual([sA.id]);
+    expect(all.filter((s) => s.client.port === sB.client.port).map((s) => s.id)).toEqual([sB.id]);
+    // No connection reported twice under two ids.
+    const keys = all.map(
+      (s) => `${s.client.ip}:${s.client.port}>${s.server.port}@${s.startedAt.slice(0, 19)}`,
+    );
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(all.length).toBeGreaterThan(2);
+    expect(c.running, c.err).toBe(true);
+  });
+
+  it('promise: a full spool (tiny --spool-max-bytes) drops the oldest batches, the gap reaches /api/gaps, collection goes on', async () => {
+    const port = await freePort();
+    const name = 'rs1';
+    // No hub yet: everything goes to a 1 MiB spool (the smallest cap the CLI accepts).
+    const c = collector(name, port, ['--spool-max-bytes', '1M']);
+    await until('the collector to be watching', () => c.err.includes('cannot reach the hub'), 30_000);
+    for (let i = 0; i < 3; i++) expect((await ftpSynBurst(3000)).code).toBe(0);
+    await until('the spool to overflow', () => c.err.includes('spool full'), 20_000);
+    expect(c.running, c.err).toBe(true);
+
+    const hub = await startHub('spool', port);
+    await connected(hub, name);
+    const gaps = await until(
+      'the spool gap in the API',
+      async () => {
+        const list = await hub.get<
+          { source: string; reason: string; fromSeq: number | null; toSeq: number | null }[]
+        >(`/api/gaps?host=${name}`);
+        return list.filter((g) => g.source === 'spool').length > 0 ? list : null;
+      },
+      20_000,
+    ).catch(async (err) => {
+      console.log(c.err.slice(-3000), await hub.get('/api/gaps'), await hub.get('/api/hosts'));
+      throw err;
+    });
+    const gap = gaps.find((g) => g.source === 'spool');
+    expect(gap?.fromSeq).toBeGreaterThan(0);
+    expect(gap?.toSeq).toBeGreaterThanOrEqual(gap?.fromSeq ?? Number.POSITIVE_INFINITY);
+    // Collection never stopped: a transfer now shows up as a session with its passive data connection.
+    expect((await lab.get('ftp1', 'small.txt', { mode: 'passive' })).ok).toBe(true);
+    await until(
+      'the new transfer in the hub',
+      async () =>
+        (
+          await hub.get<(SessionView & { dataConnections: unknown[] })[]>(
+            `/api/hosts/${name}/sessions?client=${lab.client.ip}`,
+          )
+        ).some((s) => s.dataConnections.length > 0),
+      10_000,
+    );
+    expect(c.running, c.err).toBe(true);
+  });
+
+  it('promise: conntrack event overflow (tiny --event-buffer, burst) is recorded as a gap visible in /api/gaps', async () => {
+    const hub = await startHub('overflow');
+    const name = 'ro1';
+    const c = collector(name, hub.port, ['--event-buffer', '64k']);
+    await connected(hub, name);
+    // Loopback connections must be tracked for the burst to produce events (the profile accepts -i lo first).
+    const rule = ['-t', 'raw', '-A', 'OUTPUT', '-o', 'lo', '-m', 'state', '--state', 'NEW'];
+    expect((await lab.exec('ftp1', ['iptables', ...rule])).code).toBe(0);
+    cleanups.push(() => lab.exec('ftp1', ['iptables', ...rule.map((x) => (x === '-A' ? '-D' : x))]));
+    const burst = await lab.exec('ftp1', [
+      'python3',
+      '-c',
+      "import socket\nfor i in range(3000):\n s=socket.socket(); s.setblocking(False)\n try: s.connect(('127.0.0.1', 9))\n except OSError: pass\n s.close()",
+    ]);
+    expect(burst.code).toBe(0);
+    const gaps = await until(
+      'the overflow gap in the API',
+      async () => {
+        const list = await hub.get<{ source: string; reason: string }[]>(`/api/gaps?host=${name}`);
+        return list.some((g) => g.source === 'conntrack-events') ? list : null;
+      },
+      15_000,
+    ).catch(async (err) => {
+      console.log(c.err, await hub.get('/api/gaps'), await hub.get('/api/hosts'));
+      throw err;
+    });
+    expect(gaps.find((g) => g.source === 'conntrack-events')?.reason).toMatch(/ENOBUFS.*resynchronised/);
+    // The collector is still connected and streaming after the loss.
+    const host = (await hub.get<{ name: string; connected: boolean }[]>('/api/hosts')).find(
+      (h) => h.name === name,
+    );
+    expect(host?.connected).toBe(true);
+    expect(c.running, c.err).toBe(true);
+  });
+});
