@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../web/src/server/app.ts';
 import { CollectorAuth } from '../../web/src/server/ingest/collector-auth.ts';
@@ -17,6 +16,8 @@ import {
  * Faults survived on a real lab host: the real collector CLI (`main.ts`, one node process so kill -9 hits it),
  * real conntrack, real vsftpd/lftp traffic, and the real hub (buildApp on loopback) whose API is the judge.
  */
+type FastifyInstance = Awaited<ReturnType<typeof buildApp>>;
+
 const COLLECTOR_TOKEN = 'reliability-lab-collector';
 const API_TOKEN = 'reliability-lab-api';
 const LAB = `rl${process.pid.toString(36).slice(-5)}`;
