@@ -4,6 +4,7 @@ import type {
   DataConnection,
   Expectation,
   FtpSession,
+  Gap,
   RuleDef,
 } from '@ftpscope/shared';
 import { HISTORY_MS, RECENT_MS } from './thresholds.ts';
@@ -46,6 +47,7 @@ export class HostWindowBuffer {
   readonly #drops: Drop[] = [];
   #health: HostWindow['health'] = [];
   #settings: HostWindow['settings'] = null;
+  readonly #gaps: Gap[] = [];
 
   constructor(host: string) {
     this.host = host;
@@ -103,6 +105,8 @@ export class HostWindowBuffer {
         break;
       }
       case 'gap':
+        this.#gaps.push(event.gap);
+        capArray(this.#gaps, 1000);
         break;
     }
   }
@@ -122,6 +126,9 @@ export class HostWindowBuffer {
     dropWhile(this.#samples, (s) => s.at < history);
     dropWhile(this.#changes, (c) => c.at < history);
     dropWhile(this.#drops, (d) => d.at < retain);
+    // Gaps arrive in batch order, not always time order (spool gaps come first): filter, not dropWhile.
+    const gaps = this.#gaps.filter((g) => g.at >= stale);
+    this.#gaps.splice(0, this.#gaps.length, ...gaps);
     // Keep one sample from before the window as the baseline for `conntrack -S` deltas.
     const firstRecent = this.#health.findIndex((h) => h.at >= now - RECENT_MS);
     if (firstRecent > 1) this.#health.splice(0, firstRecent - 1);
@@ -143,6 +150,7 @@ export class HostWindowBuffer {
       drops: [...this.#drops],
       health: [...this.#health],
       settings: this.#settings,
+      gaps: [...this.#gaps],
     };
   }
 }

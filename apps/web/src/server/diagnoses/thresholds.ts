@@ -16,3 +16,7 @@ export const MIN_BASELINE_MS = 5_000;
 export const MIN_EXTRA_DROPS = 2;
 /** Largest number of evidence links of one type on one diagnosis. */
 export const MAX_EVIDENCE_PER_TYPE = 5;
+/** Events may be missing from this long before a reported gap (lost while the reader was behind)... */
+export const GAP_BEFORE_MS = 10_000;
+/** ...until this long after it (the collector's resync after the loss). */
+export const GAP_AFTER_MS = 5_000;

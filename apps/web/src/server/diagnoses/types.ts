@@ -6,6 +6,7 @@ import type {
   Expectation,
   FtpServerSettings,
   FtpSession,
+  Gap,
   NetfilterHealth,
   RuleDef,
   RulesetDiff,
@@ -56,6 +57,8 @@ export interface HostWindow {
   /** Health samples, oldest first; the last one is current. */
   health: NetfilterHealth[];
   settings: FtpServerSettings | null;
+  /** Events the collector lost (conntrack event overflow, spool drops), oldest first: near one, absence proves nothing. */
+  gaps: Gap[];
 }
 
 /** What one rule found: the engine turns it into a Diagnosis with a stable id. */

@@ -12,6 +12,7 @@ import {
 import { expectationEvidence, failedExpectations, recentExpectations } from './expectations.ts';
 import { acceptsRelated, outboundFilter } from './firewall.ts';
 import { acceptRelatedFix } from './fix.ts';
+import { overlapsGap } from './gaps.ts';
 
 /**
  * Active mode: the helper saw PORT/EPRT and created an expectation, but the server's connection
@@ -28,7 +29,8 @@ export const activeModeBlocked: DiagnosisRule = (w, now) => {
       c.mode === 'active' &&
       !c.established &&
       c.startedAt >= from &&
-      c.startedAt <= now - NOT_ESTABLISHED_AFTER_MS,
+      c.startedAt <= now - NOT_ESTABLISHED_AFTER_MS &&
+      !overlapsGap(w, c.startedAt, now),
   );
   const families = [...new Set(active.map((e) => e.family))] as Family[];
   const ruleDrops = families

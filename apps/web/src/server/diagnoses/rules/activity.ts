@@ -2,6 +2,7 @@ import type { Family, FtpSession, NetfilterHealth, RuleDef } from '@ftpscope/sha
 import { MAX_EVIDENCE_PER_TYPE, NOT_ESTABLISHED_AFTER_MS, RECENT_MS } from '../thresholds.ts';
 import type { Drop, Evidence, HostWindow } from '../types.ts';
 import { coversFamily, isDropRule, ruleLabel } from './firewall.ts';
+import { overlapsGap } from './gaps.ts';
 
 /** Start of the recent window. */
 export function recentFrom(now: number): number {
@@ -63,7 +64,9 @@ export function failedDataConnections(w: HostWindow, now: number, sessionIds: Se
       sessionIds.has(c.sessionId) &&
       !c.established &&
       c.startedAt >= from &&
-      c.startedAt <= now - NOT_ESTABLISHED_AFTER_MS,
+      c.startedAt <= now - NOT_ESTABLISHED_AFTER_MS &&
+      // The reply that established it may be among the events a gap lost.
+      !overlapsGap(w, c.startedAt, now),
   );
 }
 

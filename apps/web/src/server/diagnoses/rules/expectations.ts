@@ -2,6 +2,7 @@ import type { Expectation } from '@ftpscope/shared';
 import { MAX_EVIDENCE_PER_TYPE, NOT_ESTABLISHED_AFTER_MS, UNUSED_AFTER_MS } from '../thresholds.ts';
 import type { Evidence, HostWindow } from '../types.ts';
 import { recentFrom } from './activity.ts';
+import { overlapsGap } from './gaps.ts';
 
 /** Expectations created in the recent window (or still open). */
 export function recentExpectations(w: HostWindow, now: number): Expectation[] {
@@ -13,7 +14,8 @@ export function recentExpectations(w: HostWindow, now: number): Expectation[] {
 
 /**
  * Expectations whose data connection did not come through: never fulfilled (destroyed, or open past
- * UNUSED_AFTER_MS), or fulfilled by a connection that never got a reply.
+ * UNUSED_AFTER_MS), or fulfilled by a connection that never got a reply. Not those whose life
+ * overlaps a gap: the event that fulfilled or established them may be the one lost.
  */
 export function failedExpectations(w: HostWindow, now: number, list: Expectation[]): Expectation[] {
   const notEstablished = new Set(
@@ -24,8 +26,11 @@ export function failedExpectations(w: HostWindow, now: number, list: Expectation
       .map((c) => c.expectationId as string),
   );
   return list.filter((e) => {
-    if (e.fulfilledAt === null) return e.expiredAt !== null || e.createdAt <= now - UNUSED_AFTER_MS;
-    return notEstablished.has(e.id);
+    if (e.fulfilledAt === null) {
+      const failed = e.expiredAt !== null || e.createdAt <= now - UNUSED_AFTER_MS;
+      return failed && !overlapsGap(w, e.createdAt, e.expiredAt ?? now);
+    }
+    return notEstablished.has(e.id) && !overlapsGap(w, e.createdAt, now);
   });
 }
 

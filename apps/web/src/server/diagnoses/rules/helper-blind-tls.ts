@@ -11,6 +11,7 @@ import {
 } from './activity.ts';
 import { passiveFailures, passiveRangeOpened } from './data-channel.ts';
 import { openRangeFix } from './fix.ts';
+import { overlapsGap } from './gaps.ts';
 
 /**
  * The helper is assigned but the control channel is encrypted (AUTH TLS / FTPS), so it cannot read
@@ -19,8 +20,13 @@ import { openRangeFix } from './fix.ts';
 export const helperBlindTls: DiagnosisRule = (w, now) => {
   const withExpectation = new Set(w.expectations.map((e) => e.sessionId));
   const tlsKnown = w.settings?.tls === true;
+  // A session that lived through a gap may have had an expectation whose event was lost.
   const sessions = recentSessions(w, now).filter(
-    (s) => s.helper !== null && (s.tls || tlsKnown) && !withExpectation.has(s.id),
+    (s) =>
+      s.helper !== null &&
+      (s.tls || tlsKnown) &&
+      !withExpectation.has(s.id) &&
+      !overlapsGap(w, s.startedAt, s.endedAt ?? now),
   );
   const families = ([...new Set(sessions.map((s) => s.family))] as Family[]).filter(
     (f) => !passiveRangeOpened(w, f),
