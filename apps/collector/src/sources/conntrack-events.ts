@@ -88,8 +88,12 @@ export class ConntrackEvents {
   private onStderr(line: string): void {
     if (/ENOBUFS|No buffer space available/.test(line))
       this.restart(`conntrack events lost (ENOBUFS) with a ${this.buffer}-byte buffer`);
-    else if (/Operation not permitted/.test(line))
+    else if (/Operation not permitted/.test(line)) {
       this.opts.onProblem('conntrack -E: permission denied; run the collector as root or with CAP_NET_ADMIN');
+      // Retrying cannot help (privileges do not change while we run): stop, instead of reporting a fake
+      // "events lost, resynchronised" gap every 30 s and growing the buffer.
+      this.stop();
+    }
     // NOTICE lines, the buffer hints after ENOBUFS and the final summary are expected.
   }
 
