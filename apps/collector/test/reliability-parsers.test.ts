@@ -1,0 +1,97 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseConntrack } from '../src/sources/conntrack-parse.ts';
+import { parseExpect } from '../src/sources/expect-parse.ts';
+import { parseIptablesSave } from '../src/sources/iptables-save-parse.ts';
+import { parseNftJson } from '../src/sources/nft-json-parse.ts';
+import { parseNflog } from '../src/sources/tcpdump-nflog-parse.ts';
+import { parseVsftpdConf } from '../src/sources/vsftpd-conf-parse.ts';
+import { parseFtpLog } from '../src/sources/vsftpd-log-parse.ts';
+import { fixture } from './fixtures.ts';
+
+/**
+ * Complements src/sources/parsers-fuzz.test.ts (mutated real lines): hostile input the kernel tools never print
+ * — any unicode, binary, NUL, huge lines — and a guard that every parser module stays in that fuzz suite.
+ */
+const SOURCES = join(import.meta.dirname, '../src/sources');
+
+type Parse = (text: string) => { unknown: number };
+const LINE_PARSERS: [string, Parse, string][] = [
+  ['conntrack', parseConntrack, 'conntrack/1.4.7/ct-events-healthy.txt'],
+  ['conntrack expectations', parseExpect, 'conntrack/1.4.7/ct-expect-events-healthy.txt'],
+  [
+    'iptables-save',
+    (t) => parseIptablesSave(t, 'iptables-nft', 'ipv4'),
+    'iptables/1.8.9/legacy-nohelper-save.txt',
+  ],
+  ['tcpdump NFLOG', parseNflog, 'tcpdump/4.99.3/nflog-drops.txt'],
+  ['vsftpd config', (t) => parseVsftpdConf(t, 'vsftpd.conf'), 'vsftpd/3.0.3/vsftpd.conf'],
+  ['vsftpd log', parseFtpLog, 'vsftpd/3.0.3/vsftpd.log'],
+];
+
+/** Lines no tool prints: they start with a control character, then anything (any unicode, NUL, binary). */
+const alienLine = fc
+  .tuple(
+    fc.constantFrom('\u0001', '\u0002', '\u0007', '\u001b'),
+    fc.oneof(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 })),
+  )
+  .map(([c, s]) => (c + s).replace(/[\r\n]/g, ' '));
+
+describe('parsers under hostile input', () => {
+  it('promise: every parser module is in the fast-check fuzz suite', () => {
+    const fuzz = readFileSync(join(SOURCES, 'parsers-fuzz.test.ts'), 'utf8');
+    const modules = readdirSync(SOURCES).filter((f) => f.endsWith('-parse.ts'));
+    expect(modules.length).toBeGreaterThanOrEqual(8);
+    for (const m of modules) expect(fuzz, `${m} is not fuzzed`).toContain(`from './${m}'`);
+  });
+
+  for (const [name, parse, sample] of LINE_PARSERS) {
+    it(`promise: ${name} parser never throws on any unicode/binary input and counts each line it does not understand`, () => {
+      const real = fixture(sample);
+      const base = parse(real).unknown;
+      fc.assert(
+        fc.property(fc.array(alienLine, { minLength: 1, maxLength: 8 }), (lines) => {
+          const r = parse(`${real}\n${lines.join('\n')}\n`);
+          expect(r.unknown).toBe(base + lines.length);
+        }),
+        { numRuns: 200 },
+      );
+    });
+
+    it(`promise: ${name} parser stays fast on a 1 MB line (no catastrophic regex)`, () => {
+      for (const line of [
+        'a'.repeat(1_000_000),
+        `src=${'1.'.repeat(300_000)}`,
+        ' ='.repeat(500_000),
+        '"\\'.repeat(300_000),
+      ]) {
+        const t0 = performance.now();
+        const r = parse(line);
+        expect(performance.now() - t0).toBeLessThan(1000);
+        expect(r.unknown).toBeGreaterThanOrEqual(0);
+      }
+    });
+  }
+
+  it('promise: nft JSON parser never throws on any JSON-ish or binary input and counts a bad document as unknown', () => {
+    const valid = fixture('nft/1.0.6/native-healthy.json');
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.json(),
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.tuple(fc.nat(valid.length), fc.string()).map(([i, s]) => valid.slice(0, i) + s),
+        ),
+        (text) => {
+          const r = parseNftJson(text);
+          expect(r.unknown).toBeGreaterThanOrEqual(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(parseNftJson('\u0001not json').unknown).toBe(1);
+    expect(parseNftJson('{"nftables": 42}').unknown).toBeGreaterThanOrEqual(1);
+  });
+});
