@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import {
   buildUiIfNeeded,
   DATA_DIR,
@@ -13,12 +14,14 @@ import {
 async function main(): Promise<void> {
   buildUiIfNeeded();
   const port = Number(process.env.FTPSCOPE_PORT ?? 8080);
-  const stack = await startHub(DATA_DIR, port);
+  // Another data dir lets a second stack (or an unprivileged user) run beside the default one.
+  const dataDir = resolve(process.env.FTPSCOPE_DATA_DIR || DATA_DIR);
+  const stack = await startHub(dataDir, port);
   const name =
     hostname()
       .split('.')[0]
       ?.replace(/[^A-Za-z0-9._-]/g, '-') || 'localhost';
-  startCollector(stack, DATA_DIR, ['--name', name]);
+  startCollector(stack, dataDir, ['--name', name]);
   printWelcome(stack, [`Collector for this host: ${name}`]);
   untilSignal(() => stopStack(stack));
 }
