@@ -99,9 +99,16 @@ export const ExpectationView = T.Object({
   mode: FtpMode,
   createdAt: Iso,
   /** Seconds the kernel still gave it when the collector last reported it (at `seenAt`). */
-  timeout: T.Integer({ minimum: 0 }),
+  timeout: T.Integer({
+    minimum: 0,
+    description:
+      'seconds the kernel still gave the expectation when the collector last reported it (at seenAt)',
+  }),
   /** When the collector last reported it: an open expectation lapses at seenAt + timeout. */
-  seenAt: Iso,
+  seenAt: T.String({
+    format: 'date-time',
+    description: 'when the collector last reported it; an open expectation lapses at seenAt + timeout',
+  }),
   fulfilledAt: IsoOrNull,
   expiredAt: IsoOrNull,
 });

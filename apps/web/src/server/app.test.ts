@@ -456,6 +456,8 @@ describe('hub HTTP API', () => {
       expect.arrayContaining(['/api/hosts', '/api/timeline', '/api/hosts/{host}/rules/{id}/series']),
     );
     expect(Object.keys(doc.paths)).not.toContain('/ws/collector');
+    for (const documented of ['dropsTrend', 'seenAt', 'rule-drops', 'host=NAME (all clients of that host)'])
+      expect(JSON.stringify(doc)).toContain(documented);
   });
 });
 
