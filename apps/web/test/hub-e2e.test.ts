@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
-import type { RulesetChangeView, RuleView, SessionView } from '@ftpscope/shared';
+import type { RulesetChangeView, RuleView, SessionView, TimelineItem } from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/server/app.ts';
@@ -137,6 +137,21 @@ describe('real collector → hub → API on the lab', () => {
       15_000,
     );
     expect(policy.verdict).toBe('drop');
+    // No NFLOG rule here and the dropped data SYN never reached conntrack: only the policy counter saw it,
+    // and the client's timeline shows it.
+    const since = new Date(before - 1000).toISOString();
+    const ruleDrops = await until(
+      'rule drops in the client timeline',
+      async () =>
+        (await get<TimelineItem[]>(`/api/timeline?client=${lab.client.ip}&from=${since}`)).find(
+          (i) => i.type === 'rule-drops' && i.host === 'ftp1' && i.ref === policy.id,
+        ),
+      15_000,
+    );
+    expect(ruleDrops).toMatchObject({
+      problem: true,
+      summary: expect.stringMatching(/^INPUT policy DROP: \d+ packets? dropped/),
+    });
     const changes = await get<RulesetChangeView[]>(
       `/api/hosts/ftp1/ruleset-changes?from=${new Date(before - 1000).toISOString()}`,
     );
