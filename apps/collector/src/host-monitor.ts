@@ -96,8 +96,10 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     bufferBytes: opts.eventBufferBytes,
     now: opts.now,
     onConntrack: (rec) => {
+      const added = model.sessionsAdded;
       model.applyConntrack(rec, rec.at ?? opts.now());
-      attacher.rebind();
+      // Log lines waiting for their session can only bind once a new session appears.
+      if (model.sessionsAdded !== added) attacher.rebind();
     },
     onExpect: (rec) => model.applyExpect(rec, rec.at ?? opts.now()),
     onLoss: (gap) => {

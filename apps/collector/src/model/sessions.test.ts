@@ -109,3 +109,21 @@ describe('SessionModel on recorded conntrack events', () => {
     expect(expired).toHaveLength(1);
   });
 });
+
+describe('SessionModel under a recorded load (4 lftp sessions listing in a loop)', () => {
+  it('ties every data connection to a fulfilled expectation of its session, with a bounded memory of open state', () => {
+    const r = replay('conntrack/1.4.7/ct-events-load.txt', 'conntrack/1.4.7/ct-expect-events-load.txt');
+    expect(r.sessions).toHaveLength(4);
+    expect(r.data.length).toBeGreaterThan(200);
+    const sessionIds = new Set(r.sessions.map((s) => s.id));
+    const fulfilled = new Map(r.expectations.filter((e) => e.fulfilledAt !== null).map((e) => [e.id, e]));
+    for (const d of r.data) {
+      expect(d).toMatchObject({ attribution: 'expectation', mode: 'passive', established: true });
+      expect(sessionIds.has(d.sessionId as string)).toBe(true);
+      expect(fulfilled.get(d.expectationId as string)?.sessionId).toBe(d.sessionId);
+    }
+    // One expectation per data connection: repeated PASV ports of one session get distinct ids.
+    expect(new Set(r.data.map((d) => d.expectationId)).size).toBe(r.data.length);
+    expect(r.sessions.every((s) => s.mode === 'passive')).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 import type { CollectorEvent, DataConnection, Expectation, FtpMode, FtpSession } from '@ftpscope/shared';
 import type { ConntrackRecord, Tuple } from '../sources/conntrack-parse.ts';
 import type { ExpectRecord } from '../sources/expect-parse.ts';
+import { MultiMap } from './multi-map.ts';
 import { shortHash } from './short-hash.ts';
 
 /** How long an unfulfilled expectation's DESTROY waits for the data connection's NEW (separate streams, no order). */
@@ -9,6 +10,8 @@ const FULFIL_GRACE_MS = 2000;
 const HEURISTIC_WINDOW_MS = 5000;
 /** Finished sessions, data connections and expectations stay in memory this long for late events and log lines. */
 const LINGER_MS = 60_000;
+/** A data connection not tied to an expectation stays findable this long for a late one (≥ FULFIL_GRACE_MS). */
+const PENDING_DATA_MS = 10_000;
 const CLOSED_STATES = new Set(['TIME_WAIT', 'CLOSE', 'CLOSED']);
 
 export interface SessionModelOptions {
@@ -23,45 +26,77 @@ export interface SessionModelOptions {
 export interface SessionState {
   s: FtpSession;
   ctId: string;
+  /** Insertion order: of two sessions started in the same millisecond the older one wins, as in a scan. */
+  seq: number;
   destroyed: boolean;
   lastEventAt: number;
   dataMode: FtpMode | null;
-  sent: string;
+  /** What was emitted last (null: nothing yet), so only changes are emitted. */
+  sent: FtpSession | null;
 }
 
 interface DataState {
   d: DataConnection;
   ctId: string;
-  family: string;
-  orig: Tuple;
+  /** expKey of its original tuple, to meet an expectation that arrives after it. */
+  key: string;
   destroyed: boolean;
   lastEventAt: number;
-  sent: string;
+  sent: DataConnection | null;
 }
 
 interface ExpState {
   e: Expectation;
   key: string;
-  master: Tuple;
+  /** tupleKey of the control connection that created it. */
+  masterKey: string;
   destroyedAt: number | null;
   lastEventAt: number;
-  sent: string;
+  sent: Expectation | null;
 }
 
 const tupleKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.sport}|${t.dport}`;
 const expKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.dport}`;
+const pairKey = (family: string, client: string, server: string) => `${family}|${client}|${server}`;
+const sessionTupleKey = (s: FtpSession) =>
+  `${s.family}|${s.client.ip}|${s.server.ip}|${s.client.port}|${s.server.port}`;
+
+/** True when `next` differs from `sent` in any field but `ignore` (transfers compared item by item). */
+function changed<T extends object>(sent: T | null, next: T, ignore?: keyof T): boolean {
+  if (sent === null) return true;
+  for (const k in next) {
+    if (k === ignore || sent[k] === next[k]) continue;
+    const a = sent[k];
+    const b = next[k];
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return true;
+    if (a.some((x, i) => x !== b[i])) return true;
+  }
+  return false;
+}
 
 /**
  * Assembles FTP sessions from conntrack entries and expectations: control sessions on the FTP ports,
  * their expectations (linked by master tuple), and data connections (by expected tuple, or heuristically
  * when no helper is assigned). Emits a full-state event on every change. Ids are derived from the host,
- * the conntrack id and the original tuple, so a restarted collector re-emits the same ids.
+ * the conntrack id and the original tuple, so a restarted collector re-emits the same ids. Every lookup an
+ * event needs goes through an index, so the cost of an event does not grow with the table.
  */
 export class SessionModel {
   private readonly sessions = new Map<string, SessionState>(); // by conntrack id
   private readonly data = new Map<string, DataState>(); // by conntrack id
   private readonly expectations = new Map<string, ExpState>(); // by expectation id
-  private readonly expNth = new Map<string, number>();
+  private readonly sessionsById = new Map<string, SessionState>();
+  private readonly sessionsByTuple = new MultiMap<string, SessionState>();
+  /** By family|client ip|server ip: the candidates of the no-helper heuristic. */
+  private readonly sessionsByPair = new MultiMap<string, SessionState>();
+  private readonly expByKey = new MultiMap<string, ExpState>();
+  /** Expectations whose control session is not known yet, by master tuple. */
+  private readonly orphanExp = new MultiMap<string, ExpState>();
+  /** Recent data connections without an expectation, by expKey. */
+  private readonly pendingData = new MultiMap<string, DataState>();
+  /** Expectations made so far per expected + master tuple (ids of repeats differ), by master tuple. */
+  private readonly expNth = new Map<string, Map<string, number>>();
+  private seq = 0;
   private resyncStart: number | null = null;
   private readonly touchedSinceResync = new Set<string>();
 
@@ -70,6 +105,11 @@ export class SessionModel {
   /** Sessions the model holds (for log attachment). */
   allSessions(): Iterable<SessionState> {
     return this.sessions.values();
+  }
+
+  /** Number of control sessions ever added (a change tells the log attacher to retry unbound lines). */
+  get sessionsAdded(): number {
+    return this.seq;
   }
 
   /** Applies a conntrack event or listing line. `at` is the event time (or now for listings). */
@@ -101,12 +141,13 @@ export class SessionModel {
         endedAt: null,
       },
       ctId: rec.id as string,
+      seq: this.seq++,
       destroyed: false,
       lastEventAt: at,
       dataMode: null,
-      sent: '',
+      sent: null,
     };
-    if (!known) this.sessions.set(st.ctId, st);
+    if (!known) this.addSession(st);
     st.lastEventAt = at;
     if (rec.helper !== null) st.s.helper = rec.helper;
     if (rec.event === 'DESTROY') {
@@ -119,6 +160,24 @@ export class SessionModel {
     }
     if (!known) this.linkExpectationsTo(st);
     this.emitSession(st);
+  }
+
+  private addSession(st: SessionState): void {
+    const s = st.s;
+    this.sessions.set(st.ctId, st);
+    this.sessionsById.set(s.id, st);
+    this.sessionsByTuple.add(sessionTupleKey(s), st);
+    this.sessionsByPair.add(pairKey(s.family, s.client.ip, s.server.ip), st);
+  }
+
+  private deleteSession(st: SessionState): void {
+    const s = st.s;
+    const tk = sessionTupleKey(s);
+    this.sessions.delete(st.ctId);
+    this.sessionsById.delete(s.id);
+    this.sessionsByTuple.delete(tk, st);
+    this.sessionsByPair.delete(pairKey(s.family, s.client.ip, s.server.ip), st);
+    if (this.sessionsByTuple.get(tk).length === 0) this.expNth.delete(tk);
   }
 
   private applyData(rec: ConntrackRecord, at: number): void {
@@ -144,13 +203,13 @@ export class SessionModel {
           bytes: null,
         },
         ctId: rec.id as string,
-        family: rec.family,
-        orig: rec.orig,
+        key: expKey(rec.family, rec.orig),
         destroyed: false,
         lastEventAt: at,
-        sent: '',
+        sent: null,
       };
       this.data.set(st.ctId, st);
+      if (!match.exp) this.pendingData.add(st.key, st);
       if (match.exp) this.fulfil(match.exp, at);
       if (match.session) this.setDataMode(match.session, match.mode);
     }
@@ -174,17 +233,17 @@ export class SessionModel {
     orig: Tuple,
     at: number,
   ): { exp: ExpState | null; session: SessionState | null; mode: FtpMode } | null {
-    const key = expKey(family, orig);
-    for (const ex of this.expectations.values()) {
-      if (ex.key === key && ex.e.fulfilledAt === null && ex.e.expiredAt === null) {
+    for (const ex of this.expByKey.get(expKey(family, orig))) {
+      if (ex.e.fulfilledAt === null && ex.e.expiredAt === null) {
         return { exp: ex, session: this.sessionById(ex.e.sessionId), mode: ex.e.mode };
       }
     }
     const range = this.opts.passiveRange();
     let best: { session: SessionState; mode: FtpMode } | null = null;
-    for (const s of this.sessions.values()) {
+    const passive = this.sessionsByPair.get(pairKey(family, orig.src, orig.dst));
+    const active = orig.src === orig.dst ? [] : this.sessionsByPair.get(pairKey(family, orig.dst, orig.src));
+    for (const s of [...passive, ...active]) {
       const sess = s.s;
-      if (sess.family !== family) continue;
       if (sess.endedAt !== null && at - sess.endedAt > HEURISTIC_WINDOW_MS) continue;
       if (sess.startedAt > at) continue;
       let mode: FtpMode | null = null;
@@ -198,31 +257,23 @@ export class SessionModel {
       ) {
         mode = 'active';
       }
-      if (mode && (!best || best.session.s.startedAt < sess.startedAt)) best = { session: s, mode };
+      if (!mode) continue;
+      const b = best?.session;
+      if (!b || b.s.startedAt < sess.startedAt || (b.s.startedAt === sess.startedAt && s.seq < b.seq))
+        best = { session: s, mode };
     }
     return best ? { exp: null, ...best } : null;
   }
 
   private sessionById(id: string | null): SessionState | null {
-    if (id === null) return null;
-    for (const s of this.sessions.values()) if (s.s.id === id) return s;
-    return null;
+    return id === null ? null : (this.sessionsById.get(id) ?? null);
   }
 
-  private sessionByMaster(family: string, m: Tuple): SessionState | null {
+  /** The latest session with this original tuple (a client port can be reused). */
+  private sessionByMaster(masterKey: string): SessionState | null {
     let found: SessionState | null = null;
-    for (const s of this.sessions.values()) {
-      const x = s.s;
-      if (
-        x.family === family &&
-        x.client.ip === m.src &&
-        x.client.port === m.sport &&
-        x.server.ip === m.dst &&
-        x.server.port === m.dport
-      ) {
-        if (!found || found.s.startedAt < x.startedAt) found = s;
-      }
-    }
+    for (const s of this.sessionsByTuple.get(masterKey))
+      if (!found || found.s.startedAt < s.s.startedAt) found = s;
     return found;
   }
 
@@ -247,59 +298,22 @@ export class SessionModel {
     const key = expKey(rec.family, rec.tuple);
     const masterKey = tupleKey(rec.family, rec.master);
     let ex: ExpState | undefined;
-    for (const e of this.expectations.values()) {
-      if (
-        e.key === key &&
-        tupleKey(rec.family, e.master) === masterKey &&
-        e.e.expiredAt === null &&
-        e.destroyedAt === null
-      ) {
+    for (const e of this.expByKey.get(key)) {
+      if (e.masterKey === masterKey && e.e.expiredAt === null && e.destroyedAt === null) {
         if (e.e.fulfilledAt === null || rec.event === 'DESTROY') ex = e;
       }
     }
     if (!ex) {
       if (rec.event === 'DESTROY' && this.resyncStart === null) return;
-      const session = this.sessionByMaster(rec.family, rec.master);
-      const nthKey = `${key}|${masterKey}`;
-      const nth = this.expNth.get(nthKey) ?? 0;
-      this.expNth.set(nthKey, nth + 1);
-      ex = {
-        e: {
-          id: shortHash('e', this.opts.host, masterKey, key, nth),
-          sessionId: session?.s.id ?? null,
-          family: rec.family,
-          src: rec.tuple.src,
-          dst: rec.tuple.dst,
-          port: rec.tuple.dport,
-          mode:
-            rec.tuple.dst === rec.master.dst
-              ? 'passive'
-              : rec.tuple.dst === rec.master.src
-                ? 'active'
-                : 'unknown',
-          createdAt: at,
-          timeout: rec.timeout,
-          fulfilledAt: null,
-          expiredAt: null,
-        },
-        key,
-        master: rec.master,
-        destroyedAt: null,
-        lastEventAt: at,
-        sent: '',
-      };
-      this.expectations.set(ex.e.id, ex);
+      ex = this.addExpectation(rec, key, masterKey, at);
       // The data connection may have been seen first (the two event streams are not ordered).
-      for (const d of this.data.values()) {
-        if (
-          d.d.expectationId === null &&
-          expKey(d.family, d.orig) === key &&
-          at - d.d.startedAt <= FULFIL_GRACE_MS
-        ) {
+      for (const d of [...this.pendingData.get(key)]) {
+        if (d.d.expectationId === null && at - d.d.startedAt <= FULFIL_GRACE_MS) {
           d.d.expectationId = ex.e.id;
           d.d.attribution = 'expectation';
           d.d.related = true;
           d.d.sessionId ??= ex.e.sessionId;
+          this.pendingData.delete(key, d);
           this.fulfil(ex, d.d.startedAt);
           this.emitData(d);
         }
@@ -311,10 +325,60 @@ export class SessionModel {
     this.emitExpectation(ex);
   }
 
+  private addExpectation(rec: ExpectRecord, key: string, masterKey: string, at: number): ExpState {
+    const session = this.sessionByMaster(masterKey);
+    let nths = this.expNth.get(masterKey);
+    if (!nths) {
+      nths = new Map();
+      this.expNth.set(masterKey, nths);
+    }
+    const nth = nths.get(key) ?? 0;
+    nths.set(key, nth + 1);
+    const ex: ExpState = {
+      e: {
+        // The control connection's conntrack id keeps ids unique when a client port is reused after the
+        // counts of a forgotten session were dropped.
+        id: shortHash('e', this.opts.host, masterKey, key, nth, session?.ctId ?? ''),
+        sessionId: session?.s.id ?? null,
+        family: rec.family,
+        src: rec.tuple.src,
+        dst: rec.tuple.dst,
+        port: rec.tuple.dport,
+        mode:
+          rec.tuple.dst === rec.master.dst
+            ? 'passive'
+            : rec.tuple.dst === rec.master.src
+              ? 'active'
+              : 'unknown',
+        createdAt: at,
+        timeout: rec.timeout,
+        fulfilledAt: null,
+        expiredAt: null,
+      },
+      key,
+      masterKey,
+      destroyedAt: null,
+      lastEventAt: at,
+      sent: null,
+    };
+    this.expectations.set(ex.e.id, ex);
+    this.expByKey.add(key, ex);
+    if (ex.e.sessionId === null) this.orphanExp.add(masterKey, ex);
+    return ex;
+  }
+
+  private deleteExpectation(ex: ExpState): void {
+    this.expectations.delete(ex.e.id);
+    this.expByKey.delete(ex.key, ex);
+    this.orphanExp.delete(ex.masterKey, ex);
+  }
+
   private linkExpectationsTo(st: SessionState): void {
-    for (const ex of this.expectations.values()) {
-      if (ex.e.sessionId === null && this.sessionByMaster(ex.e.family, ex.master) === st) {
+    const tk = sessionTupleKey(st.s);
+    for (const ex of [...this.orphanExp.get(tk)]) {
+      if (ex.e.sessionId === null && this.sessionByMaster(tk) === st) {
         ex.e.sessionId = st.s.id;
+        this.orphanExp.delete(tk, ex);
         this.emitExpectation(ex);
       }
     }
@@ -351,12 +415,11 @@ export class SessionModel {
       listedExp.add(`${expKey(r.family, r.tuple)}|${tupleKey(r.family, r.master)}`);
     }
     for (const ex of this.expectations.values()) {
-      const k = `${ex.key}|${tupleKey(ex.e.family, ex.master)}`;
       if (
         ex.e.fulfilledAt === null &&
         ex.e.expiredAt === null &&
         ex.destroyedAt === null &&
-        !listedExp.has(k) &&
+        !listedExp.has(`${ex.key}|${ex.masterKey}`) &&
         ex.lastEventAt < (this.resyncStart ?? now)
       ) {
         ex.destroyedAt = now;
@@ -369,7 +432,9 @@ export class SessionModel {
 
   /** Ids of sessions still in the kernel's table. */
   activeSessionIds(): string[] {
-    return [...this.sessions.values()].filter((s) => !s.destroyed).map((s) => s.s.id);
+    const out: string[] = [];
+    for (const s of this.sessions.values()) if (!s.destroyed) out.push(s.s.id);
+    return out;
   }
 
   /** Expires expectations whose grace ran out and forgets finished state; call about once a second. */
@@ -385,44 +450,49 @@ export class SessionModel {
         this.emitExpectation(ex);
       }
       const done = ex.e.fulfilledAt ?? ex.e.expiredAt;
-      if (done !== null && now - Math.max(done, ex.lastEventAt) > LINGER_MS)
-        this.expectations.delete(ex.e.id);
+      if (done !== null && now - Math.max(done, ex.lastEventAt) > LINGER_MS) this.deleteExpectation(ex);
     }
-    for (const [k, d] of this.data) if (d.destroyed && now - d.lastEventAt > LINGER_MS) this.data.delete(k);
-    for (const [k, s] of this.sessions)
-      if (s.destroyed && now - s.lastEventAt > LINGER_MS) this.sessions.delete(k);
+    for (const [key] of this.pendingData.entries())
+      this.pendingData.prune(key, (d) => now - d.d.startedAt > PENDING_DATA_MS);
+    for (const [k, d] of this.data)
+      if (d.destroyed && now - d.lastEventAt > LINGER_MS) {
+        this.data.delete(k);
+        this.pendingData.delete(d.key, d);
+      }
+    for (const s of this.sessions.values())
+      if (s.destroyed && now - s.lastEventAt > LINGER_MS) this.deleteSession(s);
   }
 
   /** Current state as events (sessions, expectations, data connections), without re-emitting. */
   snapshot(): CollectorEvent[] {
-    return [
-      ...[...this.sessions.values()].map((s): CollectorEvent => ({ kind: 'session', session: { ...s.s } })),
-      ...[...this.expectations.values()].map(
-        (e): CollectorEvent => ({ kind: 'expectation', expectation: { ...e.e } }),
-      ),
-      ...[...this.data.values()].map((d): CollectorEvent => ({ kind: 'data', data: { ...d.d } })),
-    ];
+    const out: CollectorEvent[] = [];
+    for (const s of this.sessions.values()) out.push({ kind: 'session', session: copySession(s.s) });
+    for (const e of this.expectations.values()) out.push({ kind: 'expectation', expectation: { ...e.e } });
+    for (const d of this.data.values()) out.push({ kind: 'data', data: { ...d.d } });
+    return out;
   }
 
   /** Emits a session if it changed since last sent (log attachment calls this too). */
   emitSession(st: SessionState): void {
-    const sig = JSON.stringify(st.s);
-    if (sig === st.sent) return;
-    st.sent = sig;
-    this.opts.emit({ kind: 'session', session: structuredClone(st.s) });
+    if (!changed(st.sent, st.s)) return;
+    st.sent = copySession(st.s);
+    this.opts.emit({ kind: 'session', session: st.sent });
   }
 
   private emitData(st: DataState): void {
-    const sig = JSON.stringify(st.d);
-    if (sig === st.sent) return;
-    st.sent = sig;
-    this.opts.emit({ kind: 'data', data: { ...st.d } });
+    if (!changed(st.sent, st.d)) return;
+    st.sent = { ...st.d };
+    this.opts.emit({ kind: 'data', data: st.sent });
   }
 
   private emitExpectation(st: ExpState): void {
-    const sig = JSON.stringify({ ...st.e, timeout: 0 });
-    if (sig === st.sent) return;
-    st.sent = sig;
-    this.opts.emit({ kind: 'expectation', expectation: { ...st.e } });
+    if (!changed(st.sent, st.e, 'timeout')) return;
+    st.sent = { ...st.e };
+    this.opts.emit({ kind: 'expectation', expectation: st.sent });
   }
+}
+
+/** A copy that later changes to the session cannot reach (transfers are replaced, never mutated, by the log attacher). */
+function copySession(s: FtpSession): FtpSession {
+  return s.transfers ? { ...s, transfers: [...s.transfers] } : { ...s };
 }

@@ -50,22 +50,25 @@ export class ConntrackEvents {
 
   start(): void {
     this.stopped = false;
-    const mk = (args: string[], onLine: (line: string) => void) => {
+    const mk = (what: string, args: string[], onLine: (line: string) => void) => {
       const s: LineStream = this.opts.spawn('conntrack', args, {
         onStdout: onLine,
-        onStderr: (line) => this.onStderr(line),
+        // A stopped stream keeps printing its last warnings: only the current ones may trigger a restart.
+        onStderr: (line) => {
+          if (this.streams.includes(s)) this.onStderr(what, line);
+        },
         onExit: (code, error) => this.onExit(s, code, error),
       });
       return s;
     };
     this.streams = [
-      mk(['-E', '-p', 'tcp', '-o', 'timestamp,id', '-b', String(this.buffer)], (line) => {
+      mk('conntrack events', ['-E', '-p', 'tcp', '-o', 'timestamp,id', '-b', String(this.buffer)], (line) => {
         const rec = parseConntrackLine(line);
         if (rec) this.opts.onConntrack(rec);
         else this.unknown(line);
       }),
       // conntrack 1.4.7 refuses -b for the expectation table ("Illegal option --buffer-size"); it is a small stream.
-      mk(['-E', 'expect', '-o', 'timestamp'], (line) => {
+      mk('conntrack expectation events', ['-E', 'expect', '-o', 'timestamp'], (line) => {
         const rec = parseExpectLine(line);
         if (rec) this.opts.onExpect(rec);
         else this.unknown(line);
@@ -85,9 +88,9 @@ export class ConntrackEvents {
     if (this.stats.examples.length < MAX_EXAMPLES) this.stats.examples.push(line.slice(0, 300));
   }
 
-  private onStderr(line: string): void {
+  private onStderr(what: string, line: string): void {
     if (/ENOBUFS|No buffer space available/.test(line))
-      this.restart(`conntrack events lost (ENOBUFS) with a ${this.buffer}-byte buffer`);
+      this.restart(`${what} lost (ENOBUFS) with a ${this.buffer}-byte buffer`);
     else if (/Operation not permitted/.test(line)) {
       this.opts.onProblem('conntrack -E: permission denied; run the collector as root or with CAP_NET_ADMIN');
       // Retrying cannot help (privileges do not change while we run): stop, instead of reporting a fake
