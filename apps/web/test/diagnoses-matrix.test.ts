@@ -5,20 +5,15 @@
  * conntrack table was flushed, and asserts the exact set of diagnoses: the expected ones within 10 s
  * of the client's first failed data channel, and no other one afterwards.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, type Lab, type LabHost } from '@ftpscope/lab';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/server/app.ts';
-import { CollectorAuth } from '../src/server/ingest/collector-auth.ts';
+import { type Stack, startStack as startDiagnosisStack, until } from './diagnoses-stack.ts';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const LAB = `dm${randomBytes(3).toString('hex')}`;
 /** Client start → diagnosis: 10 s after the first failed data channel, which comes within 2 s of the start. */
 const DEADLINE_MS = 12_000;
@@ -38,14 +33,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-interface Stack {
-  app: FastifyInstance;
-  collector: ChildProcess;
-  /** Diagnosis kinds active on the host now. */
-  kinds(): string[];
-  stop(): Promise<void>;
-}
-
 async function ok(target: string, argv: string[]): Promise<string> {
   const r = await lab.exec(target, argv);
   if (r.code !== 0) throw new Error(`${argv.join(' ')} failed in ${target}: ${r.stderr}`);
@@ -59,89 +46,9 @@ async function reset(): Promise<void> {
   await lab.exec(host.name, ['conntrack', '-F', 'expect']);
 }
 
-/** A fresh hub and a real collector process watching the lab host; resolves once the host's state arrived. */
-async function startStack(extraArgs: string[] = [], conf = host.vsftpdConf): Promise<Stack> {
-  const app = await buildApp({
-    db: join(mkdtempSync(join(dir, 'hub-')), 'hub.db'),
-    apiToken: 'api-token',
-    collectorAuth: CollectorAuth.single('collector-token'),
-    retentionIntervalMs: 0,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as AddressInfo).port;
-  const collector = spawn(
-    TSX,
-    [
-      join(ROOT, 'apps/collector/src/main.ts'),
-      '--hub',
-      `ws://127.0.0.1:${port}`,
-      '--netns',
-      host.netns,
-      '--name',
-      host.name,
-      '--vsftpd-conf',
-      conf,
-      '--ftp-log',
-      host.logFile,
-      '--interval',
-      '500',
-      '--spool',
-      mkdtempSync(join(dir, 'spool-')),
-      ...extraArgs,
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, FTPSCOPE_TOKEN: 'collector-token', FTPSCOPE_LOG_LEVEL: 'warn' },
-    },
-  );
-  const stack: Stack = {
-    app,
-    collector,
-    kinds: () =>
-      app.diagnoses
-        .active(host.name)
-        .map((d) => d.kind)
-        .sort(),
-    async stop() {
-      if (collector.exitCode === null && collector.signalCode === null) {
-        const exited = new Promise((r) => collector.once('exit', r));
-        collector.kill('SIGTERM');
-        const force = setTimeout(() => collector.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(force);
-      }
-      await app.close();
-    },
-  };
-  try {
-    await until(
-      () => {
-        const w = app.diagnoses.window(host.name);
-        return (
-          w !== null &&
-          w.rules.length > 0 &&
-          w.health.length > 0 &&
-          w.settings !== null &&
-          w.countersSince !== null
-        );
-      },
-      30_000,
-      'the collector did not deliver rules, health and settings',
-    );
-  } catch (err) {
-    await stack.stop();
-    throw err;
-  }
-  return stack;
-}
-
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** A fresh hub and a real collector process watching the lab host. */
+const startStack = (extraArgs: string[] = [], conf = host.vsftpdConf) =>
+  startDiagnosisStack(host, dir, extraArgs, conf);
 
 /**
  * Runs `client` and asserts the host ends up with exactly `expected`: all of them within DEADLINE_MS

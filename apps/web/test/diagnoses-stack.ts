@@ -1,0 +1,114 @@
+/**
+ * A fresh hub (buildApp, in process, evaluating every second) and the real collector CLI (a child
+ * process) watching one lab host: what the diagnosis lab tests run each scenario against.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { LabHost } from '@ftpscope/lab';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/server/app.ts';
+import { CollectorAuth } from '../src/server/ingest/collector-auth.ts';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+/** The hub and collector of one scenario. */
+export interface Stack {
+  app: FastifyInstance;
+  collector: ChildProcess;
+  /** Diagnosis kinds active on the host now. */
+  kinds(): string[];
+  stop(): Promise<void>;
+}
+
+/** Polls `pred` every 200 ms; throws "<what> within <timeoutMs> ms" when it stays false. */
+export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A fresh hub and a real collector process watching the lab host; resolves once the host's state arrived. */
+export async function startStack(
+  host: LabHost,
+  dir: string,
+  extraArgs: string[] = [],
+  conf = host.vsftpdConf,
+): Promise<Stack> {
+  const app = await buildApp({
+    db: join(mkdtempSync(join(dir, 'hub-')), 'hub.db'),
+    apiToken: 'api-token',
+    collectorAuth: CollectorAuth.single('collector-token'),
+    retentionIntervalMs: 0,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as AddressInfo).port;
+  const collector = spawn(
+    TSX,
+    [
+      join(ROOT, 'apps/collector/src/main.ts'),
+      '--hub',
+      `ws://127.0.0.1:${port}`,
+      '--netns',
+      host.netns,
+      '--name',
+      host.name,
+      '--vsftpd-conf',
+      conf,
+      '--ftp-log',
+      host.logFile,
+      '--interval',
+      '500',
+      '--spool',
+      mkdtempSync(join(dir, 'spool-')),
+      ...extraArgs,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, FTPSCOPE_TOKEN: 'collector-token', FTPSCOPE_LOG_LEVEL: 'warn' },
+    },
+  );
+  const stack: Stack = {
+    app,
+    collector,
+    kinds: () =>
+      app.diagnoses
+        .active(host.name)
+        .map((d) => d.kind)
+        .sort(),
+    async stop() {
+      if (collector.exitCode === null && collector.signalCode === null) {
+        const exited = new Promise((r) => collector.once('exit', r));
+        collector.kill('SIGTERM');
+        const force = setTimeout(() => collector.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(force);
+      }
+      await app.close();
+    },
+  };
+  try {
+    await until(
+      () => {
+        const w = app.diagnoses.window(host.name);
+        return (
+          w !== null &&
+          w.rules.length > 0 &&
+          w.health.length > 0 &&
+          w.settings !== null &&
+          w.countersSince !== null
+        );
+      },
+      30_000,
+      'the collector did not deliver rules, health and settings',
+    );
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}
