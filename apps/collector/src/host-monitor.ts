@@ -84,7 +84,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   let backends: Backend[] = [];
   let lastSync: CollectorEvent | null = null;
   const deltas = new DeltaTracker();
-  const rulesSource = new RulesSource(exec, opts.netns);
+  const rulesSource = new RulesSource(exec, opts.netns, opts.now);
   const budget = new PollBudget(opts.intervalMs);
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -158,6 +158,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     const defs = next.map((r) => r.def);
     if (rulesAt === 0 || rulesetChanged(ruleDefs, defs)) {
       const diff = rulesAt === 0 ? null : diffRulesets(ruleDefs, defs);
+      // A hardening change may also have moved rules to another backend (iptables to native nft).
+      if (rulesAt !== 0) rulesSource.recheckSoon();
       ruleDefs = defs;
       rulesAt = now;
       emit({ kind: 'ruleset', at: now, rules: defs, diff });

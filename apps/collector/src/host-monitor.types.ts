@@ -11,7 +11,7 @@ export type Exec = (
 export interface HostMonitorOptions {
   /** Host name reported to the hub. */
   name: string;
-  /** Network namespace to watch (every tool runs under `ip netns exec NS`, added by the monitor: pass a plain exec); null = the collector's own. */
+  /** Network namespace to watch (every tool runs under `nsenter --net=/run/netns/NS`, added by the monitor: pass a plain exec); null = the collector's own. */
   netns: string | null;
   /** Rule counter poll interval (ms), default 1000. */
   intervalMs: number;

@@ -167,11 +167,11 @@ describe('no shell', () => {
       ),
       { numRuns: 500 },
     );
-    // Valid names still pass, and a namespace is one argv element for `ip netns exec`, never parsed by a shell.
+    // Valid names still pass, and a namespace is one argv element for nsenter, never parsed by a shell.
     expect(parseError(['--netns', 'fs-lab1-ftp1', '--name', 'site1'])).toBeNull();
     expect(netnsArgv('fs-lab1-ftp1', 'conntrack', ['-L'])).toEqual([
-      'ip',
-      ['netns', 'exec', 'fs-lab1-ftp1', 'conntrack', '-L'],
+      'nsenter',
+      ['--net=/run/netns/fs-lab1-ftp1', '--', 'conntrack', '-L'],
     ]);
   });
 });

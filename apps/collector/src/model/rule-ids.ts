@@ -1,6 +1,10 @@
 import type { RuleDef } from '@ftpscope/shared';
 import type { RuleRecord } from '../sources/rule-record.ts';
+import { memoize } from './memoize.ts';
 import { shortHash } from './short-hash.ts';
+
+/** shortHash('r', ...base, nth) of a rule seen before, without hashing it every poll (same digest input). */
+const ruleId = memoize((key) => shortHash('r', key), 50_000);
 
 /** A rule with its stable id, its definition and its counters. */
 export interface IdentifiedRule {
@@ -25,7 +29,7 @@ export function identifyRules(records: RuleRecord[]): IdentifiedRule[] {
     const nth = seen.get(key) ?? 0;
     seen.set(key, nth + 1);
     const def: RuleDef = {
-      id: shortHash('r', ...base, nth),
+      id: ruleId(`${key}\u0000${nth}`),
       backend: r.backend,
       family: r.family,
       table: r.table,

@@ -1,4 +1,5 @@
 import type { Backend, Verdict } from '@ftpscope/shared';
+import { memoize } from '../model/memoize.ts';
 import { int, lines, ParseAccumulator, type ParseResult } from './parse-result.ts';
 import type { RuleRecord } from './rule-record.ts';
 
@@ -56,6 +57,26 @@ function ports(words: string[]): number[] {
   }
   return out;
 }
+
+/** What a rule's text says (everything of a RuleRecord but its place and counters). */
+export type RuleMeaning = Pick<RuleRecord, 'verdict' | 'comment' | 'nflogGroup' | 'nflogPrefix' | 'helper'>;
+
+/** Reads the target, comment, NFLOG group/prefix and helper of one rule (`-A CHAIN ...`). */
+export function ruleMeaning(ruleText: string): RuleMeaning {
+  const words = tokenize(ruleText);
+  const target = option(words, '-j') ?? option(words, '-g');
+  const helperName = target === 'CT' ? option(words, '--helper') : null;
+  return {
+    verdict: verdictOf(target),
+    comment: option(words, '--comment'),
+    nflogGroup: target === 'NFLOG' ? int(option(words, '--nflog-group') ?? '0') : null,
+    nflogPrefix: target === 'NFLOG' ? option(words, '--nflog-prefix') : null,
+    helper: helperName === null ? null : { name: helperName, ports: ports(words) },
+  };
+}
+
+/** ruleMeaning of rule texts seen before (a steady poll tokenises nothing). */
+const cachedMeaning = memoize(ruleMeaning, 50_000);
 
 /**
  * Parses `iptables-save -c` / `ip6tables-save -c` output (either backend) into rules and chain policies.
@@ -119,13 +140,10 @@ export function parseIptablesSave(
       string,
       string,
     ];
-    const words = tokenize(ruleText);
-    const target = option(words, '-j') ?? option(words, '-g');
+    const meaning = cachedMeaning(ruleText);
     const key = `${table}\u0000${chain}`;
     const position = (positions.get(key) ?? 0) + 1;
     positions.set(key, position);
-    const helperName = target === 'CT' ? option(words, '--helper') : null;
-    const group = target === 'NFLOG' ? int(option(words, '--nflog-group') ?? '0') : null;
     acc.add({
       backend,
       family,
@@ -133,14 +151,14 @@ export function parseIptablesSave(
       chain,
       position,
       text: ruleText,
-      verdict: verdictOf(target),
+      verdict: meaning.verdict,
       isPolicy: false,
-      comment: option(words, '--comment'),
+      comment: meaning.comment,
       packets: p === undefined ? null : Number(p),
       bytes: b === undefined ? null : Number(b),
-      nflogGroup: group,
-      nflogPrefix: target === 'NFLOG' ? option(words, '--nflog-prefix') : null,
-      helper: helperName === null ? null : { name: helperName, ports: ports(words) },
+      nflogGroup: meaning.nflogGroup,
+      nflogPrefix: meaning.nflogPrefix,
+      helper: meaning.helper,
     });
   }
   return acc.result();

@@ -18,8 +18,12 @@ const SAVE_TOOLS: SaveTool[] = [
   { file: 'ip6tables-legacy-save', backend: 'iptables-legacy', family: 'ipv6' },
 ];
 
-/** Tools that found nothing are asked again only every this many polls (each run costs a process). */
-const RECHECK_EVERY = 10;
+/**
+ * Tools that found no table (or failed), and nft while there is no native nftables table, are asked again
+ * only this often, or at the next poll after a ruleset change: each run costs a process, and a steady poll
+ * should cost little more than the one iptables-save that has the rules.
+ */
+const RECHECK_MS = 30_000;
 
 export interface RulesPoll {
   rules: RuleRecord[];
@@ -36,37 +40,52 @@ export interface RulesPoll {
  * skipped there: they are read through iptables-nft-save).
  */
 export class RulesSource {
-  private polls = 0;
-  private readonly empty = new Set<string>();
+  private lastRecheck = Number.NEGATIVE_INFINITY;
+  private recheckNext = true;
+  /** Tools (and 'nft') that had nothing to read or failed at the last check. */
+  private readonly idle = new Set<string>();
   private readonly missing = new Set<string>();
 
   constructor(
     private readonly exec: Exec,
     private readonly netns: string | null,
+    private readonly now: () => number = Date.now,
   ) {}
 
+  /** Asks every tool again at the next poll (after a ruleset change a new backend may have tables). */
+  recheckSoon(): void {
+    this.recheckNext = true;
+  }
+
   async poll(): Promise<RulesPoll> {
-    const recheck = this.polls++ % RECHECK_EVERY === 0;
+    const now = this.now();
+    const recheck = this.recheckNext || now - this.lastRecheck >= RECHECK_MS;
+    if (recheck) {
+      this.lastRecheck = now;
+      this.recheckNext = false;
+    }
+    const wanted = (tool: string) => !this.missing.has(tool) && (recheck || !this.idle.has(tool));
     const out: RulesPoll = { rules: [], backends: [], unknown: 0, examples: [], problems: [] };
-    const tools = SAVE_TOOLS.filter((t) => !this.missing.has(t.file) && (recheck || !this.empty.has(t.file)));
+    const tools = SAVE_TOOLS.filter((t) => wanted(t.file));
     const [saves, nft] = await Promise.all([
       Promise.all(tools.map((t) => this.exec(t.file, ['-c'], { timeoutMs: 30_000 }))),
-      this.missing.has('nft') ? null : this.exec('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 30_000 }),
+      wanted('nft') ? this.exec('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 30_000 }) : null,
     ]);
     const nftManaged = new Set<string>();
     tools.forEach((t, i) => {
       const r = saves[i] as { code: number; stdout: string; stderr: string };
       if (r.code !== 0) {
         if (isMissingBinary(r)) this.missing.add(t.file);
+        this.idle.add(t.file);
         out.problems.push(describeFailure(t.file, r, this.netns));
         return;
       }
       const tables = tablesIn(r.stdout);
       if (tables.length === 0) {
-        this.empty.add(t.file);
+        this.idle.add(t.file);
         return;
       }
-      this.empty.delete(t.file);
+      this.idle.delete(t.file);
       if (t.backend === 'iptables-nft')
         for (const tb of tables) nftManaged.add(`${t.family === 'ipv4' ? 'ip' : 'ip6'}:${tb}`);
       if (!out.backends.includes(t.backend)) out.backends.push(t.backend);
@@ -78,9 +97,13 @@ export class RulesSource {
     if (nft) {
       if (nft.code !== 0) {
         if (isMissingBinary(nft)) this.missing.add('nft');
+        this.idle.add('nft');
         out.problems.push(describeFailure('nft', nft, this.netns));
       } else {
         const parsed = parseNftJson(nft.stdout, nftManaged);
+        // Only tables iptables-nft manages (read above) or none: nft is asked again at the next check.
+        if (parsed.records.length > 0) this.idle.delete('nft');
+        else this.idle.add('nft');
         if (parsed.records.length > 0) out.backends.push('nftables');
         out.rules.push(...parsed.records);
         out.unknown += parsed.unknown;
