@@ -158,11 +158,17 @@ describe('least privilege', () => {
     expect(value('LoadCredential')[0]).toMatch(/^token:/);
     expect(unit).not.toMatch(/FTPSCOPE_TOKEN=[^%\n]/);
 
-    // `ip netns exec` itself needs CAP_SYS_ADMIN (setns + remount of /sys): under the unit's capabilities it
-    // fails, which is why the README's --netns drop-in adds CAP_SYS_ADMIN.
-    const r = await run([...UNIT_CAPS, 'ip', 'netns', 'exec', lab.host('ftp1').netns, 'true']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/Operation not permitted/);
+    // Entering a namespace (setns(2), by `ip netns exec` or `nsenter --net`) needs CAP_SYS_ADMIN: under the unit's
+    // capabilities it fails, which is why the README's --netns drop-in adds CAP_SYS_ADMIN.
+    const netns = lab.host('ftp1').netns;
+    for (const enter of [
+      ['ip', 'netns', 'exec', netns, 'true'],
+      ['nsenter', `--net=/run/netns/${netns}`, '--', 'true'],
+    ]) {
+      const r = await run([...UNIT_CAPS, ...enter]);
+      expect(r.code, enter.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(/Operation not permitted/);
+    }
     expect(readFileSync(README, 'utf8')).toMatch(/--netns[^\n]*\n?.*CAP_SYS_ADMIN/);
   });
 });
