@@ -1,38 +1,56 @@
 import type { CollectorEvent } from '@ftpscope/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { countersEvent, sessionEvent } from '../../test/transport-helpers.ts';
-import { Batcher, FLUSH_MS } from './batcher.ts';
+import { Batcher, BUSY_EVENTS, FLUSH_MS, QUIET_MS, SPACING_MS } from './batcher.ts';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 function setup(maxEvents?: number) {
   const batches: CollectorEvent[][] = [];
-  const batcher = new Batcher({ onBatch: (e) => batches.push(e), ...(maxEvents ? { maxEvents } : {}) });
+  const batcher = new Batcher({
+    onBatch: (e) => batches.push(e),
+    now: () => Date.now(), // faked by vi.useFakeTimers
+    ...(maxEvents ? { maxEvents } : {}),
+  });
   return { batches, batcher };
 }
 
 describe('Batcher', () => {
-  it('flushes 200 ms after the first event, not earlier', () => {
+  it('after a quiet period, flushes QUIET_MS after the first event with what came along', () => {
     const { batches, batcher } = setup();
     batcher.push(countersEvent(1));
-    vi.advanceTimersByTime(150);
+    vi.advanceTimersByTime(QUIET_MS - 5);
     batcher.push(countersEvent(2));
-    vi.advanceTimersByTime(FLUSH_MS - 150 - 1);
+    vi.advanceTimersByTime(4);
     expect(batches).toHaveLength(0);
     vi.advanceTimersByTime(1);
     expect(batches).toEqual([[countersEvent(1), countersEvent(2)]]);
   });
 
-  it('does not wake up while idle, and restarts the 200 ms window on the next event', () => {
+  it('keeps small batches SPACING_MS apart, and never lets an event wait more than FLUSH_MS', () => {
     const { batches, batcher } = setup();
-    vi.advanceTimersByTime(5000);
-    expect(vi.getTimerCount()).toBe(0);
     batcher.push(countersEvent(1));
-    vi.advanceTimersByTime(FLUSH_MS);
-    batcher.push(countersEvent(2));
+    vi.advanceTimersByTime(QUIET_MS);
     expect(batches).toHaveLength(1);
-    vi.advanceTimersByTime(FLUSH_MS);
+    batcher.push(countersEvent(2)); // right after a batch: waits for the spacing
+    vi.advanceTimersByTime(SPACING_MS - 1);
+    expect(batches).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(batches).toHaveLength(2);
+    vi.advanceTimersByTime(5000);
+    expect(vi.getTimerCount()).toBe(0); // no wake-ups while idle
+  });
+
+  it('under load (a batch of BUSY_EVENTS), the next batch waits FLUSH_MS: as few batches as before', () => {
+    const { batches, batcher } = setup();
+    for (let i = 0; i < BUSY_EVENTS; i++) batcher.push(countersEvent(i));
+    vi.advanceTimersByTime(QUIET_MS);
+    expect(batches).toHaveLength(1);
+    batcher.push(countersEvent(-1));
+    vi.advanceTimersByTime(FLUSH_MS - 1);
+    expect(batches).toHaveLength(1);
+    vi.advanceTimersByTime(1);
     expect(batches).toHaveLength(2);
   });
 

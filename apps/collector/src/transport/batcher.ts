@@ -1,7 +1,13 @@
 import { type CollectorEvent, MAX_BATCH_EVENTS } from '@ftpscope/shared';
 
-/** Longest an event waits before its batch is flushed (ms). */
+/** Longest an event waits before its batch is flushed (ms), and the spacing of batches under load. */
 export const FLUSH_MS = 200;
+/** How long the first event of a quiet period waits for the ones that come with it (a login's come within ms). */
+export const QUIET_MS = 25;
+/** Shortest spacing of small batches (ms): a trickle of events costs the hub at most 20 frames/s. */
+export const SPACING_MS = 50;
+/** A batch this large means load: the next one waits the full FLUSH_MS, so load does not multiply batches. */
+export const BUSY_EVENTS = 200;
 
 export interface BatcherOptions {
   /** Receives each batch's events, in arrival order (coalesced). */
@@ -10,6 +16,7 @@ export interface BatcherOptions {
   maxEvents?: number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  now?: () => number;
 }
 
 /**
@@ -35,8 +42,11 @@ export function coalesceKey(e: CollectorEvent): string | null {
 
 /**
  * Collects events and hands them over as one batch at most `flushMs` after the first one arrived, or at
- * once when `maxEvents` are waiting. A coalesced event keeps the slot of its first occurrence, so an
- * object still appears before the events that refer to it (a session before its data connections).
+ * once when `maxEvents` are waiting. After a quiet period a batch goes QUIET_MS after its first event
+ * (low latency for the live view); small batches are kept SPACING_MS apart, and after a large one
+ * (BUSY_EVENTS) the next waits `flushMs`, as many events per batch as before under load. A coalesced
+ * event keeps the slot of its first occurrence, so an object still appears before the events that refer
+ * to it (a session before its data connections).
  */
 export class Batcher {
   private readonly onBatch: (events: CollectorEvent[]) => void;
@@ -44,6 +54,9 @@ export class Batcher {
   private readonly maxEvents: number;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
+  private readonly now: () => number;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private lastSize = 0;
   private events: CollectorEvent[] = [];
   private slots = new Map<string, number>();
   private timer: unknown = null;
@@ -55,6 +68,7 @@ export class Batcher {
     this.maxEvents = opts.maxEvents ?? MAX_BATCH_EVENTS;
     this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+    this.now = opts.now ?? Date.now;
   }
 
   /** Events waiting for the next flush. */
@@ -74,8 +88,15 @@ export class Batcher {
     if (key !== null) this.slots.set(key, this.events.length);
     this.events.push(event);
     if (this.events.length >= this.maxEvents) this.flush();
-    else if (this.timer === null) this.timer = this.setTimer(() => this.flush(), this.flushMs);
+    else if (this.timer === null) this.timer = this.setTimer(() => this.flush(), this.delay());
   };
+
+  /** How long the batch just started may wait: QUIET_MS, or until the spacing after the last batch is over. */
+  private delay(): number {
+    const spacing = this.lastSize >= BUSY_EVENTS ? this.flushMs : Math.min(SPACING_MS, this.flushMs);
+    const wait = spacing - (this.now() - this.lastFlushAt);
+    return Math.min(this.flushMs, Math.max(Math.min(QUIET_MS, this.flushMs), wait));
+  }
 
   /** Hands over what is waiting now (nothing if empty). */
   flush(): void {
@@ -85,6 +106,8 @@ export class Batcher {
     }
     if (this.events.length === 0) return;
     const events = this.events;
+    this.lastFlushAt = this.now();
+    this.lastSize = events.length;
     this.events = [];
     this.slots = new Map();
     this.onBatch(events);
