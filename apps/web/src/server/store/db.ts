@@ -40,6 +40,10 @@ export function openDatabase(file: string, opts: { busyTimeoutMs?: number } = {}
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, expected wal`);
     db.pragma('synchronous = NORMAL');
+    // Checkpoints (which fsync) run on the ingest path: every 10,000 pages instead of 1,000 stalls a commit ten
+    // times less often and copies a page rewritten by many batches once; the limit trims the WAL file after.
+    db.pragma('wal_autocheckpoint = 10000');
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
     return db;
