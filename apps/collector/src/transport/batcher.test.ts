@@ -1,7 +1,7 @@
 import type { CollectorEvent } from '@ftpscope/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { countersEvent, sessionEvent } from '../../test/transport-helpers.ts';
-import { Batcher, FLUSH_MS, QUIET_MS } from './batcher.ts';
+import { Batcher, BUSY_EVENTS, FLUSH_MS, QUIET_MS, SPACING_MS } from './batcher.ts';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
@@ -28,22 +28,30 @@ describe('Batcher', () => {
     expect(batches).toEqual([[countersEvent(1), countersEvent(2)]]);
   });
 
-  it('keeps batches FLUSH_MS apart while events keep coming (no more frames under load), and idles', () => {
+  it('keeps small batches SPACING_MS apart, and never lets an event wait more than FLUSH_MS', () => {
     const { batches, batcher } = setup();
     batcher.push(countersEvent(1));
     vi.advanceTimersByTime(QUIET_MS);
     expect(batches).toHaveLength(1);
-    vi.advanceTimersByTime(50);
-    batcher.push(countersEvent(2)); // 50 ms after a batch: waits until FLUSH_MS after it
-    vi.advanceTimersByTime(FLUSH_MS - 50 - 1);
+    batcher.push(countersEvent(2)); // right after a batch: waits for the spacing
+    vi.advanceTimersByTime(SPACING_MS - 1);
     expect(batches).toHaveLength(1);
     vi.advanceTimersByTime(1);
     expect(batches).toHaveLength(2);
     vi.advanceTimersByTime(5000);
     expect(vi.getTimerCount()).toBe(0); // no wake-ups while idle
-    batcher.push(countersEvent(3)); // quiet again: quick
+  });
+
+  it('under load (a batch of BUSY_EVENTS), the next batch waits FLUSH_MS: as few batches as before', () => {
+    const { batches, batcher } = setup();
+    for (let i = 0; i < BUSY_EVENTS; i++) batcher.push(countersEvent(i));
     vi.advanceTimersByTime(QUIET_MS);
-    expect(batches).toHaveLength(3);
+    expect(batches).toHaveLength(1);
+    batcher.push(countersEvent(-1));
+    vi.advanceTimersByTime(FLUSH_MS - 1);
+    expect(batches).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(batches).toHaveLength(2);
   });
 
   it('flushes at once when the batch is full', () => {

@@ -1,9 +1,13 @@
 import { type CollectorEvent, MAX_BATCH_EVENTS } from '@ftpscope/shared';
 
-/** Longest an event waits before its batch is flushed (ms), and the shortest spacing of batches. */
+/** Longest an event waits before its batch is flushed (ms), and the spacing of batches under load. */
 export const FLUSH_MS = 200;
 /** How long the first event of a quiet period waits for the ones that come with it (a login's come within ms). */
 export const QUIET_MS = 25;
+/** Shortest spacing of small batches (ms): a trickle of events costs the hub at most 20 frames/s. */
+export const SPACING_MS = 50;
+/** A batch this large means load: the next one waits the full FLUSH_MS, so load does not multiply batches. */
+export const BUSY_EVENTS = 200;
 
 export interface BatcherOptions {
   /** Receives each batch's events, in arrival order (coalesced). */
@@ -38,10 +42,11 @@ export function coalesceKey(e: CollectorEvent): string | null {
 
 /**
  * Collects events and hands them over as one batch at most `flushMs` after the first one arrived, or at
- * once when `maxEvents` are waiting. Batches are at least `flushMs` apart (as few frames under load as a
- * fixed period), but the first event after a quiet period (no batch for `flushMs`) goes QUIET_MS later,
- * so the live view sees a login at once. A coalesced event keeps the slot of its first occurrence, so an
- * object still appears before the events that refer to it (a session before its data connections).
+ * once when `maxEvents` are waiting. After a quiet period a batch goes QUIET_MS after its first event
+ * (low latency for the live view); small batches are kept SPACING_MS apart, and after a large one
+ * (BUSY_EVENTS) the next waits `flushMs`, as many events per batch as before under load. A coalesced
+ * event keeps the slot of its first occurrence, so an object still appears before the events that refer
+ * to it (a session before its data connections).
  */
 export class Batcher {
   private readonly onBatch: (events: CollectorEvent[]) => void;
@@ -51,6 +56,7 @@ export class Batcher {
   private readonly clearTimer: (handle: unknown) => void;
   private readonly now: () => number;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private lastSize = 0;
   private events: CollectorEvent[] = [];
   private slots = new Map<string, number>();
   private timer: unknown = null;
@@ -85,10 +91,11 @@ export class Batcher {
     else if (this.timer === null) this.timer = this.setTimer(() => this.flush(), this.delay());
   };
 
-  /** How long the batch just started may wait: until `flushMs` after the last batch, and at least QUIET_MS. */
+  /** How long the batch just started may wait: QUIET_MS, or until the spacing after the last batch is over. */
   private delay(): number {
-    const quiet = Math.min(QUIET_MS, this.flushMs);
-    return Math.min(this.flushMs, Math.max(quiet, this.flushMs - (this.now() - this.lastFlushAt)));
+    const spacing = this.lastSize >= BUSY_EVENTS ? this.flushMs : Math.min(SPACING_MS, this.flushMs);
+    const wait = spacing - (this.now() - this.lastFlushAt);
+    return Math.min(this.flushMs, Math.max(Math.min(QUIET_MS, this.flushMs), wait));
   }
 
   /** Hands over what is waiting now (nothing if empty). */
@@ -100,6 +107,7 @@ export class Batcher {
     if (this.events.length === 0) return;
     const events = this.events;
     this.lastFlushAt = this.now();
+    this.lastSize = events.length;
     this.events = [];
     this.slots = new Map();
     this.onBatch(events);
