@@ -207,7 +207,7 @@ export class SessionsRepo {
   /** Renders rows as API views, loading children with one query per host. */
   views(rows: SessionRow[]): SessionView[] {
     const byHost = new Map<string, string[]>();
-    for (const r of rows) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r.id]);
+    for (const r of rows) push(byHost, r.host, r.id);
     const exps = new Map<string, ExpectationRow[]>();
     const datas = new Map<string, DataRow[]>();
     for (const [host, ids] of byHost) {
