@@ -1,8 +1,8 @@
 import type { FtpSession, LiveEvents, RuleView, SessionView } from '@ftpscope/shared';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
-import { HostLiveStore, LINGER_MS } from '../src/ui/lib/host-live-store.svelte.ts';
+import { FIRST_PAGE, HostLiveStore, LINGER_MS, SESSION_LIMIT } from '../src/ui/lib/host-live-store.svelte.ts';
 
 const T0 = Date.parse('2025-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -207,6 +207,34 @@ describe('HostLiveStore', () => {
     expect(s.rules.get(policy.id)?.packets).toBe(10);
     expect(s.rules.get('new')).toMatchObject({ packets: 0, verdict: 'accept' });
     expect(s.lastRulesetAt).toBe(T0 + 10);
+  });
+
+  it('shows the first page of sessions at once, then replaces it with the whole list', async () => {
+    const views = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ ...restSession, id: `s${i}`, startedAt: iso(T0 - i) }));
+    const limits: number[] = [];
+    let releaseRest = () => {};
+    const rest = new Promise<void>((r) => {
+      releaseRest = r;
+    });
+    const fetchFn = async (url: string) => {
+      const u = new URL(url, 'http://hub');
+      const limit = Number(u.searchParams.get('limit'));
+      if (u.pathname.endsWith('/sessions')) limits.push(limit);
+      if (u.pathname.endsWith('/sessions') && limit > FIRST_PAGE) await rest;
+      const body = u.pathname.endsWith('/sessions') ? views(Math.min(limit, FIRST_PAGE + 50)) : [];
+      return new Response(JSON.stringify(body), { status: 200 });
+    };
+    const s = new HostLiveStore('ftp1', new ApiClient(new AuthState(), fetchFn), () => T0);
+    const loaded = s.load();
+    await vi.waitFor(() => expect(s.sessions.size).toBe(FIRST_PAGE));
+    expect(s.loading).toBe(false);
+    expect(s.partial).toBe(true);
+    releaseRest();
+    await loaded;
+    expect(limits).toEqual([FIRST_PAGE, SESSION_LIMIT]);
+    expect(s.sessions.size).toBe(FIRST_PAGE + 50);
+    expect(s.partial).toBe(false);
   });
 
   it('shows the API error instead of swallowing it', async () => {

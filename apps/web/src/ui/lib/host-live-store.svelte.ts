@@ -22,6 +22,11 @@ export const LINGER_MS = 60_000;
 export const HISTORY_POINTS = 60;
 /** Most sessions the host view asks the hub for. */
 export const SESSION_LIMIT = 10_000;
+/**
+ * Newest sessions fetched first: the virtualised table shows ~16 rows, so the first screen needs no more, and
+ * the whole list (up to 4 MB of JSON at SESSION_LIMIT) follows without holding it up.
+ */
+export const FIRST_PAGE = 100;
 
 /**
  * Live state of one host: REST snapshot, then live events applied on top. Holds sessions,
@@ -36,6 +41,8 @@ export class HostLiveStore {
   gaps = $state<GapView[]>([]);
   connected = $state<boolean | null>(null);
   loading = $state(true);
+  /** True while only the first page of sessions is shown and the rest is on its way. */
+  partial = $state(false);
   error = $state<string | null>(null);
   /** Set when the ruleset changed live and rule ids may have moved: the table reloads itself. */
   lastRulesetAt = $state<number | null>(null);
@@ -51,14 +58,14 @@ export class HostLiveStore {
     this.#now = now;
   }
 
-  /** Fetch the current sessions and rules (again after a live reconnect). */
+  /** Fetch the current sessions and rules (again after a live reconnect): the first page, then the rest. */
   async load(): Promise<void> {
     const seq = ++this.#loadSeq;
     this.loading = true;
     try {
       const since = new Date(this.#now() - 24 * 3_600_000).toISOString();
       const [sessions, rules, gaps] = await Promise.all([
-        this.#api.sessions(this.host, { active: true, limit: SESSION_LIMIT }),
+        this.#api.sessions(this.host, { active: true, limit: FIRST_PAGE }),
         this.#api.rules(this.host),
         this.#api.gaps({ host: this.host, from: since, limit: 20 }),
       ]);
@@ -73,10 +80,18 @@ export class HostLiveStore {
         this.rules.set(r.id, row);
       }
       this.error = null;
+      this.loading = false;
+      if (sessions.length < FIRST_PAGE) return;
+      this.partial = true;
+      const all = await this.#api.sessions(this.host, { active: true, limit: SESSION_LIMIT });
+      if (seq === this.#loadSeq) this.#replaceSessions(all);
     } catch (err) {
       if (seq === this.#loadSeq) this.error = (err as Error).message;
     } finally {
-      if (seq === this.#loadSeq) this.loading = false;
+      if (seq === this.#loadSeq) {
+        this.loading = false;
+        this.partial = false;
+      }
     }
   }
 
