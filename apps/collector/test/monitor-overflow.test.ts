@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
-import type { CollectorEvent } from '@ftpscope/shared';
+import type { CollectorEvent, Gap } from '@ftpscope/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realExec } from '../src/exec.ts';
+import { realExec, realSpawnLines, type SpawnLines } from '../src/exec.ts';
 import { createHostMonitor } from '../src/host-monitor.ts';
 
 const LAB = `co${process.pid.toString(36).slice(-5)}`;
@@ -74,6 +77,76 @@ describe('conntrack event overflow', () => {
       expect(events.slice(from).some((e) => e.kind === 'data' && e.data.mode === 'passive')).toBe(true);
     } finally {
       await monitor.stop();
+    }
+  });
+
+  it('an ENOBUFS storm (150k entries loaded with conntrack -R) gives a bounded number of gaps, resyncs, restarts and log lines', {
+    timeout: 90_000,
+  }, async () => {
+    const h = lab.host('ftp1');
+    const dir = mkdtempSync(join(tmpdir(), 'ftpscope-storm-'));
+    const file = join(dir, 'storm.txt');
+    // Established TCP entries to the discard port: not FTP, but on the TCP event stream the collector reads.
+    const lines: string[] = [];
+    for (let i = 0; i < 150_000; i++)
+      lines.push(
+        `-I -p tcp -s 198.19.${200 + Math.floor(i / 60_000)}.1 -d ${h.ip} --sport ${1024 + (i % 60_000)} --dport 9 -t 900 --state ESTABLISHED -u ASSURED`,
+      );
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const events: CollectorEvent[] = [];
+    const logs: string[] = [];
+    let streams = 0;
+    const spawn: SpawnLines = (f, args, handlers) => {
+      if (args.includes('-E')) streams++;
+      return realSpawnLines(f, args, handlers);
+    };
+    const monitor = createHostMonitor({
+      name: 'ftp1',
+      netns: h.netns,
+      intervalMs: 1000,
+      ftpPorts: [21],
+      nflogGroups: [],
+      vsftpdConf: null,
+      ftpLog: null,
+      eventBufferBytes: 65536,
+      exec: realExec,
+      spawn,
+      log: (_level, msg) => logs.push(msg),
+      now: Date.now,
+    });
+    try {
+      await monitor.start((e) => events.push(e));
+      const from = events.length;
+      const streamsBefore = streams;
+      const t0 = Date.now();
+      const r = await lab.exec('ftp1', ['conntrack', '-R', file]);
+      expect(r.code, r.stderr).toBe(0);
+      const stormMs = Date.now() - t0;
+      // the last loss period ends 500 ms after the storm; its resync lists the table
+      await new Promise((res) => setTimeout(res, 4000));
+      const after = events.slice(from);
+      const gaps = after
+        .filter((e): e is Extract<CollectorEvent, { kind: 'gap' }> => e.kind === 'gap')
+        .map((e) => e.gap as Gap);
+      const warnings = gaps.reduce((n, g) => n + Number(/(\d+) ENOBUFS warning/.exec(g.reason)?.[1] ?? 0), 0);
+      const syncs = after.filter((e) => e.kind === 'sync').length;
+      const lossLogs = logs.filter((l) => /lost|ENOBUFS/.test(l));
+      console.log(
+        `storm: ${stormMs} ms, ${warnings} ENOBUFS warnings, ${gaps.length} gaps, ${syncs} syncs, ${lossLogs.length} log lines, ${streams - streamsBefore} stream starts`,
+      );
+      expect(gaps.length).toBeGreaterThanOrEqual(1);
+      // coalesced: far fewer gaps than warnings, at most one per 2 s of storm (+ the last one)
+      expect(warnings).toBeGreaterThan(gaps.length);
+      expect(gaps.length).toBeLessThanOrEqual(Math.ceil(stormMs / 2000) + 2);
+      expect(syncs).toBeLessThanOrEqual(gaps.length);
+      expect(syncs).toBeGreaterThanOrEqual(1);
+      expect(lossLogs.length).toBe(gaps.length);
+      // the buffer grows once per period (two streams restart together), never per warning
+      expect(streams - streamsBefore).toBeLessThanOrEqual(2 * gaps.length);
+    } finally {
+      await monitor.stop();
+      await lab.exec('ftp1', ['conntrack', '-F']);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -2,6 +2,7 @@ import type { Gap } from '@ftpscope/shared';
 import type { LineStream, SpawnLines } from '../exec.ts';
 import { type ConntrackRecord, isSummaryLine, parseConntrackLine } from './conntrack-parse.ts';
 import { type ExpectRecord, parseExpectLine } from './expect-parse.ts';
+import { LossPeriod, type LossReport } from './loss-period.ts';
 import { MAX_EXAMPLES } from './parse-result.ts';
 
 /** Largest receive buffer we grow to after losses (bytes). */
@@ -13,7 +14,7 @@ export interface ConntrackEventsOptions {
   bufferBytes: number;
   onConntrack(rec: ConntrackRecord): void;
   onExpect(rec: ExpectRecord): void;
-  /** Events were lost (ENOBUFS, or a stream exited): the streams were restarted; the caller resyncs. */
+  /** Events were lost (ENOBUFS, or a stream exited and was restarted): once per loss period; the caller resyncs. */
   onLoss(gap: Gap): void;
   /** A stream cannot run at all (missing binary, no privilege). */
   onProblem(message: string): void;
@@ -26,21 +27,35 @@ export interface UnknownStats {
   examples: string[];
 }
 
+/** A loss period ends (resync, gap, one log line) after this long without a further ENOBUFS... */
+const LOSS_QUIET_MS = 500;
+/** ...or this long after it began: during a storm, at most one resync every 2 s. */
+const LOSS_MAX_MS = 2000;
+
 /**
  * The conntrack and expectation event streams (`conntrack -E -p tcp -o timestamp,id -b N`,
- * `conntrack -E expect -o timestamp`). On ENOBUFS, or when a stream exits, both are restarted with a
- * doubled buffer and a gap is reported so the caller resynchronises with a listing.
+ * `conntrack -E expect -o timestamp`). `conntrack -E` keeps running after an ENOBUFS warning, so a
+ * warning only records a loss; losses are coalesced into periods (see LossPeriod) and each period ends
+ * with one gap (the caller resyncs once). A stream that exits is restarted. The buffer is doubled (up to
+ * MAX_BUFFER) at the end of a period with ENOBUFS, which restarts the streams once; at the cap they run on.
  */
 export class ConntrackEvents {
   private streams: LineStream[] = [];
   private buffer: number;
   private stopped = false;
-  private restarting = false;
   private failures = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly loss: LossPeriod;
   readonly stats: UnknownStats = { unknown: 0, examples: [] };
 
   constructor(private readonly opts: ConntrackEventsOptions) {
     this.buffer = opts.bufferBytes;
+    this.loss = new LossPeriod({
+      quietMs: LOSS_QUIET_MS,
+      maxMs: LOSS_MAX_MS,
+      now: opts.now,
+      onEnd: (r) => this.report(r),
+    });
   }
 
   /** Current receive buffer size (bytes). */
@@ -53,7 +68,7 @@ export class ConntrackEvents {
     const mk = (what: string, args: string[], onLine: (line: string) => void) => {
       const s: LineStream = this.opts.spawn('conntrack', args, {
         onStdout: onLine,
-        // A stopped stream keeps printing its last warnings: only the current ones may trigger a restart.
+        // A stopped stream keeps printing its last warnings: only the current ones count.
         onStderr: (line) => {
           if (this.streams.includes(s)) this.onStderr(what, line);
         },
@@ -78,6 +93,9 @@ export class ConntrackEvents {
 
   stop(): void {
     this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.loss.stop();
     for (const s of this.streams) s.stop();
     this.streams = [];
   }
@@ -88,9 +106,8 @@ export class ConntrackEvents {
     if (this.stats.examples.length < MAX_EXAMPLES) this.stats.examples.push(line.slice(0, 300));
   }
 
-  private onStderr(what: string, line: string): void {
-    if (/ENOBUFS|No buffer space available/.test(line))
-      this.restart(`${what} lost (ENOBUFS) with a ${this.buffer}-byte buffer`);
+  private onStderr(_what: string, line: string): void {
+    if (/ENOBUFS|No buffer space available/.test(line)) this.loss.note();
     else if (/Operation not permitted/.test(line)) {
       this.opts.onProblem('conntrack -E: permission denied; run the collector as root or with CAP_NET_ADMIN');
       // Retrying cannot help (privileges do not change while we run): stop, instead of reporting a fake
@@ -107,27 +124,45 @@ export class ConntrackEvents {
       this.stop();
       return;
     }
+    // Both streams restart together, once: the other one's exit in the meantime changes nothing.
+    if (this.restartTimer) return;
     this.failures++;
-    // A stream that keeps dying (no privilege, no kernel support) is retried slowly instead of spinning.
+    // A stream that keeps dying (no kernel support, killed by someone) is retried slowly instead of spinning.
     const delay = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6));
-    setTimeout(
-      () => this.restart(`conntrack event stream exited (code ${code ?? error ?? 'signal'})`),
-      delay,
-    ).unref();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopped) return;
+      for (const s of this.streams) s.stop();
+      this.start();
+      this.loss.note(`conntrack event stream exited (code ${code ?? error ?? 'signal'})`);
+    }, delay);
+    this.restartTimer.unref?.();
   }
 
-  private restart(reason: string): void {
-    if (this.stopped || this.restarting) return;
-    this.restarting = true;
-    for (const s of this.streams) s.stop();
-    this.streams = [];
-    this.buffer = Math.min(MAX_BUFFER, this.buffer * 2);
-    this.start();
-    this.restarting = false;
+  /** Ends a loss period: grow the buffer (restarting the streams) while below the cap, then one gap. */
+  private report(r: LossReport): void {
+    if (this.stopped) return;
+    const parts: string[] = [];
+    if (r.warnings > 0) {
+      const secs = ((r.until - r.since) / 1000).toFixed(1);
+      parts.push(
+        `conntrack events lost: ${r.warnings} ENOBUFS warning${r.warnings === 1 ? '' : 's'} in ${secs} s with a ${this.buffer}-byte buffer`,
+      );
+    }
+    const exits = new Map<string, number>();
+    for (const e of r.exits) exits.set(e, (exits.get(e) ?? 0) + 1);
+    for (const [e, n] of exits) parts.push(n === 1 ? e : `${e} ${n} times`);
+    if (r.warnings > 0 && this.buffer < MAX_BUFFER && !this.restartTimer) {
+      this.buffer = Math.min(MAX_BUFFER, this.buffer * 2);
+      for (const s of this.streams) s.stop();
+      this.start();
+      parts.push(`restarted with ${this.buffer} bytes`);
+    }
+    const tail = '; resynchronised from a listing';
     this.opts.onLoss({
-      at: this.opts.now(),
+      at: r.since,
       source: 'conntrack-events',
-      reason: `${reason}; restarted with ${this.buffer} bytes and resynchronised from a listing`,
+      reason: parts.join('; ').slice(0, 512 - tail.length) + tail,
       fromSeq: null,
       toSeq: null,
     });
