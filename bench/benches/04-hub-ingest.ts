@@ -17,8 +17,22 @@ interface Step {
   ackMs: number[];
 }
 
-/** K simulated collectors replay the recorded batches as fast as acks allow, for `seconds`. */
-async function step(port: number, token: string, k: number, seconds: number, batches: Batches, tag: string) {
+/** Share of the saturating rate at which ack latency is measured (latency at saturation is queueing). */
+const PACED_SHARE = 0.8;
+
+/**
+ * K simulated collectors replay the recorded batches for `seconds`: as fast as acks allow, or, with
+ * `eventsPerS`, paced at that total rate (each batch due at a fixed time; its latency counts from then).
+ */
+async function step(
+  port: number,
+  token: string,
+  k: number,
+  seconds: number,
+  batches: Batches,
+  tag: string,
+  eventsPerS?: number,
+) {
   const clients = Array.from(
     { length: k },
     (_, i) => new ReplayClient(`ws://127.0.0.1:${port}/ws/collector`, token, `${tag}-${i}`),
@@ -32,9 +46,20 @@ async function step(port: number, token: string, k: number, seconds: number, bat
   }
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
+  const interval = eventsPerS ? (BATCH * k * 1000) / eventsPerS : 0;
   await Promise.all(
-    clients.map(async (c) => {
-      for (let i = 0; performance.now() < deadline; i++) await c.send(batches.eventsJson(i), BATCH);
+    clients.map(async (c, n) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        if (!interval) {
+          await c.send(batches.eventsJson(i), BATCH);
+          continue;
+        }
+        // Clients start staggered so their batches do not arrive in lockstep.
+        const due = t0 + (i + n / k) * interval;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await c.send(batches.eventsJson(i), BATCH, 8, due);
+      }
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
@@ -73,12 +98,12 @@ export const hubIngest: Bench = {
       const rates: number[] = [];
       const p50: number[] = [];
       const p99: number[] = [];
+      const satP99: number[] = [];
       const raw: number[] = [];
       for (let r = 0; r < runs; r++) {
         const s = await step(hub.port, hub.collectorToken, k, seconds, batches, `run${r}`);
         rates.push(s.eventsPerS);
-        p50.push(percentile(s.ackMs, 50));
-        p99.push(percentile(s.ackMs, 99));
+        satP99.push(percentile(s.ackMs, 99));
         const rawDb = `${hub.dbFile}.raw${r}`;
         raw.push(
           (await runWorker<{ eventsPerS: number }>(STORE_WORKER, [rawDb, String(BATCH), String(seconds)]))
@@ -86,6 +111,17 @@ export const hubIngest: Bench = {
         );
         ctx.log(
           `run ${r + 1}: ${Math.round(rates.at(-1) ?? 0)} events/s via WebSocket, ${Math.round(raw.at(-1) ?? 0)} raw`,
+        );
+      }
+      // Latency at a sustained load just below saturation: at saturation every collector's window is full and
+      // the ack time is the queue's length (Little's law), whatever the hub does.
+      const paced = Math.round(PACED_SHARE * percentile(rates, 50));
+      for (let r = 0; r < runs; r++) {
+        const s = await step(hub.port, hub.collectorToken, k, seconds, batches, `paced${r}`, paced);
+        p50.push(percentile(s.ackMs, 50));
+        p99.push(percentile(s.ackMs, 99));
+        ctx.log(
+          `paced run ${r + 1}: ${Math.round(s.eventsPerS)} of ${paced} events/s, ack p99 ${p99.at(-1)?.toFixed(0)} ms`,
         );
       }
       const baseline = { name: 'store.writeBatch, no network', samples: raw };
@@ -102,18 +138,28 @@ export const hubIngest: Bench = {
         }),
         figure({
           bench: 4,
-          name: `ack latency p50, K=${k}`,
+          name: `ack latency p50, K=${k}, at ${PACED_SHARE * 100}% of max rate`,
           unit: 'ms',
           samples: p50,
           target: '—',
+          note: `${paced} events/s paced (batches due at fixed times, latency counted from then)`,
         }),
         figure({
           bench: 4,
-          name: `ack latency p99, K=${k}`,
+          name: `ack latency p99, K=${k}, at ${PACED_SHARE * 100}% of max rate`,
           unit: 'ms',
           samples: p99,
           target: '≤ 100 ms',
           check: (v) => v.median <= 100,
+          note: `${paced} events/s paced (batches due at fixed times, latency counted from then)`,
+        }),
+        figure({
+          bench: 4,
+          name: `ack latency p99, K=${k}, at saturation`,
+          unit: 'ms',
+          samples: satP99,
+          target: '— (queueing: K × 2 batches in flight)',
+          note: 'the throughput runs: every window full, so this is the queue length, not the hub',
         }),
       ];
     } finally {

@@ -68,11 +68,15 @@ export class ReplayClient {
     return this.sentAt.size;
   }
 
-  /** Sends one batch whose events are already serialised (a JSON array); waits while `window` are unacked. */
-  async send(eventsJson: string, count: number, window = 2): Promise<void> {
+  /**
+   * Sends one batch whose events are already serialised (a JSON array); waits while `window` are unacked.
+   * `scheduledAt` (performance.now() time the batch was due) makes its ack latency count from then, so a paced
+   * sender that fell behind still sees the delay (no coordinated omission).
+   */
+  async send(eventsJson: string, count: number, window = 2, scheduledAt?: number): Promise<void> {
     while (this.sentAt.size >= window) await new Promise<void>((r) => this.waiters.push(r));
     const seq = ++this.seq;
-    this.sentAt.set(seq, { t: performance.now(), n: count });
+    this.sentAt.set(seq, { t: scheduledAt ?? performance.now(), n: count });
     this.ws.send(`{"type":"batch","seq":${seq},"sentAt":${Date.now()},"events":${eventsJson}}`);
   }
 
