@@ -312,7 +312,13 @@ export class SessionModel {
           d.d.expectationId = ex.e.id;
           d.d.attribution = 'expectation';
           d.d.related = true;
-          d.d.sessionId ??= ex.e.sessionId;
+          // The expectation names its control session exactly (master tuple); the heuristic only guessed,
+          // and with several sessions from one client (or a SYN burst) it guesses the latest one.
+          const own = this.sessionById(ex.e.sessionId);
+          if (own) {
+            d.d.sessionId = own.s.id;
+            this.setDataMode(own, d.d.mode);
+          }
           this.pendingData.delete(key, d);
           this.fulfil(ex, d.d.startedAt);
           this.emitData(d);

@@ -114,6 +114,28 @@ describe('Spool', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json')).length).toBe(seqs.length);
   });
 
+  it('a dropped batch that carried an earlier gap passes it on: every dropped range stays recorded', () => {
+    const { log } = captureLogger();
+    const one = JSON.stringify({ type: 'batch', seq: 1, sentAt: 0, events: [health(0)] }).length;
+    const spool = Spool.open({ dir, log, maxBytes: one * 3 + 50, now: () => 42 });
+    let last = spool.append([health(1)]);
+    for (let i = 2; i <= 12; i++) last = spool.append([health(i)]);
+    // Every dropped range is still recorded by a batch in the spool (none lost with the batch carrying it).
+    const first = spool.unackedSeqs()[0] as number;
+    const lost = new Set<number>();
+    for (const b of spool.unacked()) {
+      for (const e of parse(b.json).events) {
+        if (e.kind !== 'gap') continue;
+        expect(e.gap).toMatchObject({ source: 'spool', reason: expect.stringContaining('spool full') });
+        for (let q = e.gap.fromSeq as number; q <= (e.gap.toSeq as number); q++) lost.add(q);
+      }
+    }
+    expect([...lost].sort((a, b) => a - b)).toEqual(Array.from({ length: first - 1 }, (_, i) => i + 1));
+    expect(parse(last.json).events.filter((e) => e.kind === 'gap')[0]).toMatchObject({
+      gap: { toSeq: first - 1 },
+    });
+  });
+
   it('skips a corrupt file with a warning and reports it as a gap', () => {
     const { log, lines } = captureLogger();
     const spool = Spool.open({ dir, log });

@@ -56,6 +56,8 @@ interface Entry {
   onDisk: boolean;
   /** Acked or dropped: a write still queued for it must not resurrect the file. */
   gone: boolean;
+  /** Gaps this batch carries (recorded before it): dropping it must not lose their record. */
+  gaps: Gap[] | null;
 }
 
 const fileName = (seq: number) => `${String(seq).padStart(16, '0')}.batch.json`;
@@ -167,8 +169,9 @@ export class Spool {
       json = this.frame(seq, events);
       bytes = Buffer.byteLength(json);
     }
+    const gaps = this.pendingGaps.length > 0 ? this.pendingGaps : null;
     this.pendingGaps = [];
-    const entry: Entry = { seq, bytes, json, onDisk: false, gone: false };
+    const entry: Entry = { seq, bytes, json, onDisk: false, gone: false, gaps };
     this.entries.push(entry);
     this.totalBytes += bytes;
     this.memBytes += bytes;
@@ -259,17 +262,32 @@ export class Spool {
       'spool full (hub unreachable for long?): dropped the oldest batches; raise --spool-max-bytes to keep more',
     );
     this.remove(0, dropped.length);
+    // The dropped batches may carry earlier gaps (an earlier overflow): record them again, merged.
+    for (const g of dropped.flatMap((e) => e.gaps ?? [])) {
+      if (g.fromSeq !== null && g.toSeq !== null) this.addGap(g.fromSeq, g.toSeq, g.reason, g.at);
+      else this.pendingGaps.push(g);
+    }
     this.addGap(from, to, `spool full (cap ${this.maxBytes} bytes): oldest batches dropped`);
     return true;
   }
 
-  private addGap(fromSeq: number, toSeq: number, reason: string): void {
-    const last = this.pendingGaps[this.pendingGaps.length - 1];
-    if (last && last.reason === reason && last.toSeq !== null && last.toSeq + 1 >= fromSeq) {
-      last.toSeq = Math.max(last.toSeq, toSeq);
+  /** Records a lost range, merged into a pending gap of the same reason that it touches. */
+  private addGap(fromSeq: number, toSeq: number, reason: string, at = this.now()): void {
+    const near = this.pendingGaps.find(
+      (g) =>
+        g.reason === reason &&
+        g.fromSeq !== null &&
+        g.toSeq !== null &&
+        g.fromSeq - 1 <= toSeq &&
+        fromSeq <= g.toSeq + 1,
+    );
+    if (near) {
+      near.fromSeq = Math.min(near.fromSeq as number, fromSeq);
+      near.toSeq = Math.max(near.toSeq as number, toSeq);
+      near.at = Math.min(near.at, at);
       return;
     }
-    this.pendingGaps.push({ at: this.now(), source: 'spool', reason, fromSeq, toSeq });
+    this.pendingGaps.push({ at, source: 'spool', reason, fromSeq, toSeq });
   }
 
   /**
@@ -391,7 +409,7 @@ export class Spool {
       const seq = Number(m[1]);
       try {
         const { size } = statSync(join(this.dir, name));
-        this.entries.push({ seq, bytes: size, json: null, onDisk: true, gone: false });
+        this.entries.push({ seq, bytes: size, json: null, onDisk: true, gone: false, gaps: null });
         this.totalBytes += size;
         if (seq > this._lastSeq) this._lastSeq = seq;
       } catch (err) {
