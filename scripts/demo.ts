@@ -4,6 +4,7 @@ import {
   buildUiIfNeeded,
   DATA_DIR,
   printWelcome,
+  type Stack,
   startCollector,
   startHub,
   stopStack,
@@ -24,17 +25,27 @@ async function main(): Promise<void> {
   buildUiIfNeeded();
   const dataDir = join(DATA_DIR, 'demo');
   const stack = await startHub(dataDir, Number(process.env.FTPSCOPE_PORT ?? 8080));
-  let lab: Lab | undefined;
   let running = true;
-  untilSignal(async () => {
+  const teardown = async () => {
     running = false;
     await stopStack(stack);
     await destroyLab('demo');
-  });
+  };
+  untilSignal(teardown);
+  try {
+    await run(dataDir, stack, () => running);
+  } catch (err) {
+    // The hub and collectors are child processes: left running they would hold the port for the next demo.
+    await teardown().catch(() => undefined);
+    throw err;
+  }
+}
 
+/** Builds the lab, starts a collector per host and drives client traffic while `running()` holds. */
+async function run(dataDir: string, stack: Stack, running: () => boolean): Promise<void> {
   console.error('ftpscope demo: creating the lab (3 FTP hosts in network namespaces)…');
   await destroyLab('demo');
-  lab = await createLab({ name: 'demo', hosts: HOSTS.length, profile: 'healthy' });
+  const lab = await createLab({ name: 'demo', hosts: HOSTS.length, profile: 'healthy' });
   for (const [i, h] of HOSTS.entries()) {
     const host = lab.hosts[i];
     if (!host) continue;
@@ -70,7 +81,7 @@ async function main(): Promise<void> {
     stack,
     lab.hosts.map((h, i) => `  ${h.name} (${h.ip}): ${HOSTS[i]?.profile} — ${HOSTS[i]?.story}`),
   );
-  while (running) await traffic(lab);
+  while (running()) await traffic(lab);
 }
 
 /** One round of client traffic on every host: passive and active listings, a download, an upload. */
