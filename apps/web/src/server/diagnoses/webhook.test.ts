@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Diagnosis } from '@ftpscope/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlertBody, AlertWebhook } from './webhook.ts';
@@ -121,6 +122,20 @@ describe('AlertWebhook', () => {
     await hook.flush();
     expect(r.attempts).toBe(3);
     expect(logs.some((l) => l.msg?.includes('queue full'))).toBe(true);
+  });
+
+  it('stops retrying once close() runs out of grace, so nothing outlives the shutdown', async () => {
+    const r = await receiver(1000);
+    servers.push(r.server);
+    const hook = new AlertWebhook({ url: r.url, log, maxAttempts: 50, sleep: () => delay(20) });
+    hook.send('opened', diagnosis);
+    await hook.close(30);
+    expect(logs.some((l) => l.msg?.includes('undelivered'))).toBe(true);
+    await hook.flush();
+    const attempts = r.attempts;
+    await delay(100);
+    expect(r.attempts).toBe(attempts);
+    expect(attempts).toBeLessThan(10);
   });
 
   it('refuses a URL that is not http(s)', () => {

@@ -41,6 +41,8 @@ export class AlertWebhook {
   readonly #known = new Set<string>();
   #running: Promise<void> | null = null;
   #closed = false;
+  /** Set when close() ran out of grace: no more attempts, so nothing outlives the hub's shutdown. */
+  #abandoned = false;
   /** Counters for /metrics and tests. */
   readonly stats = { delivered: 0, failedAttempts: 0, givenUp: 0, dropped: 0, duplicates: 0 };
 
@@ -92,7 +94,7 @@ export class AlertWebhook {
     while (this.#running) await this.#running;
   }
 
-  /** Stops accepting alerts and waits up to `graceMs` for the queue; what is left is logged as lost. */
+  /** Stops accepting alerts and waits up to `graceMs` for the queue; what is left is abandoned and logged as lost. */
   async close(graceMs = 5000): Promise<void> {
     this.#closed = true;
     let timer: NodeJS.Timeout | undefined;
@@ -102,6 +104,7 @@ export class AlertWebhook {
     const result = await Promise.race([this.flush(), timeout]);
     clearTimeout(timer);
     if (result === 'timeout') {
+      this.#abandoned = true;
       this.#opts.log.error(
         { pending: this.#queue.length + 1 },
         'alert webhook: shutting down with undelivered alerts',
@@ -118,7 +121,7 @@ export class AlertWebhook {
   }
 
   async #drain(): Promise<void> {
-    for (let item = this.#queue.shift(); item; item = this.#queue.shift()) {
+    for (let item = this.#queue.shift(); item && !this.#abandoned; item = this.#queue.shift()) {
       await this.#deliver(item);
     }
   }
@@ -132,7 +135,7 @@ export class AlertWebhook {
         return;
       }
       this.stats.failedAttempts += 1;
-      if (outcome === 'permanent' || attempt === maxAttempts) break;
+      if (outcome === 'permanent' || attempt === maxAttempts || this.#abandoned) break;
       await this.#sleep(this.#delay(attempt));
     }
     this.stats.givenUp += 1;
@@ -176,7 +179,8 @@ export class AlertWebhook {
   }
 
   #sleep(ms: number): Promise<void> {
-    return this.#opts.sleep ? this.#opts.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+    // Unref'd: a backoff of up to maxDelayMs must not keep a closing process alive.
+    return this.#opts.sleep ? this.#opts.sleep(ms) : new Promise((r) => setTimeout(r, ms).unref());
   }
 }
 
