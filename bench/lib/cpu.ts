@@ -20,17 +20,6 @@ export function selfCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** CPU time (ms) of any process by pid, from /proc/PID/stat (utime+stime); null once it is gone. */
-export function processCpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return null;
-  }
-}
-
 /** Resident set size (MB) of a process by pid (VmRSS); null once it is gone. */
 export function processRssMb(pid: number): number | null {
   try {

@@ -150,12 +150,3 @@ export async function applyProfile(netns: string, profile: Profile, ctx: Profile
     await runOk(['ip6tables-restore'], { netns, input: iptablesRuleset(profile, ctx.lanNet6, true) ?? '' });
   }
 }
-
-/** The namespace's current rules as text (iptables-save -c and nft list ruleset), for status and tests. */
-export async function dumpRules(netns: string): Promise<string> {
-  const [ipt, nft] = await Promise.all([
-    run(['iptables-save', '-c'], { netns }),
-    run(['nft', 'list', 'ruleset'], { netns }),
-  ]);
-  return `${ipt.stdout}\n${nft.stdout}`;
-}

@@ -23,7 +23,6 @@ export class HostsRepo {
   readonly #upsertHello;
   readonly #setConnected;
   readonly #touch;
-  readonly #ensure;
   readonly #disconnectAll;
   readonly #list;
   readonly #get;
@@ -39,7 +38,6 @@ export class HostsRepo {
     );
     this.#setConnected = db.prepare('UPDATE hosts SET connected = ?, last_seen = ? WHERE name = ?');
     this.#touch = db.prepare('UPDATE hosts SET last_seen = ? WHERE name = ?');
-    this.#ensure = db.prepare('INSERT OR IGNORE INTO hosts (name) VALUES (?)');
     this.#disconnectAll = db.prepare('UPDATE hosts SET connected = 0 WHERE connected = 1');
     // Summaries are computed on read: cheap with the partial indexes, never stale.
     const summary = `SELECT h.name, h.kernel, h.backends, h.connected, h.last_seen,
@@ -90,11 +88,6 @@ export class HostsRepo {
   /** At start no collector is connected yet, whatever the last run left behind. */
   disconnectAll(): void {
     this.#disconnectAll.run();
-  }
-
-  /** Makes sure a host row exists (foreign keys). */
-  ensure(name: string): void {
-    this.#ensure.run(name);
   }
 
   /** Every host with its live summary. */

@@ -38,11 +38,6 @@ export function totalPackets(list: Array<{ packets: number }>): number {
   return list.reduce((n, x) => n + x.packets, 0);
 }
 
-/** The address family of an IP address as the tools print it. */
-export function familyOf(ip: string): Family {
-  return ip.includes(':') ? 'ipv6' : 'ipv4';
-}
-
 /** NFLOG drops since `from` of TCP packets to unprivileged ports (data channels), optionally from given clients. */
 export function dataDrops(w: HostWindow, from: number, clients?: Set<string>): Drop[] {
   return w.drops.filter(

@@ -69,13 +69,6 @@ export function acceptsRelated(rule: RuleDef): boolean {
   return !/(?:-p|meta l4proto|ip protocol)\s+(?:udp|icmp|icmpv6|ipv6-icmp)\b/i.test(rule.text);
 }
 
-/** Whether the family's inbound (or outbound) traffic ends in a drop: a DROP policy or a drop rule. */
-export function blocksByDefault(rules: RuleDef[]): boolean {
-  return rules.some(
-    (r) => isDropRule(r) && (r.isPolicy || !/--dport|dport|--sport|sport|-s |saddr/.test(r.text)),
-  );
-}
-
 /** Inclusive port range. */
 export type PortRange = [number, number];
 
