@@ -1,3 +1,4 @@
+import type { HostSummary, NetfilterHealth, RuleView } from '@ftpscope/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import { secured } from './api/schemas.ts';
 
@@ -12,17 +13,23 @@ function labels(l: Record<string, string>): string {
     .join(',')}}`;
 }
 
-/** A tiny Prometheus text-format writer: HELP and TYPE once per metric, then samples. */
+/** A tiny Prometheus text-format writer: HELP and TYPE once per metric, then its samples (contiguous). */
 class Exposition {
   readonly #lines: string[] = [];
-  readonly #seen = new Set<string>();
 
-  add(name: string, type: 'gauge' | 'counter', help: string, l: Record<string, string>, value: number): void {
-    if (!this.#seen.has(name)) {
-      this.#seen.add(name);
-      this.#lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  /** One metric with a sample per row. */
+  family<R>(
+    name: string,
+    type: 'gauge' | 'counter',
+    help: string,
+    rows: Iterable<R>,
+    sample: (row: R) => [labels: Record<string, string>, value: number],
+  ): void {
+    this.#lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const row of rows) {
+      const [l, value] = sample(row);
+      this.#lines.push(`${name}${labels(l)} ${value}`);
     }
-    this.#lines.push(`${name}${labels(l)} ${value}`);
   }
 
   toString(): string {
@@ -38,100 +45,62 @@ const metrics: FastifyPluginAsync = async (app) => {
     async (_req, reply) => {
       const now = app.now();
       const m = new Exposition();
-      // Samples of one metric must be contiguous: loop per metric, not per host.
       const hosts = app.store.hosts.list(now);
-      for (const h of hosts)
-        m.add(
-          'ftpscope_collector_connected',
-          'gauge',
-          'A collector is connected for the host.',
-          { host: h.name },
-          h.connected ? 1 : 0,
-        );
-      for (const h of hosts)
-        m.add(
-          'ftpscope_sessions_active',
-          'gauge',
-          'Open FTP control sessions.',
-          { host: h.name },
-          h.activeSessions,
-        );
-      for (const h of hosts)
-        m.add(
-          'ftpscope_expectations_open',
-          'gauge',
-          'Pending FTP helper expectations.',
-          { host: h.name },
-          h.openExpectations,
-        );
-      for (const h of hosts)
-        m.add(
-          'ftpscope_drops_last_minute',
-          'gauge',
-          'Packets counted by drop/reject rules and DROP policies in the last minute.',
-          { host: h.name },
-          h.dropsPerMinute,
-        );
-      for (const h of hosts)
-        m.add('ftpscope_diagnoses_active', 'gauge', 'Open diagnoses.', { host: h.name }, h.activeDiagnoses);
+      const perHost = (name: string, help: string, value: (h: HostSummary) => number) =>
+        m.family(name, 'gauge', help, hosts, (h) => [{ host: h.name }, value(h)]);
+      perHost('ftpscope_collector_connected', 'A collector is connected for the host.', (h) =>
+        h.connected ? 1 : 0,
+      );
+      perHost('ftpscope_sessions_active', 'Open FTP control sessions.', (h) => h.activeSessions);
+      perHost('ftpscope_expectations_open', 'Pending FTP helper expectations.', (h) => h.openExpectations);
+      perHost(
+        'ftpscope_drops_last_minute',
+        'Packets counted by drop/reject rules and DROP policies in the last minute.',
+        (h) => h.dropsPerMinute,
+      );
+      perHost('ftpscope_diagnoses_active', 'Open diagnoses.', (h) => h.activeDiagnoses);
+
       const rules = hosts.flatMap((h) => app.store.rules.list(h.name, now).map((r) => ({ host: h.name, r })));
-      const ruleLabels = (host: string, r: (typeof rules)[number]['r']) => ({
-        host,
-        rule: r.id,
-        family: r.family,
-        table: r.table,
-        chain: r.chain,
-        verdict: r.verdict,
-        policy: String(r.isPolicy),
-      });
-      for (const { host, r } of rules)
-        m.add(
-          'ftpscope_rule_packets_total',
-          'counter',
-          'Packets counted by the rule (kernel counter).',
-          ruleLabels(host, r),
-          r.packets,
-        );
-      for (const { host, r } of rules)
-        m.add(
-          'ftpscope_rule_bytes_total',
-          'counter',
-          'Bytes counted by the rule (kernel counter).',
-          ruleLabels(host, r),
-          r.bytes,
-        );
+      const perRule = (name: string, help: string, value: (r: RuleView) => number) =>
+        m.family(name, 'counter', help, rules, ({ host, r }) => [
+          {
+            host,
+            rule: r.id,
+            family: r.family,
+            table: r.table,
+            chain: r.chain,
+            verdict: r.verdict,
+            policy: String(r.isPolicy),
+          },
+          value(r),
+        ]);
+      perRule(
+        'ftpscope_rule_packets_total',
+        'Packets counted by the rule (kernel counter).',
+        (r) => r.packets,
+      );
+      perRule('ftpscope_rule_bytes_total', 'Bytes counted by the rule (kernel counter).', (r) => r.bytes);
+
       const health = app.store.events.latestHealth();
-      for (const { host, health: h } of health)
-        m.add('ftpscope_conntrack_entries', 'gauge', 'conntrack table entries.', { host }, h.conntrackCount);
-      for (const { host, health: h } of health)
-        m.add(
-          'ftpscope_conntrack_max',
-          'gauge',
-          'conntrack table size (nf_conntrack_max).',
-          { host },
-          h.conntrackMax,
-        );
-      for (const { host, health: h } of health)
-        m.add('ftpscope_conntrack_expectations', 'gauge', 'conntrack expectations.', { host }, h.expectCount);
-      for (const { host, health: h } of health)
-        m.add(
-          'ftpscope_conntrack_expectations_max',
-          'gauge',
-          'Expectation table size.',
-          { host },
-          h.expectMax,
-        );
-      for (const { host, health: h } of health) {
-        for (const [stat, v] of Object.entries(h.stats))
-          m.add(
-            'ftpscope_conntrack_stat_total',
-            'counter',
-            'conntrack -S totals over all CPUs.',
-            { host, stat },
-            v,
-          );
-      }
-      m.add('ftpscope_live_clients', 'gauge', 'Browsers on /ws/live.', {}, app.live.clients.size);
+      const perHealth = (name: string, help: string, value: (h: NetfilterHealth) => number) =>
+        m.family(name, 'gauge', help, health, ({ host, health: h }) => [{ host }, value(h)]);
+      perHealth('ftpscope_conntrack_entries', 'conntrack table entries.', (h) => h.conntrackCount);
+      perHealth('ftpscope_conntrack_max', 'conntrack table size (nf_conntrack_max).', (h) => h.conntrackMax);
+      perHealth('ftpscope_conntrack_expectations', 'conntrack expectations.', (h) => h.expectCount);
+      perHealth('ftpscope_conntrack_expectations_max', 'Expectation table size.', (h) => h.expectMax);
+      m.family(
+        'ftpscope_conntrack_stat_total',
+        'counter',
+        'conntrack -S totals over all CPUs.',
+        health.flatMap(({ host, health: h }) =>
+          Object.entries(h.stats).map(([stat, v]) => ({ host, stat, v })),
+        ),
+        ({ host, stat, v }) => [{ host, stat }, v],
+      );
+      m.family('ftpscope_live_clients', 'gauge', 'Browsers on /ws/live.', [app.live.clients.size], (n) => [
+        {},
+        n,
+      ]);
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(m.toString());
     },
   );
