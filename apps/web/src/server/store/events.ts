@@ -18,7 +18,8 @@ export interface DropFilter {
   limit: number;
 }
 
-interface DropRow {
+/** A stored dropped packet. */
+export interface DropRow {
   id: number;
   host: string;
   at: number;
@@ -33,7 +34,8 @@ interface DropRow {
   flags: string | null;
 }
 
-interface GapRow {
+/** A stored gap. */
+export interface GapRow {
   id: number;
   host: string;
   at: number;

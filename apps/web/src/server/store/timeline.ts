@@ -1,6 +1,7 @@
 import type { TimelineItem } from '@ftpscope/shared';
 import type { Db } from './db.ts';
 import type { DiagnosesRepo } from './diagnoses.ts';
+import { type DropRow, type GapRow, toDropView, toGapView } from './events.ts';
 import { type ChangeRow, toChangeView } from './rules.ts';
 import type { SessionRow, SessionsRepo } from './sessions.ts';
 
@@ -114,12 +115,12 @@ export class TimelineQuery {
       const drops = this.#db
         .prepare(`SELECT * FROM drops WHERE ${dropWhere.join(' AND ')} ORDER BY at LIMIT ${MAX_ROWS}`)
         .all({ ...f, ips: JSON.stringify([...ips]) }) as DropRow[];
-      for (const d of drops) {
+      for (const d of drops.map(toDropView)) {
         hosts.add(d.host);
-        const rule = d.rule_id ?? d.prefix ?? `nflog group ${d.grp}`;
+        const rule = d.ruleId ?? d.prefix ?? `nflog group ${d.group}`;
         items.push(
           item(
-            new Date(d.at).toISOString(),
+            d.at,
             d.host,
             'drop',
             true,
@@ -158,17 +159,11 @@ export class TimelineQuery {
       const gaps = this.#db
         .prepare(`SELECT * FROM gaps WHERE host IN (SELECT value FROM json_each(?)) AND at >= ? AND at <= ?
           ORDER BY at LIMIT ${MAX_ROWS}`)
-        .all(hostsJson, f.from, f.to) as {
-        id: number;
-        host: string;
-        at: number;
-        source: string;
-        reason: string;
-      }[];
-      for (const g of gaps) {
+        .all(hostsJson, f.from, f.to) as GapRow[];
+      for (const g of gaps.map(toGapView)) {
         items.push(
           item(
-            new Date(g.at).toISOString(),
+            g.at,
             g.host,
             'gap',
             true,
@@ -181,21 +176,6 @@ export class TimelineQuery {
     // ISO strings of the same format sort chronologically.
     return items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
-}
-
-interface DropRow {
-  id: number;
-  host: string;
-  at: number;
-  grp: number;
-  rule_id: string | null;
-  prefix: string | null;
-  proto: string;
-  src: string;
-  dst: string;
-  sport: number | null;
-  dport: number | null;
-  flags: string | null;
 }
 
 interface RuleDropsRow {
