@@ -1,5 +1,6 @@
 import type {} from '@fastify/swagger';
 import type {} from '@fastify/websocket';
+import { ERRORS } from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerToken, type CollectorAuth } from '../ingest/collector-auth.ts';
@@ -22,6 +23,8 @@ export interface IngestPluginOptions {
   heartbeatMs: number;
 }
 
+const UNAUTHORIZED = ERRORS.FTPSCOPE_ERR_UNAUTHORIZED;
+
 /**
  * WS /ws/collector. The token (Authorization: Bearer) is checked after the upgrade so a wrong one gets the
  * documented close code 4401 instead of a bare HTTP error; see CollectorSession for the rest of the protocol.
@@ -43,7 +46,7 @@ export default fp(
       const grant = opts.auth.check(bearerToken(req.headers.authorization));
       if (!grant) {
         app.log.warn({ remote: remoteOf(req.raw) }, 'collector rejected: wrong or missing token (4401)');
-        socket.close(4401, 'FTPSCOPE_ERR_UNAUTHORIZED: missing or wrong token');
+        socket.close(UNAUTHORIZED.close, `FTPSCOPE_ERR_UNAUTHORIZED: ${UNAUTHORIZED.message}`);
         return;
       }
       new CollectorSession(socket, req.raw, grant, ctx);

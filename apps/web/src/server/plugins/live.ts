@@ -1,6 +1,6 @@
 import type {} from '@fastify/swagger';
 import type {} from '@fastify/websocket';
-import type { LiveEvent } from '@ftpscope/shared';
+import { ERRORS, type LiveEvent } from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { remoteOf } from '../ingest/collector-session.ts';
@@ -13,6 +13,8 @@ declare module 'fastify' {
     live: LiveHub;
   }
 }
+
+const UNAUTHORIZED = ERRORS.FTPSCOPE_ERR_UNAUTHORIZED;
 
 /** Default live fan-out limits. */
 export const DEFAULT_LIVE_LIMITS: LiveLimits = {
@@ -34,7 +36,7 @@ export default fp(
       const remote = remoteOf(req.raw);
       if (!app.isAuthenticated(req)) {
         app.log.warn({ remote }, 'live client rejected: wrong or missing API token (4401)');
-        socket.close(4401, 'FTPSCOPE_ERR_UNAUTHORIZED: missing or wrong token');
+        socket.close(UNAUTHORIZED.close, `FTPSCOPE_ERR_UNAUTHORIZED: ${UNAUTHORIZED.message}`);
         return;
       }
       const client = new LiveClient(socket, remote, {
