@@ -59,3 +59,25 @@ export function passiveRangeOpened(w: HostWindow, family: Family): boolean {
   if (!s || s.pasvMinPort === null || s.pasvMaxPort === null) return true;
   return uncovered(s.pasvMinPort, s.pasvMaxPort, opened).length === 0;
 }
+
+/**
+ * The sessions of the families whose passive range no rule opens (their data channels depend on the helper),
+ * those families, and the failure evidence per family.
+ */
+export function helperDependentFailures(
+  w: HostWindow,
+  now: number,
+  sessions: FtpSession[],
+): { families: Family[]; affected: FtpSession[]; failures: DataFailure[] } {
+  const families = [...new Set(sessions.map((s) => s.family))].filter((f) => !passiveRangeOpened(w, f));
+  const affected = sessions.filter((s) => families.includes(s.family));
+  const failures = families.map((f) =>
+    passiveFailures(
+      w,
+      now,
+      f,
+      affected.filter((s) => s.family === f),
+    ),
+  );
+  return { families, affected, failures };
+}

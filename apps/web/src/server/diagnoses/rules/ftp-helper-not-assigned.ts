@@ -1,4 +1,3 @@
-import type { Family } from '@ftpscope/shared';
 import type { DiagnosisRule, Finding } from '../types.ts';
 import {
   controlPorts,
@@ -10,7 +9,7 @@ import {
   sessionEvidence,
   totalPackets,
 } from './activity.ts';
-import { noHelperCause, passiveFailures, passiveRangeOpened } from './data-channel.ts';
+import { helperDependentFailures, noHelperCause } from './data-channel.ts';
 import { assignHelperFix } from './fix.ts';
 
 /**
@@ -22,20 +21,8 @@ export const ftpHelperNotAssigned: DiagnosisRule = (w, now) => {
   const sessions = recentSessions(w, now).filter(
     (s) => s.helper === null && noHelperCause(w, s) === 'no-helper-rules',
   );
-  const families = [...new Set(sessions.map((s) => s.family))].filter(
-    (f) => !passiveRangeOpened(w, f),
-  ) as Family[];
-  const affected = sessions.filter((s) => families.includes(s.family));
-  if (affected.length === 0) return [];
-  const failures = families.map((f) =>
-    passiveFailures(
-      w,
-      now,
-      f,
-      affected.filter((s) => s.family === f),
-    ),
-  );
-  if (!failures.some((f) => f.any)) return [];
+  const { families, affected, failures } = helperDependentFailures(w, now, sessions);
+  if (affected.length === 0 || !failures.some((f) => f.any)) return [];
   const ruleDrops = failures.flatMap((f) => f.ruleDrops).sort((a, b) => b.packets - a.packets);
   const drops = failures.flatMap((f) => f.drops);
   const failed = failures.flatMap((f) => f.failed);

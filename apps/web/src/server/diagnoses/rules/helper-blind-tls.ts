@@ -1,4 +1,3 @@
-import type { Family } from '@ftpscope/shared';
 import type { DiagnosisRule } from '../types.ts';
 import {
   describeDrops,
@@ -9,7 +8,7 @@ import {
   sessionEvidence,
   totalPackets,
 } from './activity.ts';
-import { passiveFailures, passiveRangeOpened } from './data-channel.ts';
+import { helperDependentFailures } from './data-channel.ts';
 import { openRangeFix } from './fix.ts';
 import { overlapsGap } from './gaps.ts';
 
@@ -28,20 +27,8 @@ export const helperBlindTls: DiagnosisRule = (w, now) => {
       !withExpectation.has(s.id) &&
       !overlapsGap(w, s.startedAt, s.endedAt ?? now),
   );
-  const families = ([...new Set(sessions.map((s) => s.family))] as Family[]).filter(
-    (f) => !passiveRangeOpened(w, f),
-  );
-  const affected = sessions.filter((s) => families.includes(s.family));
-  if (affected.length === 0) return [];
-  const failures = families.map((f) =>
-    passiveFailures(
-      w,
-      now,
-      f,
-      affected.filter((s) => s.family === f),
-    ),
-  );
-  if (!failures.some((f) => f.any)) return [];
+  const { families, affected, failures } = helperDependentFailures(w, now, sessions);
+  if (affected.length === 0 || !failures.some((f) => f.any)) return [];
   const ruleDrops = failures.flatMap((f) => f.ruleDrops).sort((a, b) => b.packets - a.packets);
   const drops = failures.flatMap((f) => f.drops);
   const s = w.settings;
