@@ -41,6 +41,7 @@ function toCandidate(host: string, f: Finding): Candidate {
   };
 }
 
+/** Which rules to run (default: all of them) and where a failing rule is reported. */
 export interface EvaluateOptions {
   rules?: Partial<Record<DiagnosisKind, DiagnosisRule>>;
   /** Where a rule that throws is reported; the other rules still run. */

@@ -8,6 +8,7 @@ export interface Transition {
   diagnosis: Diagnosis;
 }
 
+/** Hysteresis of resolution (defaults: 30 s and 3 evaluations). */
 export interface LifecycleOptions {
   /** A diagnosis resolves only after its cause was absent this long (ms)... */
   resolveAfterMs?: number;

@@ -11,6 +11,7 @@ declare module 'fastify' {
   }
 }
 
+/** Options of the diagnoses plugin. */
 export interface DiagnosesPluginOptions {
   /** `--alert-webhook URL`. */
   alertWebhook?: string;

@@ -5,6 +5,7 @@ import { DiagnosisLifecycle, type LifecycleOptions, type Transition } from './li
 import type { HostWindow, Log } from './types.ts';
 import { AlertWebhook, type WebhookOptions } from './webhook.ts';
 
+/** What the diagnosis service needs: a log, and optionally alerts, restored state, a clock and tuning. */
 export interface DiagnosisServiceOptions {
   log: Log;
   /** `--alert-webhook URL`; null/undefined: no alerts. */

@@ -7,6 +7,7 @@ export interface AlertBody {
   diagnosis: Diagnosis;
 }
 
+/** Where alerts go and how hard delivery tries (defaults in the constructor). */
 export interface WebhookOptions {
   url: string;
   log: Log;

@@ -2,6 +2,7 @@ import type { DataConnection, Expectation, FtpSession, SessionView } from '@ftps
 import { iso, isoOrNull } from './convert.ts';
 import type { Db } from './db.ts';
 
+/** A stored FTP control session (sessions table). */
 export interface SessionRow {
   host: string;
   id: string;
@@ -19,6 +20,7 @@ export interface SessionRow {
   ended_at: number | null;
 }
 
+/** A stored helper expectation (expectations table). */
 export interface ExpectationRow {
   host: string;
   id: string;
@@ -34,6 +36,7 @@ export interface ExpectationRow {
   expired_at: number | null;
 }
 
+/** A stored data connection (data_connections table). */
 export interface DataRow {
   host: string;
   id: string;

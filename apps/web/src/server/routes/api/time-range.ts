@@ -24,5 +24,7 @@ export function optionalRange(q: { from?: string; to?: string }): { from?: numbe
   return r;
 }
 
+/** One hour in ms (default windows). */
 export const HOUR = 3_600_000;
+/** One day in ms. */
 export const DAY = 24 * HOUR;
