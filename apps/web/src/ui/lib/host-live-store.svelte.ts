@@ -44,8 +44,6 @@ export class HostLiveStore {
   /** True while only the first page of sessions is shown and the rest is on its way. */
   partial = $state(false);
   error = $state<string | null>(null);
-  /** Set when the ruleset changed live and rule ids may have moved: the table reloads itself. */
-  lastRulesetAt = $state<number | null>(null);
 
   #api: ApiClient;
   #data = new Map<string, Map<string, DataTally>>();
@@ -166,7 +164,6 @@ export class HostLiveStore {
         const old = new Map(this.rules);
         this.rules.clear();
         for (const d of ev.rules) this.rules.set(d.id, ruleRowFromDef(d, old.get(d.id)));
-        this.lastRulesetAt = ev.at;
         break;
       }
       case 'health':
