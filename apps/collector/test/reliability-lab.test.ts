@@ -186,10 +186,13 @@ describe('collector faults on a lab host', () => {
     expect(all.filter((s) => s.client.port === sA.client.port).map((s) => s.id)).toEqual([sA.id]);
     expect(all.filter((s) => s.client.port === sB.client.port).map((s) => s.id)).toEqual([sB.id]);
     // No connection reported twice under two ids.
-    const keys = all.map(
-      (s) => `${s.client.ip}:${s.client.port}>${s.server.port}@${s.startedAt.slice(0, 19)}`,
-    );
-    expect(new Set(keys).size).toBe(keys.length);
+    const byKey = new Map<string, SessionView[]>();
+    for (const s of all) {
+      const key = `${s.client.ip}:${s.client.port}>${s.server.port}@${s.startedAt.slice(0, 19)}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), s]);
+    }
+    // Printed in full on failure: which connection got two ids (seen once in ~20 runs, not reproduced).
+    expect([...byKey.values()].filter((v) => v.length > 1)).toEqual([]);
     expect(all.length).toBeGreaterThan(2);
     expect(c.running, c.err).toBe(true);
   });
