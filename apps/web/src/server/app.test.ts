@@ -325,14 +325,29 @@ describe('hub HTTP API', () => {
     const lp = long.json();
     expect(lp.length).toBeLessThanOrEqual(300);
     expect(lp.reduce((n: number, p: { packets: number }) => n + p.packets, 0)).toBe(11);
-    expect(
-      (
-        await app.inject({
-          url: `${url}?from=${new Date(NOW - 86_400_000).toISOString()}&step=1`,
-          headers: auth,
-        })
-      ).json().message,
-    ).toContain('querystring/step');
+    // step=1 over a week reads the 1-minute rollups: 10,080 points, within the limit once rounded
+    const week = await app.inject({
+      url: `${url}?from=${new Date(NOW - 7 * 86_400_000).toISOString()}&to=${new Date(NOW).toISOString()}&step=1`,
+      headers: auth,
+    });
+    expect(week.statusCode).toBe(200);
+    expect(week.headers['x-ftpscope-tier']).toBe('1m');
+    expect(week.json()).toHaveLength(7 * 1440);
+    // 6 h of raw 1 s buckets is too many; the 400 names a step that fits, and that step works
+    const sixHours = `${url}?from=${new Date(NOW - 6 * 3_600_000).toISOString()}&to=${new Date(NOW).toISOString()}`;
+    const tooMany = await app.inject({ url: `${sixHours}&step=1`, headers: auth });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().message).toContain('querystring/step is too small for the range: 21600 points');
+    expect(tooMany.json().message).toContain('use step=3 or more');
+    expect((await app.inject({ url: `${sixHours}&step=3`, headers: auth })).json()).toHaveLength(7200);
+    expect((await app.inject({ url: `${sixHours}&step=2`, headers: auth })).statusCode).toBe(400);
+    // past a week the rollup tier needs more than a minute per point: the hint is in whole minutes
+    const month = await app.inject({
+      url: `${url}?from=${new Date(NOW - 30 * 86_400_000).toISOString()}&to=${new Date(NOW).toISOString()}&step=60`,
+      headers: auth,
+    });
+    expect(month.statusCode).toBe(400);
+    expect(month.json().message).toContain('use step=300 or more');
     expect((await app.inject({ url: '/api/hosts/alpha/rules/nope/series', headers: auth })).statusCode).toBe(
       404,
     );

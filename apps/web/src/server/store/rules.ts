@@ -14,6 +14,18 @@ const MINUTE = 60_000;
 /** Raw samples answer ranges up to this long; longer ranges read the 1-minute rollups. */
 export const RAW_TIER_MAX_MS = 6 * 60 * MINUTE;
 
+/** The buckets a series query reads: the rollup tier snaps step and start to whole minutes. */
+export function seriesGrid(
+  from: number,
+  to: number,
+  stepMs: number,
+): { tier: 'raw' | '1m'; start: number; step: number; count: number } {
+  const tier = to - from <= RAW_TIER_MAX_MS ? 'raw' : '1m';
+  const step = tier === 'raw' ? stepMs : Math.ceil(stepMs / MINUTE) * MINUTE;
+  const start = tier === 'raw' ? from : Math.floor(from / MINUTE) * MINUTE;
+  return { tier, start, step, count: Math.ceil((to - start) / step) };
+}
+
 interface RuleRow {
   id: string;
   backend: RuleView['backend'];
@@ -145,12 +157,9 @@ export class RulesRepo {
     to: number,
     stepMs: number,
   ): { tier: 'raw' | '1m'; points: SeriesPoint[] } {
-    const tier = to - from <= RAW_TIER_MAX_MS ? 'raw' : '1m';
-    const step = tier === 'raw' ? stepMs : Math.ceil(stepMs / MINUTE) * MINUTE;
-    const start = tier === 'raw' ? from : Math.floor(from / MINUTE) * MINUTE;
+    const { tier, start, step, count } = seriesGrid(from, to, stepMs);
     const stmt = tier === 'raw' ? this.#rawSeries : this.#rollupSeries;
     const rows = stmt.all({ host, rule, from: start, to, step }) as { i: number; p: number; b: number }[];
-    const count = Math.ceil((to - start) / step);
     const points: SeriesPoint[] = [];
     const byIndex = new Map(rows.map((r) => [r.i, r]));
     for (let i = 0; i < count; i++) {

@@ -8,10 +8,12 @@ import {
   TimeRangeQuery,
 } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
+import { seriesGrid } from '../../store/rules.ts';
 import { errors, HostParams, secured } from './schemas.ts';
 import { DAY, HOUR, timeRange } from './time-range.ts';
 
-const MAX_POINTS = 10_000;
+/** A week of 1-minute rollups (10,080 buckets, plus the partly covered first minute) fits. */
+const MAX_POINTS = 10_100;
 const TARGET_POINTS = 300;
 
 /** Rules of a host with counters and drops, one rule's counter series, and the host's ruleset changes. */
@@ -45,7 +47,8 @@ const rules: FastifyPluginAsyncTypebox = async (app) => {
         security: secured,
         description:
           'Counter deltas per step-wide bucket (default: last hour, ~300 points). Ranges up to 6 h read raw samples, ' +
-          'longer ones 1-minute rollups (step rounded up to whole minutes); the tier is in the x-ftpscope-tier header.',
+          'longer ones 1-minute rollups (step rounded up to whole minutes); the tier is in the x-ftpscope-tier header. ' +
+          `More than ${MAX_POINTS} points after that rounding is a 400 naming the smallest step that fits.`,
         params: T.Object({
           host: HostParams.properties.host,
           id: T.String({ minLength: 1, maxLength: 128 }),
@@ -65,10 +68,14 @@ const rules: FastifyPluginAsyncTypebox = async (app) => {
         req.query.step !== undefined
           ? req.query.step * 1000
           : Math.max(1000, Math.ceil(span / TARGET_POINTS / 1000) * 1000);
-      if (span / stepMs > MAX_POINTS) {
+      // Checked on the buckets actually read: the rollup tier rounds a small step up to whole minutes.
+      const grid = seriesGrid(from, to, stepMs);
+      if (grid.count > MAX_POINTS) {
+        const fits = seriesGrid(from, to, Math.ceil((to - grid.start) / MAX_POINTS / 1000) * 1000);
         throw new FtpscopeError(
           'FTPSCOPE_ERR_BAD_PARAM',
-          `querystring/step is too small for the range (at most ${MAX_POINTS} points)`,
+          `querystring/step is too small for the range: ${grid.count} points, at most ${MAX_POINTS}; ` +
+            `use step=${fits.step / 1000} or more`,
         );
       }
       const { tier, points } = app.store.rules.series(host, id, from, to, stepMs);
