@@ -1,6 +1,6 @@
 /**
  * `pnpm bench [--quick] [--only N[,M]]`: runs the benchmarks of issue 7, prints the table on stdout, writes
- * bench/results/latest.json and latest.md. Progress goes to stderr. Benchmarks report; they never fail on a
+ * bench/results/latest.json and latest.md (quick.json and quick.md with --quick). Progress goes to stderr. Benchmarks report; they never fail on a
  * missed target (exit 1 only when a bench could not run at all).
  */
 import { randomBytes } from 'node:crypto';
@@ -55,11 +55,13 @@ async function main(): Promise<number> {
   }
   res.durationS = (Date.now() - started) / 1000;
   const dir = fileURLToPath(new URL('./results', import.meta.url));
-  if (only.size > 0) keepOthers(res, `${dir}/latest.json`, only);
-  writeResults(dir, res);
+  // A --quick smoke run (the CI test) never overwrites the figures of a real run.
+  const name = values.quick ? 'quick' : 'latest';
+  if (only.size > 0) keepOthers(res, `${dir}/${name}.json`, only);
+  writeResults(dir, res, name);
   process.stdout.write(`${textTable(res.figures)}\n`);
   for (const e of res.errors) process.stdout.write(`bench ${e.bench} failed: ${e.error}\n`);
-  process.stderr.write(`results: bench/results/latest.json, latest.md (${Math.round(res.durationS)} s)\n`);
+  process.stderr.write(`results: bench/results/${name}.json, ${name}.md (${Math.round(res.durationS)} s)\n`);
   return res.errors.length ? 1 : 0;
 }
 

@@ -89,9 +89,9 @@ export function markdown(res: Results): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes results/latest.json and results/latest.md next to run.ts. */
-export function writeResults(dir: string, res: Results): void {
+/** Writes results/<name>.json and results/<name>.md next to run.ts. */
+export function writeResults(dir: string, res: Results, name: string): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}/latest.json`, `${JSON.stringify(res, null, 2)}\n`);
-  writeFileSync(`${dir}/latest.md`, markdown(res));
+  writeFileSync(`${dir}/${name}.json`, `${JSON.stringify(res, null, 2)}\n`);
+  writeFileSync(`${dir}/${name}.md`, markdown(res));
 }
