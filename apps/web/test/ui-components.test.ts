@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
-import type { DiagnosisView, HostSummary, RulesetChangeView } from '@ftpscope/shared';
+import type { DiagnosisView, HostSummary, RulesetChangeView, TimelineItem } from '@ftpscope/shared';
 import { type Component, flushSync, mount, unmount } from 'svelte';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import DiagnosisCard from '../src/ui/components/DiagnosisCard.svelte';
 import DiffView from '../src/ui/components/DiffView.svelte';
 import TimelineList from '../src/ui/components/TimelineList.svelte';
@@ -14,6 +14,7 @@ import { LiveConnection } from '../src/ui/lib/live-connection.svelte.ts';
 import { Router } from '../src/ui/lib/router.svelte.ts';
 import { Theme } from '../src/ui/lib/theme.svelte.ts';
 import FleetView from '../src/ui/views/FleetView.svelte';
+import InvestigateView from '../src/ui/views/InvestigateView.svelte';
 
 const mounted: ReturnType<typeof mount>[] = [];
 function render<P extends Record<string, unknown>>(
@@ -33,14 +34,17 @@ afterEach(() => {
   document.body.innerHTML = '';
 });
 
-/** App services over a fetch that answers like the hub. */
-function services(routes: Record<string, unknown>): AppServices {
+/** App services over a fetch that answers like the hub (with the given response headers per path). */
+function services(
+  routes: Record<string, unknown>,
+  headers: Record<string, Record<string, string>> = {},
+): AppServices {
   const auth = new AuthState();
   const api = new ApiClient(auth, async (url) => {
     const path = url.split('?')[0] ?? '';
     if (!(path in routes))
       return new Response(JSON.stringify({ code: 'X', message: `no ${path}` }), { status: 404 });
-    return new Response(JSON.stringify(routes[path]), { status: 200 });
+    return new Response(JSON.stringify(routes[path]), { status: 200, headers: headers[path] ?? {} });
   });
   const live = new LiveConnection(() => auth.unauthorized(), {
     createSocket: () => {
@@ -168,5 +172,35 @@ describe('FleetView', () => {
     expect(el.querySelector('tr[data-host="b-dropping"] [role="img"]')?.getAttribute('aria-label')).toBe(
       'drops per minute over the last 30 minutes: peak 40, this minute 12',
     );
+  });
+});
+
+describe('InvestigateView', () => {
+  const items: TimelineItem[] = [1, 2, 3].map((i) => ({
+    at: new Date(Date.UTC(2025, 0, 1, 12, 0, i)).toISOString(),
+    host: 'ftp1',
+    type: 'drop',
+    problem: true,
+    summary: `dropped TCP 198.18.0.10:4000${i} → 198.18.1.2:30042 [SYN] (nflog group 5)`,
+    ref: String(i),
+  }));
+  const query = { client: '198.18.0.10', at: '2025-01-01T12:00:00.000Z', window: '30' };
+
+  it('says when the hub cut the timeline short, and how many items it shows', async () => {
+    const s = services({ '/api/timeline': items }, { '/api/timeline': { 'x-ftpscope-truncated': 'true' } });
+    const el = render(InvestigateView, { query }, appContext(s));
+    await vi.waitFor(() => expect(el.querySelectorAll('li').length).toBeGreaterThan(0));
+    const note = el.querySelector('[data-truncated]')?.textContent?.replace(/\s+/g, ' ');
+    expect(note).toContain(
+      `Showing the first 3 items, up to ${new Date(items[2]?.at ?? '').toLocaleTimeString()}`,
+    );
+    expect(note).toContain('Narrow the window');
+  });
+
+  it('says nothing of a limit when the timeline is complete', async () => {
+    const s = services({ '/api/timeline': items }, { '/api/timeline': { 'x-ftpscope-truncated': 'false' } });
+    const el = render(InvestigateView, { query }, appContext(s));
+    await vi.waitFor(() => expect(el.querySelectorAll('li').length).toBeGreaterThan(0));
+    expect(el.querySelector('[data-truncated]')).toBeNull();
   });
 });

@@ -227,6 +227,9 @@ export const TimelineItem = T.Object({
 });
 export type TimelineItem = Static<typeof TimelineItem>;
 
+/** Header of GET /api/timeline: "true" when a kind of record hit the row limit and the timeline was cut short. */
+export const TIMELINE_TRUNCATED_HEADER = 'x-ftpscope-truncated';
+
 // ---- /ws/live ----
 
 /** Browser -> hub: which hosts to follow ('*' for all). */

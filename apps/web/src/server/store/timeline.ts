@@ -14,7 +14,33 @@ export interface TimelineFilter {
   to: number;
 }
 
-const MAX_ROWS = 2000;
+/** Rows read per kind of record; one more is read to tell that the window holds more. */
+export const MAX_ROWS = 2000;
+
+/** The timeline of a window; `truncated` when some kind of record had more than MAX_ROWS rows in it. */
+export interface TimelineResult {
+  items: TimelineItem[];
+  truncated: boolean;
+}
+
+/**
+ * Tracks the kinds that hit MAX_ROWS. Time-ordered kinds are cut at the time of their first row left out, and the
+ * merged timeline is cut at the earliest such time: what is shown is then complete up to its last item, instead
+ * of showing, say, drops for the first five minutes next to sessions of the whole hour.
+ */
+class RowCap {
+  truncated = false;
+  cutAt = Number.POSITIVE_INFINITY;
+
+  /** The first MAX_ROWS rows of a query that read up to MAX_ROWS + 1, ordered by `at`. */
+  take<R>(rows: R[], at: (r: R) => number): R[] {
+    const next = rows[MAX_ROWS];
+    if (next === undefined) return rows;
+    this.truncated = true;
+    this.cutAt = Math.min(this.cutAt, at(next));
+    return rows.slice(0, MAX_ROWS);
+  }
+}
 
 /**
  * Everything about one client in a window, merged and ordered by time: its sessions with their expectations and
@@ -47,19 +73,25 @@ export class TimelineQuery {
          ON rr.host = r.host AND rr.rule_id = r.id AND rr.bucket > @from - 60000 AND rr.bucket <= @to
        WHERE r.host IN (SELECT value FROM json_each(@hosts)) AND r.verdict IN ('drop', 'reject')
          AND rr.d_packets > 0
-       ORDER BY rr.bucket, rr.host, r.family, r.tbl, r.chain, r.is_policy DESC, r.position LIMIT ${MAX_ROWS}`,
+       ORDER BY rr.bucket, rr.host, r.family, r.tbl, r.chain, r.is_policy DESC, r.position LIMIT ${MAX_ROWS + 1}`,
     );
   }
 
-  run(f: TimelineFilter): TimelineItem[] {
+  run(f: TimelineFilter): TimelineResult {
     const items: TimelineItem[] = [];
+    const cap = new RowCap();
     const where = ['started_at <= @to', '(ended_at IS NULL OR ended_at >= @from)'];
     if (f.client !== undefined) where.push('client_ip = @client');
     if (f.user !== undefined) where.push('user = @user');
     if (f.host !== undefined) where.push('host = @host');
-    const rows = this.#db
-      .prepare(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY started_at LIMIT ${MAX_ROWS}`)
-      .all({ ...f }) as SessionRow[];
+    const rows = cap.take(
+      this.#db
+        .prepare(
+          `SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY started_at LIMIT ${MAX_ROWS + 1}`,
+        )
+        .all({ ...f }) as SessionRow[],
+      (r) => r.started_at,
+    );
     const ips = new Set<string>(f.client !== undefined ? [f.client] : rows.map((r) => r.client_ip));
     const hosts = new Set<string>(f.host !== undefined ? [f.host] : rows.map((r) => r.host));
 
@@ -112,9 +144,12 @@ export class TimelineQuery {
         '(src IN (SELECT value FROM json_each(@ips)) OR dst IN (SELECT value FROM json_each(@ips)))',
       ];
       if (f.host !== undefined) dropWhere.push('host = @host');
-      const drops = this.#db
-        .prepare(`SELECT * FROM drops WHERE ${dropWhere.join(' AND ')} ORDER BY at LIMIT ${MAX_ROWS}`)
-        .all({ ...f, ips: JSON.stringify([...ips]) }) as DropRow[];
+      const drops = cap.take(
+        this.#db
+          .prepare(`SELECT * FROM drops WHERE ${dropWhere.join(' AND ')} ORDER BY at LIMIT ${MAX_ROWS + 1}`)
+          .all({ ...f, ips: JSON.stringify([...ips]) }) as DropRow[],
+        (d) => d.at,
+      );
       for (const d of drops.map(toDropView)) {
         hosts.add(d.host);
         const rule = d.ruleId ?? d.prefix ?? `nflog group ${d.group}`;
@@ -133,10 +168,13 @@ export class TimelineQuery {
 
     if (hosts.size > 0) {
       const hostsJson = JSON.stringify([...hosts]);
-      const changes = this.#db
-        .prepare(`SELECT id, host, at, diff FROM ruleset_changes WHERE host IN (SELECT value FROM json_each(?))
-          AND at >= ? AND at <= ? ORDER BY at LIMIT ${MAX_ROWS}`)
-        .all(hostsJson, f.from, f.to) as ChangeRow[];
+      const changes = cap.take(
+        this.#db
+          .prepare(`SELECT id, host, at, diff FROM ruleset_changes WHERE host IN (SELECT value FROM json_each(?))
+            AND at >= ? AND at <= ? ORDER BY at LIMIT ${MAX_ROWS + 1}`)
+          .all(hostsJson, f.from, f.to) as ChangeRow[],
+        (c) => c.at,
+      );
       for (const c of changes.map(toChangeView)) {
         const policies = c.policyChanges.map((p) => `${p.chain} policy ${p.from}→${p.to}`).join(', ');
         items.push(
@@ -150,16 +188,27 @@ export class TimelineQuery {
           ),
         );
       }
-      for (const r of this.#ruleDrops.all({ hosts: hostsJson, from: f.from, to: f.to }) as RuleDropsRow[]) {
-        items.push(ruleDropsItem(r));
-      }
-      for (const d of this.#diagnoses.list({ hosts: [...hosts], from: f.from, to: f.to, limit: MAX_ROWS })) {
+      const ruleDrops = this.#ruleDrops.all({ hosts: hostsJson, from: f.from, to: f.to }) as RuleDropsRow[];
+      // An item of the cut minute may start after other kinds' items: cut at the minute itself.
+      for (const r of cap.take(ruleDrops, (r) => r.bucket)) items.push(ruleDropsItem(r));
+      // Newest first, so no time cut: only the flag.
+      const diagnoses = this.#diagnoses.list({
+        hosts: [...hosts],
+        from: f.from,
+        to: f.to,
+        limit: MAX_ROWS + 1,
+      });
+      if (diagnoses.length > MAX_ROWS) cap.truncated = true;
+      for (const d of diagnoses.slice(0, MAX_ROWS)) {
         items.push(item(d.firstSeen, d.host, 'diagnosis', true, d.id, `${d.severity}: ${d.title}`));
       }
-      const gaps = this.#db
-        .prepare(`SELECT * FROM gaps WHERE host IN (SELECT value FROM json_each(?)) AND at >= ? AND at <= ?
-          ORDER BY at LIMIT ${MAX_ROWS}`)
-        .all(hostsJson, f.from, f.to) as GapRow[];
+      const gaps = cap.take(
+        this.#db
+          .prepare(`SELECT * FROM gaps WHERE host IN (SELECT value FROM json_each(?)) AND at >= ? AND at <= ?
+            ORDER BY at LIMIT ${MAX_ROWS + 1}`)
+          .all(hostsJson, f.from, f.to) as GapRow[],
+        (g) => g.at,
+      );
       for (const g of gaps.map(toGapView)) {
         items.push(
           item(
@@ -174,7 +223,9 @@ export class TimelineQuery {
       }
     }
     // ISO strings of the same format sort chronologically.
-    return items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    const cutAt = Number.isFinite(cap.cutAt) ? new Date(cap.cutAt).toISOString() : null;
+    const kept = cutAt === null ? items : items.filter((i) => i.at < cutAt);
+    return { items: kept.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)), truncated: cap.truncated };
   }
 }
 

@@ -7,9 +7,13 @@ import type {
   RuleView,
   SeriesPoint,
   SessionView,
+  TIMELINE_TRUNCATED_HEADER,
   TimelineItem,
 } from '@ftpscope/shared';
 import type { AuthState } from './auth.svelte.ts';
+
+// Typed against the shared constant, which the UI may not import as a value: that would bundle every schema.
+const TRUNCATED_HEADER: typeof TIMELINE_TRUNCATED_HEADER = 'x-ftpscope-truncated';
 
 /** An API failure with what the hub said, so views can show it instead of swallowing it. */
 export class ApiError extends Error {
@@ -37,6 +41,10 @@ export class ApiClient {
 
   /** GET a JSON resource; throws ApiError on any non-2xx (401 also asks for a login). */
   async get<T>(path: string, query: Query = {}): Promise<T> {
+    return (await (await this.#request(path, query)).json()) as T;
+  }
+
+  async #request(path: string, query: Query): Promise<Response> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) {
       if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
@@ -49,7 +57,7 @@ export class ApiClient {
       throw new ApiError(0, 'NETWORK', `cannot reach the hub (${(err as Error).message})`);
     }
     if (!res.ok) throw await this.#error(res);
-    return (await res.json()) as T;
+    return res;
   }
 
   /** POST the API token; the hub answers with an HttpOnly session cookie. */
@@ -99,7 +107,17 @@ export class ApiClient {
     this.get<DropView[]>('/api/drops', q);
   gaps = (q: { host?: string; from?: string; to?: string; limit?: number }) =>
     this.get<GapView[]>('/api/gaps', q);
-  timeline = (q: { client?: string; user?: string; host?: string; from?: string; to?: string }) =>
-    this.get<TimelineItem[]>('/api/timeline', q);
+  /** The timeline, and whether the hub cut it short at its row limit (then it is complete up to its last item). */
+  timeline = async (q: {
+    client?: string;
+    user?: string;
+    host?: string;
+    from?: string;
+    to?: string;
+  }): Promise<{ items: TimelineItem[]; truncated: boolean }> => {
+    const res = await this.#request('/api/timeline', q);
+    const truncated = res.headers.get(TRUNCATED_HEADER) === 'true';
+    return { items: (await res.json()) as TimelineItem[], truncated };
+  };
   diagnoses = (q: { host?: string; active?: boolean }) => this.get<DiagnosisView[]>('/api/diagnoses', q);
 }

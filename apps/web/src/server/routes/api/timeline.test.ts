@@ -1,5 +1,6 @@
 import type { CollectorEvent, RuleDef, TimelineItem } from '@ftpscope/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_ROWS } from '../../store/timeline.ts';
 import { batch, CLIENT_IP, counters, hello, POLICY_ID, rules, session } from '../../testing/events.ts';
 import { API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../../testing/harness.ts';
 
@@ -117,5 +118,75 @@ describe('GET /api/timeline: rule-counter drops (no NFLOG rule)', () => {
         summary: expect.stringContaining('9 packets'),
       }),
     ]);
+  });
+});
+
+describe('GET /api/timeline: row limit', () => {
+  let hub: Awaited<ReturnType<typeof listeningApp>>;
+  beforeEach(async () => {
+    hub = await listeningApp();
+  });
+  afterEach(async () => {
+    await hub.close();
+  });
+
+  /** A dropped SYN from the client to a passive port, `i` tenths of a second after T. */
+  const drop = (i: number): CollectorEvent => ({
+    kind: 'drop',
+    drop: {
+      at: T + i * 100,
+      group: 5,
+      ruleId: null,
+      prefix: 'ftpscope-drop',
+      proto: 'TCP',
+      src: CLIENT_IP,
+      dst: '198.18.1.1',
+      sport: 50000 + (i % 10000),
+      dport: 30042,
+      flags: 'SYN',
+    },
+  });
+
+  it('says when a kind of record hit the limit, and ends the timeline before the first row left out', async () => {
+    const c = TestSocket.collector(hub.wsUrl('/ws/collector'), COLLECTOR_TOKEN);
+    await c.opened;
+    c.send(hello('alpha', 'stream-alpha'));
+    await c.welcome();
+    c.send(
+      batch(
+        1,
+        [
+          session('s1', T - 1000),
+          ...Array.from({ length: MAX_ROWS + 1 }, (_, i) => drop(i)),
+          // after the 2,001st drop (T + 200 s): left out, since drops there are not all shown
+          session('s2', T + 300_000),
+        ],
+        T + 400_000,
+      ),
+    );
+    await c.ack(1);
+    c.close();
+
+    const get = (to: number) =>
+      hub.app.inject({
+        url: `/api/timeline?client=${CLIENT_IP}&from=${new Date(T - 60_000).toISOString()}&to=${new Date(to).toISOString()}`,
+        headers: auth,
+      });
+    const cut = await get(T + 600_000);
+    expect(cut.statusCode).toBe(200);
+    expect(cut.headers['x-ftpscope-truncated']).toBe('true');
+    const items = cut.json() as TimelineItem[];
+    expect(items).toHaveLength(1 + MAX_ROWS);
+    expect(items[0]).toMatchObject({ type: 'session', ref: 's1' });
+    expect(items.at(-1)).toMatchObject({
+      type: 'drop',
+      at: new Date(T + (MAX_ROWS - 1) * 100).toISOString(),
+    });
+    expect(items.some((i) => i.ref === 's2')).toBe(false);
+
+    // a window with fewer rows is complete and says so
+    const whole = await get(T + 150_000);
+    expect(whole.headers['x-ftpscope-truncated']).toBe('false');
+    expect(whole.json()).toHaveLength(1 + 1501);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { FtpscopeError, TimelineItem, TimelineQuery } from '@ftpscope/shared';
+import { FtpscopeError, TIMELINE_TRUNCATED_HEADER, TimelineItem, TimelineQuery } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
+import { MAX_ROWS } from '../../store/timeline.ts';
 import { errors, secured } from './schemas.ts';
 import { DAY, timeRange } from './time-range.ts';
 
@@ -17,12 +18,15 @@ const timeline: FastifyPluginAsyncTypebox = async (app) => {
           'connections (problem when never established), drops from/to the client, and the ruleset changes, ' +
           'rule-drops (packets a drop/reject rule or DROP policy counted, per rule per minute: the trace of a data ' +
           'channel dropped without NFLOG), diagnoses and gaps of the hosts involved. ref is the session id for ' +
-          'session/expectation/data items, the rule id for rule-drops, else the id of the drop/change/diagnosis/gap.',
+          'session/expectation/data items, the rule id for rule-drops, else the id of the drop/change/diagnosis/gap. ' +
+          `Each kind of record is read up to ${MAX_ROWS} rows; when a kind has more, the header ` +
+          'x-ftpscope-truncated is true and the timeline ends before the first row left out (complete up to its ' +
+          'last item): narrow the window to see the rest. Otherwise the header is false.',
         querystring: TimelineQuery,
         response: { 200: T.Array(TimelineItem), ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       if (q.client === undefined && q.user === undefined && q.host === undefined) {
         throw new FtpscopeError(
@@ -30,12 +34,14 @@ const timeline: FastifyPluginAsyncTypebox = async (app) => {
           'querystring/client, querystring/user or querystring/host is required',
         );
       }
-      return app.store.timeline.run({
+      const { items, truncated } = app.store.timeline.run({
         ...timeRange(q, app.now(), DAY),
         ...(q.client !== undefined && { client: q.client }),
         ...(q.user !== undefined && { user: q.user }),
         ...(q.host !== undefined && { host: q.host }),
       });
+      reply.header(TIMELINE_TRUNCATED_HEADER, String(truncated));
+      return items;
     },
   );
 };
