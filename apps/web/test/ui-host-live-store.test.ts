@@ -1,4 +1,11 @@
-import type { FtpSession, LiveEvents, RuleView, SessionView } from '@ftpscope/shared';
+import type {
+  FtpSession,
+  HostHealthView,
+  LiveEvents,
+  NetfilterHealth,
+  RuleView,
+  SessionView,
+} from '@ftpscope/shared';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
@@ -72,11 +79,29 @@ const policy: RuleView = {
   dropsLastMinute: 0,
 };
 
+const liveHealth = (at: number, conntrackCount: number): NetfilterHealth => ({
+  at,
+  conntrackCount,
+  conntrackMax: 262144,
+  expectCount: 0,
+  expectMax: 1024,
+  stats: { invalid: 2 },
+  acct: true,
+  timestamp: false,
+  helperRules: [],
+});
+
 /** The store against a fetch that answers like the hub's REST API. */
-function store(now: { t: number }) {
+function store(now: { t: number }, hostHealth: HostHealthView = { health: null, settings: null }) {
   const fetchFn = async (url: string) => {
     const path = url.split('?')[0];
-    const body = path?.endsWith('/sessions') ? [restSession] : path?.endsWith('/rules') ? [policy] : [];
+    const body = path?.endsWith('/sessions')
+      ? [restSession]
+      : path?.endsWith('/rules')
+        ? [policy]
+        : path?.endsWith('/health')
+          ? hostHealth
+          : [];
     return new Response(JSON.stringify(body), {
       status: 200,
       headers: { 'content-type': 'application/json' },
@@ -116,6 +141,19 @@ describe('HostLiveStore', () => {
     expect(s.expectations.get('e1')).toMatchObject({ sessionId: 'a', port: 30001, fulfilledAt: T0 + 150 });
     expect(s.expectations.get('e2')).toMatchObject({ fulfilledAt: null, deadline: T0 + 12_000 });
     expect(s.rules.get(policy.id)?.packets).toBe(10);
+  });
+
+  it('shows the stored health sample at once instead of waiting up to a minute for the next live one', async () => {
+    const stored = { ...liveHealth(T0 - 30_000, 42), at: iso(T0 - 30_000) };
+    const s = store({ t: T0 }, { health: stored, settings: null });
+    expect(s.health).toBeNull();
+    await s.load();
+    expect(s.health).toEqual(liveHealth(T0 - 30_000, 42));
+
+    // a live sample newer than the snapshot is kept when the snapshot is loaded again (live reconnect)
+    s.applyBatch([batch('ftp1', [{ kind: 'health', health: liveHealth(T0 - 1000, 50) }])]);
+    await s.load();
+    expect(s.health?.conntrackCount).toBe(50);
   });
 
   it('applies live sessions, data connections, counters and ignores other hosts', async () => {

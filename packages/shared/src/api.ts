@@ -5,6 +5,8 @@ import {
   DroppedPacket,
   Endpoint,
   FtpMode,
+  FtpServerSettings,
+  NetfilterHealth,
   PolicyChange,
   RuleMove,
   Verdict,
@@ -204,6 +206,21 @@ export const DiagnosisView = T.Composite([
   T.Object({ firstSeen: Iso, lastSeen: Iso, resolvedAt: IsoOrNull }),
 ]);
 export type DiagnosisView = Static<typeof DiagnosisView>;
+
+/** A netfilter health sample as REST renders it (`at` in ISO). */
+export const NetfilterHealthView = T.Composite([T.Omit(NetfilterHealth, ['at']), T.Object({ at: Iso })]);
+export type NetfilterHealthView = Static<typeof NetfilterHealthView>;
+
+/** The FTP server's settings as the collector last reported them; `updatedAt` is when the hub received them. */
+export const FtpServerSettingsView = T.Composite([FtpServerSettings, T.Object({ updatedAt: Iso })]);
+export type FtpServerSettingsView = Static<typeof FtpServerSettingsView>;
+
+/** GET /api/hosts/:host/health: the newest health sample and FTP server settings, each null until first reported. */
+export const HostHealthView = T.Object({
+  health: T.Union([NetfilterHealthView, T.Null()]),
+  settings: T.Union([FtpServerSettingsView, T.Null()]),
+});
+export type HostHealthView = Static<typeof HostHealthView>;
 
 /** One entry of the investigation timeline, ordered by `at`. */
 export const TimelineItem = T.Object({

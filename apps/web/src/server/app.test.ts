@@ -22,6 +22,7 @@ const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const ROUTES = [
   '/api/hosts',
   '/api/hosts/alpha',
+  '/api/hosts/alpha/health',
   '/api/hosts/alpha/sessions',
   '/api/sessions/s1',
   '/api/hosts/alpha/rules',

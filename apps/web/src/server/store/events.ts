@@ -4,6 +4,7 @@ import type {
   FtpServerSettings,
   Gap,
   GapView,
+  HostHealthView,
   NetfilterHealth,
 } from '@ftpscope/shared';
 import { iso } from './convert.ts';
@@ -53,6 +54,8 @@ export class EventsRepo {
   readonly #upsertSettings;
   readonly #insertGap;
   readonly #latestHealth;
+  readonly #healthOf;
+  readonly #settingsOf;
 
   constructor(db: Db) {
     this.#db = db;
@@ -72,6 +75,11 @@ export class EventsRepo {
       `SELECT h.host, h.health FROM health_samples h
        WHERE h.id = (SELECT max(id) FROM health_samples x WHERE x.host = h.host)`,
     );
+    // By sample time: a replayed spool may deliver an older sample after a newer one.
+    this.#healthOf = db.prepare(
+      'SELECT health FROM health_samples WHERE host = ? ORDER BY at DESC, id DESC LIMIT 1',
+    );
+    this.#settingsOf = db.prepare('SELECT updated_at, settings FROM ftp_settings WHERE host = ?');
   }
 
   /** Returns the new drop's id. */
@@ -98,6 +106,17 @@ export class EventsRepo {
       host: r.host,
       health: JSON.parse(r.health) as NetfilterHealth,
     }));
+  }
+
+  /** The newest health sample and the FTP server settings of one host, null where none was reported. */
+  hostHealth(host: string): HostHealthView {
+    const h = this.#healthOf.get(host) as { health: string } | undefined;
+    const s = this.#settingsOf.get(host) as { updated_at: number; settings: string } | undefined;
+    const health = h ? (JSON.parse(h.health) as NetfilterHealth) : null;
+    return {
+      health: health ? { ...health, at: iso(health.at) } : null,
+      settings: s ? { ...(JSON.parse(s.settings) as FtpServerSettings), updatedAt: iso(s.updated_at) } : null,
+    };
   }
 
   /** Dropped packets, newest first; `client` matches either address (active mode drops go to the client). */

@@ -2,6 +2,7 @@ import type {
   DiagnosisView,
   DropView,
   GapView,
+  HostHealthView,
   HostSummary,
   RulesetChangeView,
   RuleView,
@@ -90,6 +91,7 @@ export class ApiClient {
   }
 
   hosts = () => this.get<HostSummary[]>('/api/hosts');
+  hostHealth = (host: string) => this.get<HostHealthView>(`/api/hosts/${encodeURIComponent(host)}/health`);
   sessions = (
     host: string,
     q: { active?: boolean; client?: string; from?: string; to?: string; limit?: number },

@@ -56,18 +56,24 @@ export class HostLiveStore {
     this.#now = now;
   }
 
-  /** Fetch the current sessions and rules (again after a live reconnect): the first page, then the rest. */
+  /** Fetch the current sessions, rules and health (again after a live reconnect): the first page, then the rest. */
   async load(): Promise<void> {
     const seq = ++this.#loadSeq;
     this.loading = true;
     try {
       const since = new Date(this.#now() - 24 * 3_600_000).toISOString();
-      const [sessions, rules, gaps] = await Promise.all([
+      const [sessions, rules, gaps, stored] = await Promise.all([
         this.#api.sessions(this.host, { active: true, limit: FIRST_PAGE }),
         this.#api.rules(this.host),
         this.#api.gaps({ host: this.host, from: since, limit: 20 }),
+        this.#api.hostHealth(this.host),
       ]);
       if (seq !== this.#loadSeq) return;
+      // The collector re-sends unchanged health only once a minute; a live sample that came first is newer.
+      if (stored.health) {
+        const at = Date.parse(stored.health.at);
+        if (!this.health || this.health.at < at) this.health = { ...stored.health, at };
+      }
       this.#replaceSessions(sessions);
       this.gaps = gaps.slice(-20).reverse();
       const old = new Map(this.rules);

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { FtpscopeError, HostSummary } from '@ftpscope/shared';
+import { FtpscopeError, HostHealthView, HostSummary } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
 import { errors, HostParams, secured } from './schemas.ts';
 
-/** GET /api/hosts and /api/hosts/:host: hosts with connection state and live counts. */
+/** GET /api/hosts and /api/hosts/:host: hosts with connection state and live counts; /health: netfilter health. */
 const hosts: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/hosts',
@@ -24,6 +24,26 @@ const hosts: FastifyPluginAsyncTypebox = async (app) => {
       const host = app.store.hosts.get(req.params.host, app.now());
       if (!host) throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `host ${req.params.host}`);
       return host;
+    },
+  );
+  app.get(
+    '/api/hosts/:host/health',
+    {
+      schema: {
+        tags: ['hosts'],
+        security: secured,
+        description:
+          'The newest netfilter health sample (conntrack fill and statistics, accounting, FTP helper rules) and the ' +
+          "FTP server's settings as the collector last reported them. Each is null until the host's collector sent " +
+          'one (it sends health when something changes, at least once a minute); 404 for a host never seen.',
+        params: HostParams,
+        response: { 200: HostHealthView, ...errors },
+      },
+    },
+    async (req) => {
+      if (!app.store.hosts.get(req.params.host, app.now()))
+        throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `host ${req.params.host}`);
+      return app.store.events.hostHealth(req.params.host);
     },
   );
 };
