@@ -17,15 +17,18 @@ import { CollectorEvent } from './protocol.ts';
 export const Iso = T.String({ format: 'date-time' });
 const IsoOrNull = T.Union([Iso, T.Null()]);
 
+/** Body of every error response: a catalogue code (`FTPSCOPE_ERR_*`) and what went wrong. */
 export const ErrorBody = T.Object({ code: T.String(), message: T.String() });
 
 // ---- query strings ----
 
+/** Optional window (ISO); each route picks its own default when omitted. */
 export const TimeRangeQuery = T.Object({
   from: T.Optional(Iso),
   to: T.Optional(Iso),
 });
 
+/** GET /api/hosts/:host/sessions: sessions overlapping `from`..`to`, newest first (limit default 500). */
 export const SessionsQuery = T.Object({
   active: T.Optional(T.Boolean()),
   client: T.Optional(T.String({ maxLength: 64 })),
@@ -34,6 +37,7 @@ export const SessionsQuery = T.Object({
   limit: T.Optional(T.Integer({ minimum: 1, maximum: 10000, default: 500 })),
 });
 
+/** GET /api/hosts/:host/rules/:id/series: window (default last hour) and bucket width. */
 export const SeriesQuery = T.Object({
   from: T.Optional(Iso),
   to: T.Optional(Iso),
@@ -41,6 +45,7 @@ export const SeriesQuery = T.Object({
   step: T.Optional(T.Integer({ minimum: 1, maximum: 86400 })),
 });
 
+/** GET /api/drops: NFLOG packets; `client` matches source or destination; default last 24 h. */
 export const DropsQuery = T.Object({
   host: T.Optional(T.String({ maxLength: 64 })),
   client: T.Optional(T.String({ maxLength: 64 })),
@@ -49,6 +54,7 @@ export const DropsQuery = T.Object({
   limit: T.Optional(T.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
+/** GET /api/timeline: who (client, user, or only host) and the window (default last 24 h). */
 export const TimelineQuery = T.Object({
   client: T.Optional(T.String({ maxLength: 64 })),
   user: T.Optional(T.String({ maxLength: 256 })),
@@ -57,6 +63,7 @@ export const TimelineQuery = T.Object({
   to: T.Optional(Iso),
 });
 
+/** GET /api/gaps: what collectors could not see; default last 24 h. */
 export const GapsQuery = T.Object({
   host: T.Optional(T.String({ maxLength: 64 })),
   from: T.Optional(Iso),
@@ -67,6 +74,7 @@ export const GapsQuery = T.Object({
 /** POST /api/login: the API token, exchanged for an HttpOnly session cookie (204). */
 export const LoginBody = T.Object({ token: T.String({ minLength: 1, maxLength: 1024 }) });
 
+/** GET /api/diagnoses: one host or all, open only (`active=true`), resolved only, or both. */
 export const DiagnosesQuery = T.Object({
   host: T.Optional(T.String({ maxLength: 64 })),
   active: T.Optional(T.Boolean()),
@@ -74,8 +82,10 @@ export const DiagnosesQuery = T.Object({
 
 // ---- responses ----
 
+/** GET /api/health: liveness for probes (no auth), with the hub version. */
 export const Health = T.Object({ ok: T.Boolean(), version: T.String() });
 
+/** One host in the fleet: connection state and live counts (GET /api/hosts). */
 export const HostSummary = T.Object({
   name: T.String(),
   connected: T.Boolean(),
@@ -95,6 +105,7 @@ export const HostSummary = T.Object({
 });
 export type HostSummary = Static<typeof HostSummary>;
 
+/** An FTP-helper expectation of a session, times in ISO. */
 export const ExpectationView = T.Object({
   id: T.String(),
   port: T.Integer(),
@@ -115,6 +126,7 @@ export const ExpectationView = T.Object({
   expiredAt: IsoOrNull,
 });
 
+/** A data connection of a session, times in ISO; `established` false is a failed data channel. */
 export const DataConnectionView = T.Object({
   id: T.String(),
   clientPort: T.Integer(),
@@ -127,6 +139,7 @@ export const DataConnectionView = T.Object({
   bytes: T.Union([T.Integer(), T.Null()]),
 });
 
+/** An FTP control session with its expectations and data connections, times in ISO. */
 export const SessionView = T.Object({
   id: T.String(),
   host: T.String(),
@@ -144,6 +157,7 @@ export const SessionView = T.Object({
 });
 export type SessionView = Static<typeof SessionView>;
 
+/** A current rule or chain policy with its kernel counter totals and drops in the last minute. */
 export const RuleView = T.Object({
   id: T.String(),
   backend: Backend,
@@ -160,9 +174,11 @@ export const RuleView = T.Object({
 });
 export type RuleView = Static<typeof RuleView>;
 
+/** Counter deltas of one rule in the bucket starting at `t`. */
 export const SeriesPoint = T.Object({ t: Iso, packets: T.Integer(), bytes: T.Integer() });
 export type SeriesPoint = Static<typeof SeriesPoint>;
 
+/** A change of a host's rule text (not counters), as the collector diffed it. */
 export const RulesetChangeView = T.Object({
   id: T.Integer(),
   host: T.String(),
@@ -174,6 +190,7 @@ export const RulesetChangeView = T.Object({
 });
 export type RulesetChangeView = Static<typeof RulesetChangeView>;
 
+/** A stored NFLOG packet (usually one a rule dropped), time in ISO. */
 export const DropView = T.Object({
   id: T.Integer(),
   host: T.String(),
@@ -190,6 +207,7 @@ export const DropView = T.Object({
 });
 export type DropView = Static<typeof DropView>;
 
+/** A stored gap in what a collector could see, time in ISO. */
 export const GapView = T.Object({
   id: T.Integer(),
   host: T.String(),
@@ -201,6 +219,7 @@ export const GapView = T.Object({
 });
 export type GapView = Static<typeof GapView>;
 
+/** A diagnosis as REST renders it (times in ISO). */
 export const DiagnosisView = T.Composite([
   T.Omit(Diagnosis, ['firstSeen', 'lastSeen', 'resolvedAt']),
   T.Object({ firstSeen: Iso, lastSeen: Iso, resolvedAt: IsoOrNull }),

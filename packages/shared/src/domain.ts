@@ -6,15 +6,18 @@ export const Millis = T.Integer({ minimum: 0, description: 'epoch milliseconds' 
 /** Names of hosts, namespaces and collectors: safe to log, to use in URLs and to pass as an argument. */
 export const HostName = T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' });
 
+/** An address and port as conntrack reports them (IPv4 or IPv6 text). */
 export const Endpoint = T.Object({
   ip: T.String({ maxLength: 64 }),
   port: T.Integer({ minimum: 0, maximum: 65535 }),
 });
 export type Endpoint = Static<typeof Endpoint>;
 
+/** Address family of a conntrack entry. */
 export const Family = T.Union([T.Literal('ipv4'), T.Literal('ipv6')]);
 export type Family = Static<typeof Family>;
 
+/** Passive (client connects to the server), active (server connects back) or not seen yet. */
 export const FtpMode = T.Union([T.Literal('passive'), T.Literal('active'), T.Literal('unknown')]);
 export type FtpMode = Static<typeof FtpMode>;
 
@@ -92,6 +95,7 @@ export const DataConnection = T.Object({
 });
 export type DataConnection = Static<typeof DataConnection>;
 
+/** What a rule or policy does with a packet; `other` covers jumps, LOG, NFLOG, CT and the like. */
 export const Verdict = T.Union([
   T.Literal('accept'),
   T.Literal('drop'),
@@ -100,6 +104,7 @@ export const Verdict = T.Union([
 ]);
 export type Verdict = Static<typeof Verdict>;
 
+/** Which firewall a rule was read from (iptables over nft, legacy iptables, or native nftables). */
 export const Backend = T.Union([
   T.Literal('iptables-nft'),
   T.Literal('iptables-legacy'),
@@ -134,6 +139,7 @@ export const RuleCounter = T.Object({
 });
 export type RuleCounter = Static<typeof RuleCounter>;
 
+/** A chain whose default policy changed (e.g. INPUT ACCEPT -> DROP). */
 export const PolicyChange = T.Object({
   family: T.String({ maxLength: 16 }),
   table: T.String({ maxLength: 64 }),
@@ -142,6 +148,7 @@ export const PolicyChange = T.Object({
   to: T.String({ maxLength: 32 }),
 });
 
+/** A rule whose text stayed but whose position in its chain changed. */
 export const RuleMove = T.Object({
   text: T.String({ maxLength: 4096 }),
   from: T.Integer({ minimum: 0 }),
@@ -216,9 +223,11 @@ export const Gap = T.Object({
 });
 export type Gap = Static<typeof Gap>;
 
+/** How urgent a diagnosis is (the UI colours each diagnosis by it). */
 export const Severity = T.Union([T.Literal('critical'), T.Literal('warning'), T.Literal('info')]);
 export type Severity = Static<typeof Severity>;
 
+/** What a diagnosis points at (a session, rule, drop, change...) so the UI can link to it. */
 export const EvidenceLink = T.Object({
   type: T.Union([
     T.Literal('session'),

@@ -26,8 +26,11 @@ export const MAX_BATCH_EVENTS = 5000;
 
 // ---- events carried in batches. Each is a full state (idempotent upsert) or an append. ----
 
+/** The full state of one control session (upsert by id). */
 export const SessionEvent = T.Object({ kind: T.Literal('session'), session: FtpSession });
+/** The full state of one FTP-helper expectation (upsert by id). */
 export const ExpectationEvent = T.Object({ kind: T.Literal('expectation'), expectation: Expectation });
+/** The full state of one data connection (upsert by id). */
 export const DataEvent = T.Object({ kind: T.Literal('data'), data: DataConnection });
 /** The full rule list, sent at start and whenever the rule text changes (diff null at start). */
 export const RulesetEvent = T.Object({
@@ -43,9 +46,13 @@ export const CountersEvent = T.Object({
   intervalMs: T.Integer({ minimum: 1 }),
   counters: T.Array(RuleCounter, { maxItems: 100000 }),
 });
+/** One packet logged to NFLOG (append). */
 export const DropEvent = T.Object({ kind: T.Literal('drop'), drop: DroppedPacket });
+/** A netfilter health sample, sent when it changes and at least once a minute (append). */
 export const HealthEvent = T.Object({ kind: T.Literal('health'), health: NetfilterHealth });
+/** The FTP server's settings, read from its config when the collector starts (replaces the last). */
 export const SettingsEvent = T.Object({ kind: T.Literal('settings'), settings: FtpServerSettings });
+/** Something the collector could not see (append). */
 export const GapEvent = T.Object({ kind: T.Literal('gap'), gap: Gap });
 /**
  * Sent after every (re)synchronisation with the kernel: sessions of this host that are not listed
@@ -57,6 +64,7 @@ export const SyncEvent = T.Object({
   activeSessionIds: T.Array(T.String({ maxLength: 128 })),
 });
 
+/** Any event a batch carries, discriminated by `kind`. */
 export const CollectorEvent = T.Union([
   SessionEvent,
   ExpectationEvent,
@@ -73,6 +81,7 @@ export type CollectorEvent = Static<typeof CollectorEvent>;
 
 // ---- collector -> hub ----
 
+/** First collector message on a connection: who it is and where its spool stands. */
 export const Hello = T.Object({
   type: T.Literal('hello'),
   protocolVersion: T.Integer(),
@@ -88,6 +97,7 @@ export const Hello = T.Object({
 });
 export type Hello = Static<typeof Hello>;
 
+/** Events in sequence order; the hub commits a batch whole and acks its seq. */
 export const Batch = T.Object({
   type: T.Literal('batch'),
   seq: T.Integer({ minimum: 1 }),
@@ -96,6 +106,7 @@ export const Batch = T.Object({
 });
 export type Batch = Static<typeof Batch>;
 
+/** Any collector -> hub message, discriminated by `type`. */
 export const CollectorMessage = T.Union([Hello, Batch]);
 export type CollectorMessage = Static<typeof CollectorMessage>;
 
@@ -110,5 +121,6 @@ export const Welcome = T.Object({
 /** Every batch up to and including seq is committed to the database. */
 export const Ack = T.Object({ type: T.Literal('ack'), seq: T.Integer({ minimum: 0 }) });
 
+/** Any hub -> collector message, discriminated by `type`. */
 export const HubMessage = T.Union([Welcome, Ack]);
 export type HubMessage = Static<typeof HubMessage>;
