@@ -56,6 +56,10 @@ interface ExpState {
 }
 
 const tupleKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.sport}|${t.dport}`;
+
+/** The id of the control session of one kernel connection (conntrack id + original tuple): stable across restarts. */
+export const controlSessionId = (host: string, ctId: string, family: string, orig: Tuple): string =>
+  shortHash('s', host, ctId, tupleKey(family, orig));
 const expKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.dport}`;
 const pairKey = (family: string, client: string, server: string) => `${family}|${client}|${server}`;
 const sessionTupleKey = (s: FtpSession) =>
@@ -128,7 +132,7 @@ export class SessionModel {
     if (!known && rec.event === 'DESTROY') return; // a session we never saw, already gone
     const st: SessionState = known ?? {
       s: {
-        id: shortHash('s', this.opts.host, rec.id as string, tupleKey(rec.family, rec.orig)),
+        id: controlSessionId(this.opts.host, rec.id as string, rec.family, rec.orig),
         family: rec.family,
         client: { ip: rec.orig.src, port: rec.orig.sport },
         server: { ip: rec.orig.dst, port: rec.orig.dport },
