@@ -114,8 +114,10 @@ export class LogAttacher {
     };
     let best: SessionState | null = null;
     for (const s of this.model.allSessions()) {
+      // A session seen only ending has no known start: matching log times against it would guess.
       if (
         s.s.client.ip === client &&
+        !s.startUnknown &&
         s.s.startedAt <= at + 1000 &&
         (!best || best.s.startedAt < s.s.startedAt)
       )
@@ -134,7 +136,7 @@ export class LogAttacher {
       const taken = new Set(this.logSessions.map((l) => l.session).filter((s) => s !== null));
       let best: SessionState | null = null;
       for (const s of this.model.allSessions()) {
-        if (s.s.client.ip !== ls.client || taken.has(s)) continue;
+        if (s.s.client.ip !== ls.client || s.startUnknown || taken.has(s)) continue;
         const d = Math.abs(s.s.startedAt - ls.connectAt);
         if (d > MATCH_WINDOW_MS) continue;
         if (!best || d < Math.abs(best.s.startedAt - ls.connectAt)) best = s;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fixture } from '../../test/fixtures.ts';
 import { type ConntrackRecord, parseConntrack } from '../sources/conntrack-parse.ts';
 import { type ExpectRecord, parseExpect } from '../sources/expect-parse.ts';
-import { SessionModel } from './sessions.ts';
+import { controlSessionId, SessionModel } from './sessions.ts';
 
 /** expDelayMs: expectation lines arrive this much after their kernel time (two pipes, no order between them). */
 function replay(
@@ -157,5 +157,50 @@ describe('SessionModel when expectation events arrive after the data connection 
       expect(d.sessionId).toBe(exp?.sessionId);
     }
     expect([...sessions.values()].every((s) => s.mode === 'passive')).toBe(true);
+  });
+});
+
+describe('SessionModel when a control session started while the collector was not listening', () => {
+  const recorded = parseConntrack(fixture('conntrack/1.4.7/ct-events-healthy.txt')).records;
+  // The collector (re)started after every line but the control connection's DESTROY (id 1175762455, port 37014).
+  const destroy = recorded.find((r) => r.event === 'DESTROY' && r.orig.dport === 21) as ConntrackRecord;
+  const model = (events: CollectorEvent[]) =>
+    new SessionModel({ host: 'h1', ftpPorts: [21], passiveRange: () => null, emit: (e) => events.push(e) });
+  const sessionEvents = (events: CollectorEvent[]) =>
+    events.flatMap((e) => (e.kind === 'session' && e.session.client.port === 37014 ? [e.session] : []));
+
+  it('records it from its DESTROY alone: stable id, CLOSED, start and end at the event, emitted once', () => {
+    const events: CollectorEvent[] = [];
+    const m = model(events);
+    m.applyConntrack(destroy, destroy.at as number);
+    m.applyConntrack(destroy, (destroy.at as number) + 5); // the same line again changes nothing
+    m.tick((destroy.at as number) + 1000);
+    const sent = sessionEvents(events);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      id: controlSessionId('h1', '1175762455', 'ipv4', destroy.orig),
+      state: 'CLOSED',
+      helper: null,
+      server: { ip: '198.18.250.1', port: 21 },
+      startedAt: destroy.at,
+      endedAt: destroy.at,
+    });
+    expect(m.activeSessionIds()).toEqual([]);
+  });
+
+  it('is not emitted again when a listing taken during the resync still shows the connection', () => {
+    const events: CollectorEvent[] = [];
+    const m = model(events);
+    // The last state the kernel had before the DESTROY, as a listing taken just before it would show it.
+    const last = recorded
+      .filter((r) => r.id === destroy.id && r.event === 'UPDATE')
+      .at(-1) as ConntrackRecord;
+    const at = destroy.at as number;
+    m.beginResync(at - 100);
+    m.applyConntrack(destroy, at);
+    expect(m.finishResync([{ ...last, event: null, at: null }], [], at + 100)).toEqual([]);
+    const sent = sessionEvents(events);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.state).toBe('CLOSED');
   });
 });

@@ -28,6 +28,8 @@ export interface SessionState {
   ctId: string;
   /** Insertion order: of two sessions started in the same millisecond the older one wins, as in a scan. */
   seq: number;
+  /** First seen already closing (DESTROY, TIME_WAIT, CLOSE): startedAt is only the time it was seen. */
+  startUnknown: boolean;
   destroyed: boolean;
   lastEventAt: number;
   dataMode: FtpMode | null;
@@ -129,7 +131,7 @@ export class SessionModel {
   }
 
   private applyControl(rec: ConntrackRecord, at: number, known: SessionState | undefined): void {
-    if (!known && rec.event === 'DESTROY') return; // a session we never saw, already gone
+    // A session whose start was missed (collector down, event loss) is still recorded from its end, once.
     const st: SessionState = known ?? {
       s: {
         id: controlSessionId(this.opts.host, rec.id as string, rec.family, rec.orig),
@@ -146,6 +148,7 @@ export class SessionModel {
       },
       ctId: rec.id as string,
       seq: this.seq++,
+      startUnknown: rec.event === 'DESTROY' || (rec.state !== null && CLOSED_STATES.has(rec.state)),
       destroyed: false,
       lastEventAt: at,
       dataMode: null,
@@ -263,8 +266,7 @@ export class SessionModel {
       }
       if (!mode) continue;
       const b = best?.session;
-      if (!b || b.s.startedAt < sess.startedAt || (b.s.startedAt === sess.startedAt && s.seq < b.seq))
-        best = { session: s, mode };
+      if (!b || startsAfter(s, b)) best = { session: s, mode };
     }
     return best ? { exp: null, ...best } : null;
   }
@@ -276,8 +278,7 @@ export class SessionModel {
   /** The latest session with this original tuple (a client port can be reused). */
   private sessionByMaster(masterKey: string): SessionState | null {
     let found: SessionState | null = null;
-    for (const s of this.sessionsByTuple.get(masterKey))
-      if (!found || found.s.startedAt < s.s.startedAt) found = s;
+    for (const s of this.sessionsByTuple.get(masterKey)) if (!found || startsAfter(s, found)) found = s;
     return found;
   }
 
@@ -500,6 +501,16 @@ export class SessionModel {
     st.sent = { ...st.e };
     this.opts.emit({ kind: 'expectation', expectation: st.sent });
   }
+}
+
+/**
+ * Whether `a` counts as the later-started session: of equal start times, one whose start is unknown loses (it
+ * only shows when it was seen ending, so a reused port's new session wins), else the older one wins, as in a scan.
+ */
+function startsAfter(a: SessionState, b: SessionState): boolean {
+  if (a.s.startedAt !== b.s.startedAt) return a.s.startedAt > b.s.startedAt;
+  if (a.startUnknown !== b.startUnknown) return b.startUnknown;
+  return a.seq < b.seq;
 }
 
 /** A copy that later changes to the session cannot reach (transfers are replaced, never mutated, by the log attacher). */
