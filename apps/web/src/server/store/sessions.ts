@@ -74,7 +74,8 @@ export class SessionsRepo {
 
   constructor(db: Db) {
     this.#db = db;
-    // Full state wins, except the start time: the earliest report is the truest one.
+    // Full state wins, except what a later, less informed report (a collector restarted mid-session sees only
+    // the kernel entry) cannot know: the earliest start, a helper once assigned, a known mode, TLS once seen.
     this.#upsertSession = db.prepare(
       `INSERT INTO sessions (host, id, family, client_ip, client_port, server_ip, server_port, state, helper, user,
          mode, tls, started_at, ended_at)
@@ -82,8 +83,10 @@ export class SessionsRepo {
          @mode, @tls, @started_at, @ended_at)
        ON CONFLICT(host, id) DO UPDATE SET family = excluded.family, client_ip = excluded.client_ip,
          client_port = excluded.client_port, server_ip = excluded.server_ip, server_port = excluded.server_port,
-         state = excluded.state, helper = excluded.helper, user = coalesce(excluded.user, sessions.user),
-         mode = excluded.mode, tls = excluded.tls, started_at = min(sessions.started_at, excluded.started_at),
+         state = excluded.state, helper = coalesce(excluded.helper, sessions.helper),
+         user = coalesce(excluded.user, sessions.user),
+         mode = CASE excluded.mode WHEN 'unknown' THEN sessions.mode ELSE excluded.mode END,
+         tls = max(excluded.tls, sessions.tls), started_at = min(sessions.started_at, excluded.started_at),
          ended_at = excluded.ended_at`,
     );
     this.#upsertExpectation = db.prepare(
