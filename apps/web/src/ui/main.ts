@@ -28,6 +28,7 @@ const services: AppServices = {
 
 live.onBatch((batch) => fleet.applyBatch(batch));
 live.onReconnect(() => void fleet.load());
+live.onWiden(() => void fleet.load());
 live.start();
 fleet.start();
 

@@ -1,5 +1,6 @@
 import type { LiveEvents, LiveSubscribe } from '@ftpscope/shared';
 import { backoffDelay } from './backoff.ts';
+import { type LiveHosts, liveHostsKey, widens } from './live-scope.ts';
 
 /** What the header shows: the browser's link to the hub's live feed. */
 export type LiveStatus = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized';
@@ -34,9 +35,9 @@ function defaultDeps(): LiveDeps {
 }
 
 /**
- * The `/ws/live` connection: subscribes to every host, hands messages to handlers once per animation
- * frame (so a burst of 1,000 events costs one render), reconnects with backoff and tells listeners to
- * catch up from REST after every reconnect.
+ * The `/ws/live` connection: follows the hosts the current view shows (every host until told otherwise),
+ * hands messages to handlers once per animation frame (so a burst of 1,000 events costs one render),
+ * reconnects with backoff and tells listeners to catch up from REST after every reconnect.
  */
 export class LiveConnection {
   status = $state<LiveStatus>('connecting');
@@ -55,6 +56,10 @@ export class LiveConnection {
   #stopped = false;
   #handlers = new Set<LiveBatchHandler>();
   #reconnectListeners = new Set<() => void>();
+  #widenListeners = new Set<() => void>();
+  #hosts: LiveHosts = '*';
+  /** Key of the subscription sent on the current socket (null: none sent yet). */
+  #sentKey: string | null = null;
   #onUnauthorized: () => void;
 
   constructor(onUnauthorized: () => void, deps: Partial<LiveDeps> = {}) {
@@ -72,6 +77,23 @@ export class LiveConnection {
   onReconnect(listener: () => void): () => void {
     this.#reconnectListeners.add(listener);
     return () => this.#reconnectListeners.delete(listener);
+  }
+
+  /** Called after the subscription grew to hosts not followed before, whose events were not received. */
+  onWiden(listener: () => void): () => void {
+    this.#widenListeners.add(listener);
+    return () => this.#widenListeners.delete(listener);
+  }
+
+  /** Follow only these hosts from now on, on the same socket; also what a reconnect subscribes to. */
+  follow(hosts: LiveHosts): void {
+    const prev = this.#hosts;
+    this.#hosts = hosts === '*' ? '*' : [...hosts];
+    if (liveHostsKey(hosts) === liveHostsKey(prev)) return;
+    const socket = this.#socket;
+    if (this.status !== 'connected' || !socket) return; // sent on open
+    this.#subscribe(socket);
+    if (widens(prev, hosts)) for (const l of this.#widenListeners) l();
   }
 
   /** Open the socket (again after a login). */
@@ -106,8 +128,8 @@ export class LiveConnection {
       this.#everConnected = true;
       this.#attempt = 0;
       this.status = 'connected';
-      const sub: LiveSubscribe = { type: 'subscribe', hosts: '*' };
-      socket.send(JSON.stringify(sub));
+      this.#sentKey = null;
+      this.#subscribe(socket);
       if (wasReconnect) for (const l of this.#reconnectListeners) l();
     };
     socket.onmessage = (ev: MessageEvent) => this.#receive(ev.data);
@@ -122,6 +144,14 @@ export class LiveConnection {
       }
       this.#scheduleRetry();
     };
+  }
+
+  #subscribe(socket: WebSocket): void {
+    const key = liveHostsKey(this.#hosts);
+    if (key === this.#sentKey) return;
+    const sub: LiveSubscribe = { type: 'subscribe', hosts: this.#hosts };
+    socket.send(JSON.stringify(sub));
+    this.#sentKey = key;
   }
 
   #scheduleRetry(): void {
