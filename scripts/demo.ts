@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createLab, destroyLab, type Lab, type Profile } from '@ftpscope/lab';
 import {
   buildUiIfNeeded,
@@ -20,16 +20,18 @@ const HOSTS: Array<{ profile: Profile; story: string }> = [
 ];
 /** NFLOG group that the outage host logs its policy drops to, so the UI can show each dropped SYN. */
 const NFLOG_GROUP = 5;
+/** Lab name; another one lets a second demo (or the demo's own test) run beside the default. */
+const LAB = process.env.FTPSCOPE_DEMO_LAB || 'demo';
 
 async function main(): Promise<void> {
   buildUiIfNeeded();
-  const dataDir = join(DATA_DIR, 'demo');
+  const dataDir = resolve(process.env.FTPSCOPE_DATA_DIR || join(DATA_DIR, 'demo'));
   const stack = await startHub(dataDir, Number(process.env.FTPSCOPE_PORT ?? 8080));
   let running = true;
   const teardown = async () => {
     running = false;
     await stopStack(stack);
-    await destroyLab('demo');
+    await destroyLab(LAB);
   };
   untilSignal(teardown);
   try {
@@ -44,8 +46,8 @@ async function main(): Promise<void> {
 /** Builds the lab, starts a collector per host and drives client traffic while `running()` holds. */
 async function run(dataDir: string, stack: Stack, running: () => boolean): Promise<void> {
   console.error('ftpscope demo: creating the lab (3 FTP hosts in network namespaces)…');
-  await destroyLab('demo');
-  const lab = await createLab({ name: 'demo', hosts: HOSTS.length, profile: 'healthy' });
+  await destroyLab(LAB);
+  const lab = await createLab({ name: LAB, hosts: HOSTS.length, profile: 'healthy' });
   for (const [i, h] of HOSTS.entries()) {
     const host = lab.hosts[i];
     if (!host) continue;
@@ -100,6 +102,6 @@ async function traffic(lab: Lab): Promise<void> {
 
 main().catch(async (err: unknown) => {
   console.error(`ftpscope demo: ${(err as Error).message}`);
-  await destroyLab('demo').catch(() => undefined);
+  await destroyLab(LAB).catch(() => undefined);
   process.exit(1);
 });
