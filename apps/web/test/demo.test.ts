@@ -1,37 +1,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { destroyLab } from '@ftpscope/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, ROOT, until } from './reliability-helpers.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const LAB = `dm${process.pid % 100000}`;
 
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => done(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-/** Polls `probe` every 500 ms until it returns a value. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
+/** The namespaces a lab of this name still has. */
 function namespacesOf(lab: string): string[] {
   const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   return out.split('\n').filter((l) => l.startsWith(`fs-${lab}-`));
@@ -66,7 +43,11 @@ describe('pnpm demo', () => {
   });
 
   afterAll(async () => {
-    if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL'); // whatever of the group is still running
+    } catch {
+      // ESRCH: the whole group has already exited.
+    }
     await destroyLab(LAB);
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -116,10 +97,6 @@ describe('pnpm demo', () => {
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     if (child.pid) process.kill(-child.pid, 'SIGINT');
     await exited;
-    await until(
-      'the demo lab to be removed',
-      async () => (namespacesOf(LAB).length === 0 ? true : undefined),
-      20_000,
-    );
+    await until('the demo lab to be removed', () => namespacesOf(LAB).length === 0, 20_000);
   }, 240_000);
 });
