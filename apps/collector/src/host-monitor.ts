@@ -27,7 +27,7 @@ import { RulesSource } from './sources/rules.ts';
 import { parseFtpLogLine } from './sources/vsftpd-log-parse.ts';
 import { readVsftpdConfig } from './sources/vsftpd-settings.ts';
 
-/** Health is read every this many rule polls (and at least every HEALTH_MAX_MS emitted even if unchanged). */
+/** Health is read on its own clock every HEALTH_EVERY_MS (and emitted at least every HEALTH_MAX_MS even if unchanged). */
 const HEALTH_EVERY_MS = 5000;
 const HEALTH_MAX_MS = 60_000;
 /** Let `conntrack -E` subscribe before the listing is taken, so nothing falls between the two. */
@@ -80,13 +80,13 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   let health: NetfilterHealth | null = null;
   let healthSent = '';
   let healthSentAt = 0;
-  let healthReadAt = 0;
   let backends: Backend[] = [];
   let lastSync: CollectorEvent | null = null;
   const deltas = new DeltaTracker();
   const rulesSource = new RulesSource(exec, opts.netns, opts.now);
   const budget = new PollBudget(opts.intervalMs);
   let timer: NodeJS.Timeout | null = null;
+  let healthTimer: NodeJS.Timeout | null = null;
   let stopped = false;
   let resyncing: Promise<void> | null = null;
   let resyncAgain = false;
@@ -211,16 +211,26 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     const started = budget.begin();
     try {
       await pollRules();
-      if (opts.now() - healthReadAt >= HEALTH_EVERY_MS) {
-        healthReadAt = opts.now();
-        await pollHealth();
-      }
       model.tick(opts.now());
     } catch (e) {
       log('error', `${opts.name}: poll failed: ${(e as Error).message}`);
     }
     budget.end(started);
     if (!stopped) timer = setTimeout(() => void tick(), budget.intervalMs);
+  }
+
+  /**
+   * Health runs on its own clock, not in the rule poll: the poll backs off when it looks expensive (huge
+   * rulesets, or an event storm billed to it), and a full conntrack table is exactly when health must not wait.
+   */
+  async function healthLoop(): Promise<void> {
+    if (stopped) return;
+    try {
+      await pollHealth();
+    } catch (e) {
+      log('error', `${opts.name}: health poll failed: ${(e as Error).message}`);
+    }
+    if (!stopped) healthTimer = setTimeout(() => void healthLoop(), HEALTH_EVERY_MS);
   }
 
   async function startLogs(): Promise<void> {
@@ -266,6 +276,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       events.start();
       await resync();
       await tick();
+      await healthLoop();
       nflog.start();
       const caps: string[] = [];
       const failed = (word: string) => problems.some((p) => p.startsWith(word));
@@ -291,6 +302,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (healthTimer) clearTimeout(healthTimer);
       events.stop();
       nflog.stop();
       await Promise.all(followers.map((f) => f.stop()));
