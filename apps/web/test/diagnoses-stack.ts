@@ -10,6 +10,7 @@ import type { LabHost } from '@ftpscope/lab';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/server/app.ts';
 import { CollectorAuth } from '../src/server/ingest/collector-auth.ts';
+import { until as waitFor } from './reliability-helpers.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -23,13 +24,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Polls `pred` every 200 ms; throws "<what> within <timeoutMs> ms" when it stays false. */
+/** Polls `pred` every 200 ms until it holds (the diagnosis tests' argument order for the shared helper). */
 export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(what, pred, timeoutMs, 200);
 }
 
 /** A fresh hub and a real collector process watching the lab host; resolves once the host's state arrived. */

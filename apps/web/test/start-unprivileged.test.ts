@@ -1,36 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUiIfNeeded } from '../../../scripts/run-stack.ts';
+import { freePort, ROOT, until } from './reliability-helpers.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const NOBODY = 65534;
-
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => done(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-/** Polls `probe` every 200 ms until it returns a value. */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms: number) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('pnpm start as an unprivileged user (nobody)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ftpscope-start-'));
