@@ -185,12 +185,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     const h = await readHealth(exec, opts.netns, now);
     for (const p of h.problems) problem(p);
     const { problems: _, ...reading } = h;
-    const expectCount = model
-      .snapshot()
-      .filter(
-        (e) =>
-          e.kind === 'expectation' && e.expectation.fulfilledAt === null && e.expectation.expiredAt === null,
-      ).length;
+    const expectCount = model.openExpectations();
     health = {
       ...reading,
       expectCount,

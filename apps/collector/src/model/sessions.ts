@@ -474,6 +474,14 @@ export class SessionModel {
       if (s.destroyed && now - s.lastEventAt > LINGER_MS) this.deleteSession(s);
   }
 
+  /** Expectations neither fulfilled nor expired (the health sample's expectCount). */
+  openExpectations(): number {
+    let n = 0;
+    for (const ex of this.expectations.values())
+      if (ex.e.fulfilledAt === null && ex.e.expiredAt === null) n++;
+    return n;
+  }
+
   /** Current state as events (sessions, expectations, data connections), without re-emitting. */
   snapshot(): CollectorEvent[] {
     const out: CollectorEvent[] = [];
