@@ -9,7 +9,7 @@ import {
   helperRulesFor,
   recentFrom,
 } from './activity.ts';
-import { explicitlyOpenedRanges, inboundFilter, uncovered } from './firewall.ts';
+import { acceptsRelated, explicitlyOpenedRanges, inboundFilter, isDropRule, uncovered } from './firewall.ts';
 
 /** Why a control session runs without the FTP helper. */
 export type NoHelperCause = 'no-helper-rules' | 'other-family-only' | 'port-not-covered' | 'covered';
@@ -80,4 +80,15 @@ export function helperDependentFailures(
     ),
   );
   return { families, affected, failures };
+}
+
+/**
+ * Whether this host's own inbound filter drops a passive data SYN even when the helper announced it: it
+ * drops something (a DROP policy or a drop/reject rule), accepts no RELATED packets and does not open the
+ * passive range. Decided from the
+ * rules alone, so it holds before any counter moved, and for rules without counters (firewalld, most nftables).
+ */
+export function hostDropsRelated(w: HostWindow, family: Family): boolean {
+  const inbound = inboundFilter(w.rules, family);
+  return inbound.some(isDropRule) && !inbound.some(acceptsRelated) && !passiveRangeOpened(w, family);
 }

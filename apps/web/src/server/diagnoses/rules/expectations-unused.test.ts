@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectationsUnused } from './expectations-unused.ts';
+import { RULES } from './index.ts';
+import { loadRecorded, replayWindows } from './recorded.fixture.ts';
 import {
   drop,
   expectation,
@@ -72,5 +74,41 @@ describe('expectations-unused', () => {
       dataConnections: good.map((g) => g.d),
     });
     expect(expectationsUnused(w, NOW)).toEqual([]);
+  });
+});
+
+describe('expectations-unused on a recorded no-related host (helper works, RELATED not accepted)', () => {
+  // Recorded: curl passive ls on the lab's no-related profile; the data SYN matched its expectation and was
+  // dropped by the INPUT policy. That is related-not-accepted, and only that: the SYN did arrive here.
+  const recorded = loadRecorded('no-related-curl-passive');
+  const kinds = (events: typeof recorded) => {
+    const seen = new Set<string>();
+    for (const { now, window } of replayWindows(events))
+      for (const kind of Object.keys(RULES) as Array<keyof typeof RULES>)
+        if (RULES[kind](window, now).length > 0) seen.add(kind);
+    return [...seen].sort();
+  };
+
+  it('as recorded: only related-not-accepted, at every moment', () => {
+    expect(kinds(recorded)).toEqual(['related-not-accepted']);
+  });
+
+  it('when the counter polls come late (a backed-off poll): never expectations-unused', () => {
+    // The expectation ends unused before the next poll reports the policy's drops: the order a slow poll gives.
+    const late = recorded.filter((r) => r.event.kind !== 'counters' || r.t < 1000 || r.t > 9000);
+    expect(kinds(late)).not.toContain('expectations-unused');
+  });
+
+  it('when the rules have no counters at all (firewalld, hand-written nftables): never expectations-unused', () => {
+    const none = recorded.filter((r) => r.event.kind !== 'counters');
+    expect(kinds(none)).not.toContain('expectations-unused');
+  });
+});
+
+describe('expectations-unused on a host that filters nothing', () => {
+  it('still fires on an open ruleset (no drop policy or rule here, so the SYN was lost before this host)', () => {
+    const s = session({ startedAt: NOW - 20_000 });
+    const e = expectation(s, { createdAt: NOW - 19_000, expiredAt: NOW - 5000 });
+    expect(expectationsUnused(hostWindow('open', { sessions: [s], expectations: [e] }), NOW)).toHaveLength(1);
   });
 });

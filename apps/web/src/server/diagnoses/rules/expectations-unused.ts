@@ -1,13 +1,13 @@
 import type { Family } from '@ftpscope/shared';
 import type { DiagnosisRule } from '../types.ts';
-import { dropsByRule, plural, recentFrom } from './activity.ts';
+import { plural, recentFrom } from './activity.ts';
+import { hostDropsRelated } from './data-channel.ts';
 import {
   expectationEvidence,
   failedExpectations,
   recentExpectations,
   usedExpectations,
 } from './expectations.ts';
-import { acceptsRelated, inboundFilter } from './firewall.ts';
 
 /**
  * Passive expectations are created and go unused while this host drops nothing that could be the
@@ -23,12 +23,10 @@ export const expectationsUnused: DiagnosisRule = (w, now) => {
   if (unused.length < used.length) return [];
   const expected = new Set(unused.map((e) => `${e.dst}:${e.port}`));
   if (w.drops.some((d) => d.at >= from && expected.has(`${d.dst}:${d.dport}`))) return [];
+  // A host whose own filter drops RELATED data SYNs is related-not-accepted, not a missing SYN: one cause,
+  // one diagnosis, whether or not its counters have reported the drops yet (or have counters at all).
   const families = [...new Set(unused.map((e) => e.family))] as Family[];
-  for (const f of families) {
-    const inbound = inboundFilter(w.rules, f);
-    // Drops on a host without RELATED accept are related-not-accepted, not a missing SYN.
-    if (!inbound.some(acceptsRelated) && dropsByRule(w, from, inbound).length > 0) return [];
-  }
+  if (families.some((f) => hostDropsRelated(w, f))) return [];
   const ports = [...new Set(unused.map((e) => e.port))].slice(0, 5).join(', ');
   const pasv = w.settings?.pasvAddress;
   const explanation = [

@@ -9,9 +9,9 @@ import {
   ruleDropEvidence,
   totalPackets,
 } from './activity.ts';
-import { passiveRangeOpened } from './data-channel.ts';
+import { hostDropsRelated } from './data-channel.ts';
 import { expectationEvidence, failedExpectations, recentExpectations } from './expectations.ts';
-import { acceptsRelated, inboundFilter } from './firewall.ts';
+import { inboundFilter } from './firewall.ts';
 import { acceptRelatedFix } from './fix.ts';
 
 /**
@@ -25,10 +25,9 @@ export const relatedNotAccepted: DiagnosisRule = (w, now) => {
     now,
     recentExpectations(w, now).filter((e) => e.mode !== 'active'),
   );
-  const families = ([...new Set(failed.map((e) => e.family))] as Family[]).filter((f) => {
-    const inbound = inboundFilter(w.rules, f);
-    return inbound.length > 0 && !inbound.some(acceptsRelated) && !passiveRangeOpened(w, f);
-  });
+  const families = ([...new Set(failed.map((e) => e.family))] as Family[]).filter((f) =>
+    hostDropsRelated(w, f),
+  );
   if (families.length === 0) return [];
   const ruleDrops = families
     .flatMap((f) => dropsByRule(w, from, inboundFilter(w.rules, f)))
