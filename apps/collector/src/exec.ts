@@ -48,6 +48,8 @@ export function withNetns(exec: Exec, netns: string | null): Exec {
 /** A running long-lived tool (conntrack -E, tcpdump) whose output arrives line by line. */
 export interface LineStream {
   stop(): void;
+  /** The process id, when it started (its /proc/PID/net shows the namespace it runs in). */
+  readonly pid?: number | undefined;
 }
 
 export interface LineStreamHandlers {
@@ -95,6 +97,7 @@ export const realSpawnLines: SpawnLines = (file, args, handlers) => {
   );
   child.on('close', (code) => finish(code, null));
   return {
+    pid: child.pid,
     stop() {
       if (!exited) child.kill('SIGTERM');
     },

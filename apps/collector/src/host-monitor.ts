@@ -13,7 +13,7 @@ import { realSpawnLines, spawnWithNetns, withNetns } from './exec.ts';
 import type { HostInfo, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
 import { DeltaTracker } from './model/deltas.ts';
 import { LogAttacher } from './model/log-attach.ts';
-import { PollBudget } from './model/poll-budget.ts';
+import { ownCpuMs, PollBudget } from './model/poll-budget.ts';
 import { type IdentifiedRule, identifyRules } from './model/rule-ids.ts';
 import { diffRulesets, rulesetChanged } from './model/ruleset-diff.ts';
 import { SessionModel } from './model/sessions.ts';
@@ -22,8 +22,9 @@ import { listFtpEntries } from './sources/conntrack-listing.ts';
 import { readHealth } from './sources/health.ts';
 import { LogFollower } from './sources/log-follower.ts';
 import { NflogSource } from './sources/nflog.ts';
+import { NftMonitor } from './sources/nft-monitor.ts';
 import { MAX_EXAMPLES } from './sources/parse-result.ts';
-import { RulesSource } from './sources/rules.ts';
+import { type RulesPoll, RulesSource } from './sources/rules.ts';
 import { parseFtpLogLine } from './sources/vsftpd-log-parse.ts';
 import { readVsftpdConfig } from './sources/vsftpd-settings.ts';
 
@@ -83,8 +84,18 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   let backends: Backend[] = [];
   let lastSync: CollectorEvent | null = null;
   const deltas = new DeltaTracker();
-  const rulesSource = new RulesSource(exec, opts.netns, opts.now);
+  // The namespace's /proc/net: ours, or that of a tool running inside it (nft monitor), for legacy table lookups.
+  const procNet = () => {
+    if (opts.netns === null) return '/proc/self/net';
+    const pid = nftMonitor.pid();
+    return pid === null ? null : `/proc/${pid}/net`;
+  };
+  const rulesSource = new RulesSource(exec, opts.netns, opts.now, procNet);
   const budget = new PollBudget(opts.intervalMs);
+  /** Start of the last completed rules read; the earliest change notification no read has covered yet. */
+  let lastReadAt = 0;
+  let notifiedAt: number | null = null;
+  let reading: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
   let healthTimer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -121,6 +132,18 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     onProblem: problem,
   });
 
+  const nftMonitor = new NftMonitor({
+    spawn,
+    now: opts.now,
+    onProblem: problem,
+    onChange: (at) => {
+      notifiedAt = notifiedAt === null ? at : Math.min(notifiedAt, at);
+      // The change may have created the first table of another tool (ip6tables, native nft): ask them all.
+      rulesSource.recheckSoon();
+      readRules().catch((e) => log('error', `${opts.name}: ruleset read failed: ${(e as Error).message}`));
+    },
+  });
+
   const followers: LogFollower[] = [];
 
   /** Takes kernel-filtered listings after the streams are subscribed and merges them; emits sync. */
@@ -148,27 +171,64 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     return resyncing;
   }
 
-  async function pollRules(): Promise<void> {
-    const res = await rulesSource.poll();
-    for (const p of res.problems) problem(p);
-    countUnknown('rules', res.unknown, res.examples);
-    backends = res.backends;
-    const now = opts.now();
-    const next = identifyRules(res.rules);
-    const defs = next.map((r) => r.def);
-    if (rulesAt === 0 || rulesetChanged(ruleDefs, defs)) {
-      const diff = rulesAt === 0 ? null : diffRulesets(ruleDefs, defs);
-      // A hardening change may also have moved rules to another backend (iptables to native nft).
-      if (rulesAt !== 0) rulesSource.recheckSoon();
-      ruleDefs = defs;
-      rulesAt = now;
-      emit({ kind: 'ruleset', at: now, rules: defs, diff });
+  /**
+   * Reads the rules (and their counters) once; reads never overlap. Emits `ruleset` when the rules changed:
+   * stamped with the nf_tables notification that announced it, or, found by a poll alone (iptables-legacy, no
+   * notifications), as having happened between the previous read and this one (`notBefore`).
+   */
+  async function readRules(): Promise<{ poll: RulesPoll; identified: IdentifiedRule[] }> {
+    const previous = reading;
+    let done = () => {};
+    reading = new Promise<void>((r) => {
+      done = r;
+    });
+    await previous;
+    try {
+      const startedAt = opts.now();
+      const poll = await rulesSource.poll();
+      const cpuStart = ownCpuMs();
+      for (const p of poll.problems) problem(p);
+      countUnknown('rules', poll.unknown, poll.examples);
+      backends = poll.backends;
+      const identified = identifyRules(poll.rules);
+      const defs = identified.map((r) => r.def);
+      const notified = notifiedAt;
+      // A notification that came before this read began is covered by it; a later one gets its own read.
+      if (notified !== null && notified <= startedAt) notifiedAt = null;
+      if (rulesAt === 0 || rulesetChanged(ruleDefs, defs)) {
+        const first = rulesAt === 0;
+        // A change may also have moved rules to another backend (iptables to native nft).
+        if (!first) rulesSource.recheckSoon();
+        const at = first ? startedAt : (notified ?? opts.now());
+        const event: CollectorEvent = {
+          kind: 'ruleset',
+          at,
+          rules: defs,
+          diff: first ? null : diffRulesets(ruleDefs, defs),
+          ...(!first && notified === null && { notBefore: lastReadAt }),
+        };
+        ruleDefs = defs;
+        rulesAt = at;
+        emit(event);
+      }
+      rules = identified;
+      lastReadAt = startedAt;
+      poll.costMs += ownCpuMs() - cpuStart;
+      return { poll, identified };
+    } finally {
+      done();
     }
-    rules = next;
-    deltas.retain(new Set(next.map((r) => r.def.id)));
+  }
+
+  /** One counter poll: reads the rules, emits the counters that moved; returns its CPU cost (ms). */
+  async function pollCounters(): Promise<number> {
+    const { poll, identified } = await readRules();
+    const cpuStart = ownCpuMs();
+    const now = opts.now();
+    deltas.retain(new Set(identified.map((r) => r.def.id)));
     const all: RuleCounter[] = [];
     const moved: RuleCounter[] = [];
-    for (const r of next) {
+    for (const r of identified) {
       if (r.record.packets === null || r.record.bytes === null) continue;
       const d = deltas.update(r.def.id, r.record.packets, r.record.bytes);
       const c: RuleCounter = { ruleId: r.def.id, packets: r.record.packets, bytes: r.record.bytes, ...d };
@@ -178,6 +238,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     counters = all;
     countersAt = now;
     emit({ kind: 'counters', at: now, intervalMs: budget.intervalMs, counters: moved });
+    return poll.costMs + ownCpuMs() - cpuStart;
   }
 
   async function pollHealth(): Promise<void> {
@@ -203,14 +264,12 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
 
   async function tick(): Promise<void> {
     if (stopped) return;
-    const started = budget.begin();
     try {
-      await pollRules();
+      budget.record(await pollCounters());
       model.tick(opts.now());
     } catch (e) {
       log('error', `${opts.name}: poll failed: ${(e as Error).message}`);
     }
-    budget.end(started);
     if (!stopped) timer = setTimeout(() => void tick(), budget.intervalMs);
   }
 
@@ -268,6 +327,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
           'not running as root: conntrack, iptables-save, nft and tcpdump need root or CAP_NET_ADMIN (CAP_NET_RAW for NFLOG)',
         );
       await startLogs();
+      nftMonitor.start();
       events.start();
       await resync();
       await tick();
@@ -277,6 +337,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       const failed = (word: string) => problems.some((p) => p.startsWith(word));
       if (!failed('conntrack')) caps.push('conntrack-events', 'expectations', 'health');
       if (backends.length > 0 || !failed('iptables') || !failed('nft')) caps.push('rules');
+      if (nftMonitor.running) caps.push('ruleset-notifications');
       if (opts.nflogGroups.length > 0 && !failed('tcpdump')) caps.push('nflog');
       if (settings) caps.push('vsftpd-settings');
       if (followers.length > 0) caps.push('vsftpd-log');
@@ -300,6 +361,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       if (healthTimer) clearTimeout(healthTimer);
       events.stop();
       nflog.stop();
+      nftMonitor.stop();
       await Promise.all(followers.map((f) => f.stop()));
       await resyncing;
     },

@@ -20,7 +20,7 @@ afterEach(async () => {
   rec = null;
 });
 
-async function monitor(nflogGroups: number[] = []): Promise<Recorder> {
+async function monitor(nflogGroups: number[] = [], intervalMs?: number): Promise<Recorder> {
   const h = lab.host('ftp1');
   rec = await startMonitor({
     name: 'ftp1',
@@ -28,6 +28,7 @@ async function monitor(nflogGroups: number[] = []): Promise<Recorder> {
     vsftpdConf: h.vsftpdConf,
     ftpLog: h.logFile,
     nflogGroups,
+    ...(intervalMs !== undefined && { intervalMs }),
   });
   return rec;
 }
@@ -120,12 +121,19 @@ describe('host monitor on a real lab host', () => {
     expect(s.session.client.ip).toBe(lab.client.ip);
   });
 
-  it('switching to hardened-no-helper emits a ruleset change with the right diff', async () => {
+  it('switching to hardened-no-helper emits a ruleset change with the right diff within 2 s, stamped when it happened, whatever the poll interval', async () => {
     await lab.setProfile('ftp1', 'healthy');
-    const r = await monitor();
+    // A counter poll every minute: only the nf_tables notification can deliver the change in time.
+    const r = await monitor([], 60_000);
+    expect(r.info.capabilities).toContain('ruleset-notifications');
     const from = r.events.length;
+    const before = Date.now();
     await lab.setProfile('ftp1', 'hardened-no-helper');
-    const change = await r.waitFor('ruleset', (e) => e.diff !== null, 5000, from);
+    const applied = Date.now();
+    const change = await r.waitFor('ruleset', (e) => e.diff !== null, 2000, from);
+    expect(change.at).toBeGreaterThanOrEqual(before);
+    expect(change.at).toBeLessThanOrEqual(applied + 50);
+    expect(change.notBefore).toBeUndefined();
     const diff = change.diff as NonNullable<typeof change.diff>;
     expect(diff.removed).toEqual(
       expect.arrayContaining([expect.stringMatching(/raw PREROUTING: -A PREROUTING .*-j CT --helper ftp/)]),
@@ -200,5 +208,38 @@ describe('host monitor on a real lab host', () => {
       .at(-1)
       ?.rules.find((x) => x.text.includes('--nflog-group 7'));
     expect(drop.drop.ruleId).toBe(nflogRule?.id);
+  });
+  it('an iptables-legacy change (no notifications) is found by the poll and stamped as between two reads', async () => {
+    const r = await monitor([], 500);
+    const from = r.events.length;
+    const before = Date.now();
+    const add = await lab.exec('ftp1', [
+      'iptables-legacy',
+      '-A',
+      'INPUT',
+      '-p',
+      'tcp',
+      '--dport',
+      '2121',
+      '-j',
+      'DROP',
+    ]);
+    expect(add.code).toBe(0);
+    try {
+      const change = await r.waitFor('ruleset', (e) => e.diff !== null, 10_000, from);
+      expect(change.diff?.added).toContain('ipv4 filter INPUT: -A INPUT -p tcp -m tcp --dport 2121 -j DROP');
+      expect(change.rules.some((x) => x.backend === 'iptables-legacy')).toBe(true);
+      expect(change.notBefore).toBeDefined();
+      expect(change.notBefore).toBeLessThanOrEqual(Date.now());
+      // The window says honestly where the change happened: after the read before it, by the read that found it.
+      expect(change.at).toBeGreaterThanOrEqual(before);
+      expect(change.notBefore as number).toBeLessThan(change.at);
+    } finally {
+      // Legacy tables stay registered in the namespace once created: this test's lab goes with them.
+      await r.monitor.stop();
+      rec = null;
+      await lab.down();
+      lab = await createLab({ name: LAB, hosts: 1, profile: 'healthy' });
+    }
   });
 });

@@ -68,6 +68,7 @@ describe('DiffView', () => {
       id: 7,
       host: 'ftp1',
       at: '2025-01-01T12:00:00.000Z',
+      notBefore: null,
       added: ['-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT'],
       removed: ['-t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp'],
       moved: [],
@@ -77,6 +78,22 @@ describe('DiffView', () => {
     expect(el.querySelector('.policy')?.textContent).toContain('INPUT: ACCEPT → DROP');
     expect(el.querySelector('.removed')?.textContent).toContain('CT --helper ftp');
     expect(el.querySelector('.added')?.textContent).toContain('ESTABLISHED,RELATED');
+    expect(el.querySelector('h3')?.textContent).toMatch(/ at /);
+  });
+
+  it('shows a change found by a poll as a window, not an instant', () => {
+    const change: RulesetChangeView = {
+      id: 8,
+      host: 'ftp1',
+      at: '2025-01-01T12:00:05.000Z',
+      notBefore: '2025-01-01T12:00:04.000Z',
+      added: ['-A INPUT -j DROP'],
+      removed: [],
+      moved: [],
+      policyChanges: [],
+    };
+    const el = render(DiffView, { change });
+    expect(el.querySelector('h3')?.textContent).toMatch(/between .+ and /);
   });
 });
 

@@ -183,6 +183,8 @@ export const RulesetChangeView = T.Object({
   id: T.Integer(),
   host: T.String(),
   at: Iso,
+  /** Set when only a poll found the change (iptables-legacy): it happened after this and by `at`. */
+  notBefore: T.Union([Iso, T.Null()]),
   added: T.Array(T.String()),
   removed: T.Array(T.String()),
   moved: T.Array(RuleMove),

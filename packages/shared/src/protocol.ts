@@ -32,12 +32,17 @@ export const SessionEvent = T.Object({ kind: T.Literal('session'), session: FtpS
 export const ExpectationEvent = T.Object({ kind: T.Literal('expectation'), expectation: Expectation });
 /** The full state of one data connection (upsert by id). */
 export const DataEvent = T.Object({ kind: T.Literal('data'), data: DataConnection });
-/** The full rule list, sent at start and whenever the rule text changes (diff null at start). */
+/**
+ * The full rule list, sent at start and whenever the rule text changes (diff null at start). `at` is when
+ * nf_tables announced the change; a change found by a poll alone (iptables-legacy has no notifications) happened
+ * after `notBefore` and by `at`.
+ */
 export const RulesetEvent = T.Object({
   kind: T.Literal('ruleset'),
   at: Millis,
   rules: T.Array(RuleDef, { maxItems: 100000 }),
   diff: T.Union([RulesetDiff, T.Null()]),
+  notBefore: T.Optional(Millis),
 });
 /** Counters of the rules whose counters moved in one poll (plus every policy). */
 export const CountersEvent = T.Object({

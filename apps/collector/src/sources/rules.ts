@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { Backend } from '@ftpscope/shared';
 import { describeFailure, isMissingBinary } from '../exec.ts';
 import type { Exec } from '../host-monitor.types.ts';
+import { childCpuMs, ownCpuMs } from '../model/poll-budget.ts';
 import { parseIptablesSave, tablesIn } from './iptables-save-parse.ts';
 import { parseNftJson } from './nft-json-parse.ts';
 import type { RuleRecord } from './rule-record.ts';
@@ -9,13 +11,20 @@ interface SaveTool {
   file: string;
   backend: Backend;
   family: 'ipv4' | 'ipv6';
+  /** For legacy tools: the /proc/net file that lists the namespace's tables of this family. */
+  tablesFile?: string;
 }
 
 const SAVE_TOOLS: SaveTool[] = [
   { file: 'iptables-nft-save', backend: 'iptables-nft', family: 'ipv4' },
   { file: 'ip6tables-nft-save', backend: 'iptables-nft', family: 'ipv6' },
-  { file: 'iptables-legacy-save', backend: 'iptables-legacy', family: 'ipv4' },
-  { file: 'ip6tables-legacy-save', backend: 'iptables-legacy', family: 'ipv6' },
+  { file: 'iptables-legacy-save', backend: 'iptables-legacy', family: 'ipv4', tablesFile: 'ip_tables_names' },
+  {
+    file: 'ip6tables-legacy-save',
+    backend: 'iptables-legacy',
+    family: 'ipv6',
+    tablesFile: 'ip6_tables_names',
+  },
 ];
 
 /**
@@ -32,6 +41,8 @@ export interface RulesPoll {
   unknown: number;
   examples: string[];
   problems: string[];
+  /** CPU ms this poll cost: the tools it ran plus our parsing (what the poll budget weighs). */
+  costMs: number;
 }
 
 /**
@@ -46,10 +57,15 @@ export class RulesSource {
   private readonly idle = new Set<string>();
   private readonly missing = new Set<string>();
 
+  /**
+   * `procNet` names a /proc/PID/net directory of the watched namespace, when one is known: legacy tables are
+   * then looked up there at every poll (a file read, no process), since iptables-legacy announces no changes.
+   */
   constructor(
     private readonly exec: Exec,
     private readonly netns: string | null,
     private readonly now: () => number = Date.now,
+    private readonly procNet: () => string | null = () => null,
   ) {}
 
   /** Asks every tool again at the next poll (after a ruleset change a new backend may have tables). */
@@ -65,12 +81,24 @@ export class RulesSource {
       this.recheckNext = false;
     }
     const wanted = (tool: string) => !this.missing.has(tool) && (recheck || !this.idle.has(tool));
-    const out: RulesPoll = { rules: [], backends: [], unknown: 0, examples: [], problems: [] };
-    const tools = SAVE_TOOLS.filter((t) => wanted(t.file));
-    const [saves, nft] = await Promise.all([
+    const out: RulesPoll = { rules: [], backends: [], unknown: 0, examples: [], problems: [], costMs: 0 };
+    const procNet = this.procNet();
+    const tools = SAVE_TOOLS.filter((t) => {
+      if (this.missing.has(t.file)) return false;
+      const listed = t.tablesFile && procNet ? legacyTablesListed(`${procNet}/${t.tablesFile}`) : null;
+      return listed ?? wanted(t.file);
+    });
+    // Our CPU is counted only while we spawn and parse (synchronous): the rest of the process (events,
+    // logs) runs during the await and is not the poll's cost. The tools' CPU is counted when they are reaped.
+    const children = childCpuMs();
+    const spawnStart = ownCpuMs();
+    const running = Promise.all([
       Promise.all(tools.map((t) => this.exec(t.file, ['-c'], { timeoutMs: 30_000 }))),
       wanted('nft') ? this.exec('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 30_000 }) : null,
     ]);
+    const spawnMs = ownCpuMs() - spawnStart;
+    const [saves, nft] = await running;
+    const parseStart = ownCpuMs();
     const nftManaged = new Set<string>();
     tools.forEach((t, i) => {
       const r = saves[i] as { code: number; stdout: string; stderr: string };
@@ -111,6 +139,19 @@ export class RulesSource {
       }
     }
     out.examples.splice(5);
+    out.costMs = childCpuMs() - children + spawnMs + (ownCpuMs() - parseStart);
     return out;
+  }
+}
+
+/**
+ * Whether a /proc/net/ip*_tables_names file lists any table: true/false, or null when it cannot be read
+ * (permission: then the tool's own recheck decides). A missing file means the module is not loaded: no tables.
+ */
+function legacyTablesListed(file: string): boolean | null {
+  try {
+    return readFileSync(file, 'utf8').trim() !== '';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? false : null;
   }
 }

@@ -76,6 +76,13 @@ function seed(app: FastifyInstance): void {
           policyChanges: [{ family: 'ipv4', table: 'filter', chain: 'INPUT', from: 'ACCEPT', to: 'DROP' }],
         },
       },
+      {
+        kind: 'ruleset',
+        at: t - 20_000,
+        notBefore: t - 21_000,
+        rules: rules(),
+        diff: { added: ['-A INPUT -p tcp --dport 2121 -j DROP'], removed: [], moved: [], policyChanges: [] },
+      },
       session('s1', t),
       expectation('x1', 's1', t + 10, { fulfilledAt: t + 20 }),
       data('d1', 's1', t + 20, true),
@@ -359,8 +366,15 @@ describe('hub HTTP API', () => {
     expect(changes).toEqual([
       expect.objectContaining({
         host: 'alpha',
+        notBefore: null,
         added: ['-A INPUT -p tcp --dport 21 -j ACCEPT'],
         policyChanges: [expect.objectContaining({ from: 'ACCEPT', to: 'DROP' })],
+      }),
+      // Found by a poll (iptables-legacy): the window it happened in.
+      expect.objectContaining({
+        added: ['-A INPUT -p tcp --dport 2121 -j DROP'],
+        notBefore: new Date(NOW - 5_000 - 21_000).toISOString(),
+        at: new Date(NOW - 5_000 - 20_000).toISOString(),
       }),
     ]);
     const drops = (await app.inject({ url: `/api/drops?client=${CLIENT_IP}`, headers: auth })).json();
@@ -380,6 +394,7 @@ describe('hub HTTP API', () => {
     const types = items.map((i: { type: string }) => i.type);
     expect(types).toEqual([
       'change',
+      'change',
       'session',
       'expectation',
       'data',
@@ -393,6 +408,7 @@ describe('hub HTTP API', () => {
       ref: POLICY_ID,
       summary: expect.stringContaining('11 packets dropped'),
     });
+    expect(items[1]).toMatchObject({ summary: expect.stringContaining('found by a poll') });
     const failed = items.find((i: { type: string; problem: boolean }) => i.type === 'data' && i.problem);
     expect(failed).toMatchObject({ ref: 's2', summary: expect.stringContaining('never established') });
     const sorted = [...items].sort((a, b) => a.at.localeCompare(b.at));

@@ -47,7 +47,7 @@ function applyEvent(repos: IngestRepos, host: string, e: CollectorEvent, now: nu
       repos.sessions.sync(host, e.at, e.activeSessionIds);
       return;
     case 'ruleset':
-      repos.rules.applyRuleset(host, e.at, e.rules, e.diff);
+      repos.rules.applyRuleset(host, e.at, e.rules, e.diff, e.notBefore ?? null);
       return;
     case 'counters':
       repos.rules.applyCounters(host, e.at, e.counters);

@@ -67,7 +67,9 @@ export class RulesRepo {
       `UPDATE rules SET removed_at = @at
        WHERE host = @host AND removed_at IS NULL AND id NOT IN (SELECT value FROM json_each(@ids))`,
     );
-    this.#insertChange = db.prepare('INSERT INTO ruleset_changes (host, at, diff) VALUES (?, ?, ?)');
+    this.#insertChange = db.prepare(
+      'INSERT INTO ruleset_changes (host, at, not_before, diff) VALUES (?, ?, ?, ?)',
+    );
     this.#insertSample = db.prepare(
       `INSERT INTO rule_samples (host, rule_id, at, packets, bytes, d_packets, d_bytes)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -98,19 +100,25 @@ export class RulesRepo {
        WHERE host = @host AND rule_id = @rule AND bucket >= @from AND bucket < @to GROUP BY i`,
     );
     this.#changes = db.prepare(
-      `SELECT id, host, at, diff FROM ruleset_changes WHERE host = @host AND at >= @from AND at <= @to
+      `SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host = @host AND at >= @from AND at <= @to
        ORDER BY at LIMIT 10000`,
     );
   }
 
   /** The full rule list of a host: upsert every rule, mark the missing ones removed, record the diff. */
-  applyRuleset(host: string, at: number, rules: RuleDef[], diff: RulesetDiff | null): number | null {
+  applyRuleset(
+    host: string,
+    at: number,
+    rules: RuleDef[],
+    diff: RulesetDiff | null,
+    notBefore: number | null = null,
+  ): number | null {
     for (const r of rules) {
       this.#upsertRule.run({ host, ...r, is_policy: r.isPolicy ? 1 : 0, at });
     }
     this.#markRemoved.run({ host, at, ids: JSON.stringify(rules.map((r) => r.id)) });
     if (!diff) return null;
-    return Number(this.#insertChange.run(host, at, JSON.stringify(diff)).lastInsertRowid);
+    return Number(this.#insertChange.run(host, at, notBefore, JSON.stringify(diff)).lastInsertRowid);
   }
 
   /** One poll of counters: raw samples, the minute rollup and the current totals. */
@@ -180,6 +188,7 @@ export interface ChangeRow {
   id: number;
   host: string;
   at: number;
+  not_before: number | null;
   diff: string;
 }
 
@@ -190,6 +199,7 @@ export function toChangeView(r: ChangeRow): RulesetChangeView {
     id: r.id,
     host: r.host,
     at: iso(r.at),
+    notBefore: r.not_before === null ? null : iso(r.not_before),
     added: diff.added,
     removed: diff.removed,
     moved: diff.moved,

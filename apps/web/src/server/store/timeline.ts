@@ -170,7 +170,7 @@ export class TimelineQuery {
       const hostsJson = JSON.stringify([...hosts]);
       const changes = cap.take(
         this.#db
-          .prepare(`SELECT id, host, at, diff FROM ruleset_changes WHERE host IN (SELECT value FROM json_each(?))
+          .prepare(`SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host IN (SELECT value FROM json_each(?))
             AND at >= ? AND at <= ? ORDER BY at LIMIT ${MAX_ROWS + 1}`)
           .all(hostsJson, f.from, f.to) as ChangeRow[],
         (c) => c.at,
@@ -184,7 +184,7 @@ export class TimelineQuery {
             'change',
             false,
             String(c.id),
-            `ruleset changed: ${c.added.length} added, ${c.removed.length} removed${policies ? `, ${policies}` : ''}`,
+            `ruleset changed${c.notBefore ? ' (found by a poll: at or before this time)' : ''}: ${c.added.length} added, ${c.removed.length} removed${policies ? `, ${policies}` : ''}`,
           ),
         );
       }
