@@ -31,6 +31,8 @@ import { readVsftpdConfig } from './sources/vsftpd-settings.ts';
 /** Health is read on its own clock every HEALTH_EVERY_MS (and emitted at least every HEALTH_MAX_MS even if unchanged). */
 const HEALTH_EVERY_MS = 5000;
 const HEALTH_MAX_MS = 60_000;
+/** How long start() waits for tcpdump to attach to the NFLOG groups before reporting what works. */
+const NFLOG_ATTACH_MS = 5000;
 /** Let `conntrack -E` subscribe before the listing is taken, so nothing falls between the two. */
 const SUBSCRIBE_SETTLE_MS = 300;
 /** Where vsftpd logs when the config does not say. */
@@ -333,12 +335,13 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       await tick();
       await healthLoop();
       nflog.start();
+      const nflogListening = opts.nflogGroups.length > 0 && (await nflog.whenListening(NFLOG_ATTACH_MS));
       const caps: string[] = [];
       const failed = (word: string) => problems.some((p) => p.startsWith(word));
       if (!failed('conntrack')) caps.push('conntrack-events', 'expectations', 'health');
       if (backends.length > 0 || !failed('iptables') || !failed('nft')) caps.push('rules');
       if (nftMonitor.running) caps.push('ruleset-notifications');
-      if (opts.nflogGroups.length > 0 && !failed('tcpdump')) caps.push('nflog');
+      if (nflogListening) caps.push('nflog');
       if (settings) caps.push('vsftpd-settings');
       if (followers.length > 0) caps.push('vsftpd-log');
       return { kernel: release(), backends, capabilities: caps, problems: [...problems] } satisfies HostInfo;

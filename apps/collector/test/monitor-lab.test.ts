@@ -168,8 +168,8 @@ describe('host monitor on a real lab host', () => {
     ]);
     expect(add.code).toBe(0);
     const r = await monitor([7]);
+    // Claimed only once tcpdump is attached to the group, so the next dropped SYN is seen.
     expect(r.info.capabilities).toContain('nflog');
-    await new Promise((res) => setTimeout(res, 500)); // tcpdump attaches to the group
     const from = r.events.length;
     const since = Date.now();
     const res = await lab.ls('ftp1', { mode: 'passive', timeoutMs: 5000 });

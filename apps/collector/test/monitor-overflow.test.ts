@@ -122,8 +122,23 @@ describe('conntrack event overflow', () => {
       const r = await lab.exec('ftp1', ['conntrack', '-R', file]);
       expect(r.code, r.stderr).toBe(0);
       const stormMs = Date.now() - t0;
-      // the last loss period ends 500 ms after the storm; its resync lists the table
-      await new Promise((res) => setTimeout(res, 4000));
+      // The last loss period ends 500 ms after the storm and its resync lists the table: wait until a sync
+      // follows the last gap and no gap or sync came for 1.5 s (a condition, with a deadline for a slow machine).
+      const lossEvents = () => events.filter((e) => e.kind === 'gap' || e.kind === 'sync').length;
+      let seen = lossEvents();
+      let quietSince = Date.now();
+      const settled = () => {
+        if (lossEvents() !== seen) {
+          seen = lossEvents();
+          quietSince = Date.now();
+        }
+        const tail = events.slice(from);
+        const lastGap = tail.findLastIndex((e) => e.kind === 'gap');
+        const lastSync = tail.findLastIndex((e) => e.kind === 'sync');
+        return lastGap >= 0 && lastSync > lastGap && Date.now() - quietSince >= 1500;
+      };
+      const deadline = Date.now() + 30_000;
+      while (!settled() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
       const after = events.slice(from);
       const gaps = after
         .filter((e): e is Extract<CollectorEvent, { kind: 'gap' }> => e.kind === 'gap')

@@ -86,8 +86,18 @@ describe('pnpm demo', () => {
       },
       60_000,
     );
-    // Traffic ran for a while on the healthy hosts too: they must not raise anything.
-    await new Promise((r) => setTimeout(r, 5000));
+    // Traffic ran on the healthy hosts too: once each has finished a few more sessions since, they must still
+    // raise nothing.
+    const since = Date.now();
+    const finishedSince = async (h: string) =>
+      (await get<{ endedAt: string | null }[]>(`/api/hosts/${h}/sessions?limit=200`)).filter(
+        (s) => s.endedAt !== null && Date.parse(s.endedAt) >= since,
+      ).length;
+    await until(
+      'three more finished sessions on each healthy host',
+      async () => (await finishedSince('ftp1')) >= 3 && (await finishedSince('ftp3')) >= 3,
+      60_000,
+    );
     const settled = await get<{ host: string; kind: string }[]>('/api/diagnoses?active=true');
     expect(diagnoses.map((d) => d.host)).toContain('ftp2');
     expect(settled.map((d) => `${d.host}:${d.kind}`)).toEqual(['ftp2:ftp-helper-not-assigned']);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, type Lab, type LabHost } from '@ftpscope/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_BASELINE_MS } from '../src/server/diagnoses/thresholds.ts';
 import { type Stack, startStack as startDiagnosisStack, until } from './diagnoses-stack.ts';
 
 const LAB = `dm${randomBytes(3).toString('hex')}`;
@@ -215,8 +216,15 @@ describe('diagnosis scenario matrix (real lab, collector and hub)', { timeout: 9
     await lab.setProfile(host.name, 'open');
     const stack = await startStack();
     try {
-      // A baseline of counters before the change.
-      await new Promise((r) => setTimeout(r, 6000));
+      // A baseline of counters before the change (the rule compares drop rates before and after it).
+      await until(
+        () => {
+          const since = stack.app.diagnoses.window(host.name)?.countersSince;
+          return since != null && Date.now() - since > MIN_BASELINE_MS + 1000;
+        },
+        30_000,
+        'no counter baseline before the change',
+      );
       await lab.setProfile(host.name, 'hardened-no-helper');
       await until(
         () => (stack.app.diagnoses.window(host.name)?.rulesetChanges.length ?? 0) > 0,

@@ -215,7 +215,17 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
       String(NFLOG_GROUP),
     ]);
     expect(nflog.code).toBe(0);
-    await new Promise((r) => setTimeout(r, 1500)); // the collector sees the new ruleset
+    await until(
+      'the hub to have the NFLOG rule',
+      async () => {
+        const res = await fetch(`${url}/api/hosts/${host}/rules`, {
+          headers: { authorization: `Bearer ${apiToken}` },
+        });
+        const rules = (await res.json()) as { text: string }[];
+        return rules.some((r) => r.text.includes(`--nflog-group ${NFLOG_GROUP}`));
+      },
+      10_000,
+    );
     const ls = await lab.ls(host, { mode: 'passive', timeoutMs: 5000 });
     expect(ls.ok).toBe(false);
 

@@ -16,6 +16,8 @@ export interface NflogOptions {
 export class NflogSource {
   private streams = new Map<number, LineStream>();
   private stopped = false;
+  /** Groups whose tcpdump said it is listening (attached to the kernel's log group). */
+  private readonly listening = new Set<number>();
   readonly stats = { unknown: 0, examples: [] as string[] };
 
   constructor(private readonly opts: NflogOptions) {}
@@ -29,6 +31,18 @@ export class NflogSource {
     this.stopped = true;
     for (const s of this.streams.values()) s.stop();
     this.streams.clear();
+    this.listening.clear();
+  }
+
+  /**
+   * Resolves once every group's tcpdump is attached (or has failed), or after timeoutMs: packets logged before
+   * that are not seen, so the `nflog` capability is only claimed once it is true.
+   */
+  async whenListening(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const settled = () => this.opts.groups.every((g) => this.listening.has(g) || !this.streams.has(g));
+    while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.opts.groups.every((g) => this.listening.has(g));
   }
 
   private startGroup(group: number, failures: number): void {
@@ -57,6 +71,7 @@ export class NflogSource {
         });
       },
       onStderr: (line) => {
+        if (line.startsWith(`listening on nflog:${group}`)) this.listening.add(group);
         if (/Operation not permitted|Permission denied/.test(line))
           this.opts.onProblem(
             `tcpdump nflog:${group}: permission denied; needs root or CAP_NET_ADMIN and CAP_NET_RAW`,
@@ -65,6 +80,7 @@ export class NflogSource {
       onExit: (code, error) => {
         if (this.stopped || this.streams.get(group) !== s) return;
         this.streams.delete(group);
+        this.listening.delete(group);
         if (code === 127 || (error !== null && /ENOENT/.test(error))) {
           this.opts.onProblem('tcpdump is not installed: apt-get install tcpdump');
           return;
