@@ -21,6 +21,7 @@ import { ConntrackEvents } from './sources/conntrack-events.ts';
 import { listFtpEntries } from './sources/conntrack-listing.ts';
 import { readHealth } from './sources/health.ts';
 import { LogFollower } from './sources/log-follower.ts';
+import { whenSubscribed } from './sources/netlink-subscribed.ts';
 import { NflogSource } from './sources/nflog.ts';
 import { NftMonitor } from './sources/nft-monitor.ts';
 import { MAX_EXAMPLES } from './sources/parse-result.ts';
@@ -33,8 +34,8 @@ const HEALTH_EVERY_MS = 5000;
 const HEALTH_MAX_MS = 60_000;
 /** How long start() waits for tcpdump to attach to the NFLOG groups before reporting what works. */
 const NFLOG_ATTACH_MS = 5000;
-/** Let `conntrack -E` subscribe before the listing is taken, so nothing falls between the two. */
-const SUBSCRIBE_SETTLE_MS = 300;
+/** How long a resync waits for `conntrack -E` to subscribe before listing (nothing may fall between the two). */
+const SUBSCRIBE_WAIT_MS = 5000;
 /** Where vsftpd logs when the config does not say. */
 const DEFAULT_LOGS = ['/var/log/vsftpd.log', '/var/log/xferlog'];
 
@@ -158,7 +159,11 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       do {
         resyncAgain = false;
         model.beginResync(opts.now());
-        await new Promise((r) => setTimeout(r, SUBSCRIBE_SETTLE_MS));
+        if (!(await whenSubscribed(() => events.pids(), SUBSCRIBE_WAIT_MS)))
+          log(
+            'warn',
+            `${opts.name}: conntrack -E did not subscribe within ${SUBSCRIBE_WAIT_MS} ms; listing anyway`,
+          );
         const listing = await listFtpEntries(exec, opts.ftpPorts, opts.netns);
         for (const p of listing.problems) problem(p);
         countUnknown('conntrack-listing', listing.unknown, listing.examples);

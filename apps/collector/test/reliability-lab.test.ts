@@ -13,6 +13,7 @@ import {
   workDir,
 } from '../../web/test/reliability-helpers.ts';
 import { controlSessionId } from '../src/model/sessions.ts';
+import { whenSubscribed } from '../src/sources/netlink-subscribed.ts';
 
 /**
  * Faults survived on a real lab host: the real collector CLI (`main.ts`, one node process so kill -9 hits it),
@@ -156,7 +157,9 @@ async function kernelControlConnections(host: string) {
     err += c;
   });
   cleanups.push(() => tool.kill());
-  await sleep(300); // subscribed before the listing: nothing falls between the two
+  // Subscribed before the listing: nothing falls between the two.
+  if (!(await whenSubscribed(() => (tool.pid === undefined ? [] : [tool.pid]), 10_000)))
+    throw new Error('conntrack -E did not subscribe within 10 s');
   const listed = await lab.exec(host, ['conntrack', '-L', '-p', 'tcp', '--orig-port-dst', '21', '-o', 'id']);
   expect(listed.code, listed.stderr).toBe(0);
   return {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { whenSubscribed } from '../../../apps/collector/src/sources/netlink-subscribed.ts';
 
 /** A lab name no concurrent test run will pick: prefix + random base-36 tail, ≤ 8 chars. */
 export function uniqueLabName(prefix: string): string {
@@ -15,7 +16,7 @@ export function policyPackets(iptablesSave: string, chain: string): number {
 }
 
 /** Starts `conntrack -E expect` in a namespace; stop() returns everything it printed. */
-export function watchExpectations(netns: string): { stop(): Promise<string> } {
+export function watchExpectations(netns: string): { ready(): Promise<boolean>; stop(): Promise<string> } {
   const child = spawn('ip', ['netns', 'exec', netns, 'conntrack', '-E', 'expect'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -24,6 +25,8 @@ export function watchExpectations(netns: string): { stop(): Promise<string> } {
     out += d;
   });
   return {
+    /** Resolves once conntrack has subscribed to expectation events (nothing after that is missed). */
+    ready: () => whenSubscribed(() => (child.pid === undefined ? [] : [child.pid]), 10_000),
     stop: () =>
       new Promise((resolve) => {
         child.on('close', () => resolve(out));

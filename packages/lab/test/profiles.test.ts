@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, destroyLab, type Lab } from '../src/index.ts';
-import { policyPackets, sleep, uniqueLabName, watchExpectations } from './helpers.ts';
+import { policyPackets, uniqueLabName, watchExpectations } from './helpers.ts';
 
 const name = uniqueLabName('tp');
 let lab: Lab;
@@ -47,7 +47,7 @@ describe('firewall profiles, switched on one running host', () => {
   it('no-related: passive ls fails although the helper created an expectation', async () => {
     await lab.setProfile('ftp1', 'no-related');
     const watch = watchExpectations(lab.host('ftp1').netns);
-    await sleep(300);
+    expect(await watch.ready()).toBe(true);
     const ls = await lab.ls('ftp1', { mode: 'passive', timeoutMs: 5000 });
     const events = await watch.stop();
     expect(ls.ok).toBe(false);

@@ -58,6 +58,11 @@ export class ConntrackEvents {
     });
   }
 
+  /** Process ids of the running event readers (to check they have subscribed). */
+  pids(): number[] {
+    return this.streams.flatMap((s) => (s.pid === undefined ? [] : [s.pid]));
+  }
+
   /** Current receive buffer size (bytes). */
   get bufferBytes(): number {
     return this.buffer;
