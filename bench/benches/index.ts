@@ -7,6 +7,7 @@ import { endToEnd } from './05-end-to-end.ts';
 import { historyQueries } from './06-history-queries.ts';
 import { uiHostView } from './07-ui-host-view.ts';
 import { memorySoak } from './08-memory-soak.ts';
+import { rulesetChange } from './09-ruleset-change.ts';
 
 /** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
 export const BENCHES: Bench[] = [
@@ -18,4 +19,5 @@ export const BENCHES: Bench[] = [
   historyQueries,
   uiHostView,
   memorySoak,
+  rulesetChange,
 ];

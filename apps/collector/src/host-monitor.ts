@@ -141,8 +141,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     onProblem: problem,
     onChange: (at) => {
       notifiedAt = notifiedAt === null ? at : Math.min(notifiedAt, at);
-      // The change may have created the first table of another tool (ip6tables, native nft): ask them all.
-      rulesSource.recheckSoon();
+      // The change may have created the first table of another nf_tables tool (ip6tables, native nft).
+      rulesSource.recheckSoon('nf_tables');
       readRules().catch((e) => log('error', `${opts.name}: ruleset read failed: ${(e as Error).message}`));
     },
   });
@@ -204,8 +204,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       if (notified !== null && notified <= startedAt) notifiedAt = null;
       if (rulesAt === 0 || rulesetChanged(ruleDefs, defs)) {
         const first = rulesAt === 0;
-        // A change may also have moved rules to another backend (iptables to native nft).
-        if (!first) rulesSource.recheckSoon();
+        // A change found by a poll may also have moved rules to another backend: ask every tool next time.
+        if (!first && notified === null) rulesSource.recheckSoon();
         const at = first ? startedAt : (notified ?? opts.now());
         const event: CollectorEvent = {
           kind: 'ruleset',

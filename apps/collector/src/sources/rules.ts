@@ -34,6 +34,9 @@ const SAVE_TOOLS: SaveTool[] = [
  */
 const RECHECK_MS = 30_000;
 
+/** The tools that read nf_tables: a change notification may concern any of them (never iptables-legacy). */
+const NF_TABLES_TOOLS = ['iptables-nft-save', 'ip6tables-nft-save', 'nft'];
+
 export interface RulesPoll {
   rules: RuleRecord[];
   /** Backends that have at least one table. */
@@ -53,6 +56,8 @@ export interface RulesPoll {
 export class RulesSource {
   private lastRecheck = Number.NEGATIVE_INFINITY;
   private recheckNext = true;
+  /** Tools to ask at the next poll even if idle (a change notification names nf_tables, not legacy). */
+  private readonly recheckTools = new Set<string>();
   /** Tools (and 'nft') that had nothing to read or failed at the last check. */
   private readonly idle = new Set<string>();
   private readonly missing = new Set<string>();
@@ -68,9 +73,10 @@ export class RulesSource {
     private readonly procNet: () => string | null = () => null,
   ) {}
 
-  /** Asks every tool again at the next poll (after a ruleset change a new backend may have tables). */
-  recheckSoon(): void {
-    this.recheckNext = true;
+  /** Asks every tool (or the nf_tables ones) again at the next poll: after a change a new backend may have tables. */
+  recheckSoon(scope: 'all' | 'nf_tables' = 'all'): void {
+    if (scope === 'all') this.recheckNext = true;
+    else for (const t of NF_TABLES_TOOLS) this.recheckTools.add(t);
   }
 
   async poll(): Promise<RulesPoll> {
@@ -80,7 +86,10 @@ export class RulesSource {
       this.lastRecheck = now;
       this.recheckNext = false;
     }
-    const wanted = (tool: string) => !this.missing.has(tool) && (recheck || !this.idle.has(tool));
+    const asked = new Set(this.recheckTools);
+    this.recheckTools.clear();
+    const wanted = (tool: string) =>
+      !this.missing.has(tool) && (recheck || asked.has(tool) || !this.idle.has(tool));
     const out: RulesPoll = { rules: [], backends: [], unknown: 0, examples: [], problems: [], costMs: 0 };
     const procNet = this.procNet();
     const tools = SAVE_TOOLS.filter((t) => {
