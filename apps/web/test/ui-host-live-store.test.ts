@@ -193,6 +193,7 @@ describe('HostLiveStore', () => {
     expect(s.sessions.get('b')).toMatchObject({ helper: null, dataConns: 1, failedData: 1, bytes: null });
     expect(s.sessions.has('other')).toBe(false);
     expect(s.rules.get(policy.id)).toMatchObject({ packets: 15, rate: 5, history: [5] });
+    expect(s.pollIntervalMs).toBe(1000);
 
     // a later session update keeps the data sums
     s.applyBatch([batch('ftp1', [{ kind: 'session', session: session('b', { state: 'TIME_WAIT' }) }])]);

@@ -38,6 +38,8 @@ export class HostLiveStore {
   expectations = new SvelteMap<string, ExpectationRow>();
   rules = new SvelteMap<string, RuleRow>();
   health = $state<NetfilterHealth | null>(null);
+  /** The collector's effective counter poll interval (ms), from its last counters event; null until one came. */
+  pollIntervalMs = $state<number | null>(null);
   gaps = $state<GapView[]>([]);
   connected = $state<boolean | null>(null);
   loading = $state(true);
@@ -153,6 +155,7 @@ export class HostLiveStore {
         break;
       }
       case 'counters': {
+        this.pollIntervalMs = ev.intervalMs;
         const seconds = ev.intervalMs / 1000;
         const byId = new Map(ev.counters.map((c) => [c.ruleId, c]));
         for (const [id, row] of this.rules) {
