@@ -4,7 +4,7 @@ export default defineProject({
   test: {
     name: 'bench',
     include: ['bench-quick.test.ts'],
-    testTimeout: 240_000,
+    testTimeout: 600_000,
     hookTimeout: 60_000,
   },
 });

@@ -55,7 +55,7 @@ export const rulesetChange: Bench = {
   id: 9,
   title: 'ruleset change → ruleset event at the hub (nft monitor vs. poll)',
   async run(ctx) {
-    const changes = ctx.quick ? 6 : 30;
+    const changes = ctx.quick ? 4 : 30;
     const dir = mkdtempSync(join(tmpdir(), 'ftpscope-bench-rs-'));
     try {
       return await withLab({ name: `r${ctx.tag}`, hosts: 1, profile: 'healthy' }, async (lab) => {

@@ -130,24 +130,38 @@ describe('host monitor on a real lab host', () => {
     const before = Date.now();
     await lab.setProfile('ftp1', 'hardened-no-helper');
     const applied = Date.now();
-    const change = await r.waitFor('ruleset', (e) => e.diff !== null, 2000, from);
-    expect(change.at).toBeGreaterThanOrEqual(before);
-    expect(change.at).toBeLessThanOrEqual(applied + 50);
-    expect(change.notBefore).toBeUndefined();
-    const diff = change.diff as NonNullable<typeof change.diff>;
-    expect(diff.removed).toEqual(
+    // The lab flushes, then loads the new rules: on a loaded machine the gap can exceed the debounce, and
+    // the empty ruleset in between is then a change of its own. Wait for the final state, within 2 s.
+    const hardened = (rules: { text: string }[]) =>
+      rules.some((x) =>
+        /^-A INPUT -s \S+ -p tcp -m state --state NEW -m tcp --dport 21 -j ACCEPT$/.test(x.text),
+      );
+    const final = await r.waitFor('ruleset', (e) => e.diff !== null && hardened(e.rules), 2000, from);
+    const changes = r.events
+      .slice(from)
+      .filter(
+        (e): e is Extract<CollectorEvent, { kind: 'ruleset' }> => e.kind === 'ruleset' && e.diff !== null,
+      );
+    for (const c of changes) {
+      expect(c.at).toBeGreaterThanOrEqual(before);
+      expect(c.at).toBeLessThanOrEqual(applied + 50);
+      expect(c.notBefore).toBeUndefined();
+    }
+    const removed = changes.flatMap((c) => c.diff?.removed ?? []);
+    const added = changes.flatMap((c) => c.diff?.added ?? []);
+    expect(removed).toEqual(
       expect.arrayContaining([expect.stringMatching(/raw PREROUTING: -A PREROUTING .*-j CT --helper ftp/)]),
     );
-    expect(diff.removed).toEqual(
+    expect(removed).toEqual(
       expect.arrayContaining([expect.stringContaining('--comment "lab: ftp control"')]),
     );
-    expect(diff.added).toEqual([
-      expect.stringMatching(
-        /^ipv4 filter INPUT: -A INPUT -s \S+ -p tcp -m state --state NEW -m tcp --dport 21 -j ACCEPT$/,
-      ),
-    ]);
-    expect(diff.policyChanges).toEqual([]);
-    expect(change.rules.some((x) => x.text.includes('--helper ftp'))).toBe(false);
+    const newAccept =
+      /^ipv4 filter INPUT: -A INPUT -s \S+ -p tcp -m state --state NEW -m tcp --dport 21 -j ACCEPT$/;
+    // Seen as one change (the usual case), the diff is exactly the hardening.
+    if (changes.length === 1) expect(added).toEqual([expect.stringMatching(newAccept)]);
+    else expect(added).toEqual(expect.arrayContaining([expect.stringMatching(newAccept)]));
+    expect(changes.flatMap((c) => c.diff?.policyChanges ?? [])).toEqual([]);
+    expect(final.rules.some((x) => x.text.includes('--helper ftp'))).toBe(false);
   });
 
   it('hardened-no-helper: no helper, no expectation, INPUT policy drops rise; NFLOG reports the dropped SYN', async () => {

@@ -14,6 +14,8 @@ interface LogSession {
   pids: Set<number>;
   user: string | null;
   anonymous: boolean;
+  /** The name the client sent with USER (before login). */
+  requested: string | null;
   tls: boolean;
   mode: FtpMode | null;
   transfers: FtpTransfer[];
@@ -40,6 +42,7 @@ export class LogAttacher {
         pids: new Set([rec.pid]),
         user: null,
         anonymous: false,
+        requested: null,
         tls: false,
         mode: null,
         transfers: [],
@@ -60,12 +63,13 @@ export class LogAttacher {
     } else if (rec.kind === 'command') {
       if (rec.command === 'PASV' || rec.command === 'EPSV') ls.mode = 'passive';
       else if (rec.command === 'PORT' || rec.command === 'EPRT') ls.mode = 'active';
-      if (rec.user && !ls.anonymous) ls.user = rec.user;
+      else if (rec.command === 'USER' && rec.user === null) ls.requested = rec.arg;
+      if (rec.user) this.loggedIn(ls, rec.user);
     } else if (rec.kind === 'response') {
       // 234 is only ever the reply to AUTH TLS/SSL: the control channel is encrypted from here on.
       if (rec.code === 234) ls.tls = true;
     } else if (rec.kind === 'transfer') {
-      if (rec.user && !ls.user) ls.user = rec.user;
+      if (rec.user) this.loggedIn(ls, rec.user);
       ls.transfers.push({
         at: rec.at,
         direction: rec.direction,
@@ -76,6 +80,20 @@ export class LogAttacher {
       if (ls.transfers.length > MAX_TRANSFERS) ls.transfers.shift();
     }
     this.bind(ls);
+  }
+
+  /**
+   * A line after login names the local user it runs as: for an anonymous login that is vsftpd's ftp_username
+   * (`ftp`), and the privileged process's OK LOGIN line may be written after the session's own lines. A client
+   * that asked for USER anonymous/ftp is therefore anonymous already.
+   */
+  private loggedIn(ls: LogSession, user: string): void {
+    if (ls.anonymous) return;
+    const requested = ls.requested?.toLowerCase();
+    if (requested === 'anonymous' || requested === 'ftp') {
+      ls.user = 'anonymous';
+      ls.anonymous = true;
+    } else ls.user ??= user;
   }
 
   /** Retries binding log sessions that arrived before their conntrack session (call when sessions appear). */
@@ -107,6 +125,7 @@ export class LogAttacher {
       pids: new Set(),
       user: null,
       anonymous: false,
+      requested: null,
       tls: false,
       mode: null,
       transfers: [],
