@@ -1,5 +1,6 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { buildInfo, versionLine } from '@ftpscope/shared/build-info';
 import { type Config, ConfigError, type HostSpec, parseConfig } from './config.ts';
 import { realExec } from './exec.ts';
 import { createHostMonitor } from './host-monitor.ts';
@@ -15,16 +16,6 @@ const SHUTDOWN_DRAIN_MS = 2_000;
 
 /** The monitor factory (createHostMonitor; tests pass a double of the HostMonitor interface). */
 type CreateHostMonitor = (opts: HostMonitorOptions) => HostMonitor;
-
-function collectorVersion(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-    ).version;
-  } catch {
-    return '0.0.0';
-  }
-}
 
 function monitorOptions(config: Config, host: HostSpec, log: Logger): HostMonitorOptions {
   const hostLog = log.child({ host: host.name });
@@ -136,10 +127,11 @@ async function runForever(
 
 /** CLI entry: parse flags/env, then `--once` or stream to the hub. */
 export async function main(argv: string[]): Promise<void> {
-  const version = collectorVersion();
+  const build = buildInfo(new URL('../package.json', import.meta.url));
+  const version = build.version;
   let config: Config;
   try {
-    config = parseConfig(argv, { version });
+    config = parseConfig(argv, { version: versionLine(build) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     if (err.message) process.stderr.write(`ftpscope-collector: ${err.message}\n`);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { buildInfo, versionLine } from '@ftpscope/shared/build-info';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Command, CommanderError, Option } from 'commander';
@@ -141,6 +142,7 @@ export function buildProgram(): Command {
       'ftpscope hub: ingests collectors over WebSocket, stores history in SQLite, serves the API and UI',
     )
     .allowExcessArguments(false)
+    .version(versionLine(buildInfo(new URL('../../package.json', import.meta.url))), '-V, --version')
     .action(() => {});
   for (const f of FLAGS) {
     const o = new Option(f.flag, `${f.help} [env ${f.env}]${f.default ? ` (default ${f.default})` : ''}`);

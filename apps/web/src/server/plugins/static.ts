@@ -1,14 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type {} from '@fastify/swagger';
 import { FtpscopeError } from '@ftpscope/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-
-/** Where `pnpm build` puts the UI. */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../../dist/', import.meta.url));
+import { DEFAULT_UI_DIR } from '../paths.ts';
 
 /** Shown instead of the UI when it was not built yet. */
 export const PLACEHOLDER_HTML = `<!doctype html>
