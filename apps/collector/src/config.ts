@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { HostName } from '@ftpscope/shared';
+import { HostName, TlsPin } from '@ftpscope/shared';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Command, CommanderError, Option } from 'commander';
@@ -24,6 +24,8 @@ export type HostSpec = Static<typeof HostSpec>;
 /** The collector's validated configuration. */
 export const Config = T.Object({
   hub: T.Union([T.String({ pattern: '^wss?://' }), T.Null()]),
+  /** Pinned key of the hub's certificate (`sha256//…`); replaces the CA check. */
+  hubFingerprint: T.Union([TlsPin, T.Null()]),
   token: T.Union([T.String({ minLength: 1, maxLength: 4096 }), T.Null()]),
   /** Where the token came from; a token on the command line is visible in `ps`. */
   tokenSource: T.Union([T.Literal('cli'), T.Literal('env'), T.Literal('file'), T.Null()]),
@@ -55,6 +57,7 @@ export class ConfigError extends Error {
 /** Flag name of each config field, so schema errors name what the user typed. */
 const FLAG: Record<string, string> = {
   hub: '--hub',
+  hubFingerprint: '--hub-fingerprint',
   token: '--token/--token-file',
   hosts: '--name/--netns',
   intervalMs: '--interval',
@@ -86,7 +89,16 @@ export function buildCommand(version: string): Command {
         'and streams them to an ftpscope hub.',
     )
     .version(version, '-V, --version')
-    .addOption(opt('--hub <url>', 'hub WebSocket URL, e.g. ws://10.0.0.5:8080', 'FTPSCOPE_HUB'))
+    .addOption(
+      opt('--hub <url>', 'hub address, e.g. wss://10.0.0.5:8443 (https:// works too)', 'FTPSCOPE_HUB'),
+    )
+    .addOption(
+      opt(
+        '--hub-fingerprint <pin>',
+        "pin of the hub's certificate key, sha256//BASE64 (shown by the hub's Add FTP host); replaces the CA check",
+        'FTPSCOPE_HUB_FINGERPRINT',
+      ),
+    )
     .addOption(
       opt(
         '--token <token>',
@@ -208,17 +220,19 @@ function readToken(opts: Record<string, unknown>, sourceOf: (key: string) => str
   return { token: inline, tokenSource: sourceOf('token') === 'env' ? ('env' as const) : ('cli' as const) };
 }
 
-/** ws://host:port → ws://host:port/ws/collector; a URL with its own path is kept as given. */
+/** ws://host:port → ws://host:port/ws/collector (https:// → wss://); a URL with its own path is kept as given. */
 function hubUrl(text: string | undefined): string | null {
   if (text === undefined) return null;
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(text.replace(/^http(s?):/i, 'ws$1:'));
   } catch {
-    throw new ConfigError(`--hub: not a URL: ${text} (expected ws://HOST:PORT or wss://HOST:PORT)`);
+    throw new ConfigError(
+      `--hub: not a URL: ${text} (expected wss://HOST:PORT, or ws://HOST:PORT on loopback)`,
+    );
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new ConfigError(`--hub: use ws:// or wss://, not ${url.protocol}// (${text})`);
+    throw new ConfigError(`--hub: use wss:// (or ws://), not ${url.protocol}// (${text})`);
   }
   if (url.pathname === '/' || url.pathname === '') url.pathname = COLLECTOR_WS_PATH;
   return url.toString();
@@ -270,6 +284,7 @@ export function parseConfig(argv: string[], options: ParseOptions = {}): Config 
   if (dup !== undefined) throw new ConfigError(`--netns ${dup} is given twice`);
   const config = {
     hub: hubUrl(o.hub as string | undefined),
+    hubFingerprint: (o.hubFingerprint as string | undefined) ?? null,
     token,
     tokenSource,
     hosts: hostSpecs(
@@ -293,6 +308,11 @@ export function parseConfig(argv: string[], options: ParseOptions = {}): Config 
   if (errors.length > 0) throw new ConfigError(`invalid configuration:\n  ${errors.join('\n  ')}`);
   if (!config.once && config.hub === null) {
     throw new ConfigError('--hub (FTPSCOPE_HUB) is required unless --once is given; see --help');
+  }
+  if (config.hubFingerprint !== null && config.hub?.startsWith('ws:')) {
+    throw new ConfigError(
+      `--hub-fingerprint pins a TLS certificate, but --hub ${config.hub} is plain ws://; use wss://`,
+    );
   }
   if (!config.once && config.token === null) {
     throw new ConfigError(

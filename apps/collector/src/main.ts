@@ -102,6 +102,7 @@ async function runForever(
           monitor,
           hubUrl: config.hub as string,
           token: config.token as string,
+          hubFingerprint: config.hubFingerprint,
           collectorVersion: version,
           spoolDir: config.spoolDir,
           spoolMaxBytes: config.spoolMaxBytes,

@@ -126,8 +126,7 @@ export async function bundleHub(info: BuildInfo, outDir = HUB_BUNDLE_DIR): Promi
     plugins: [swaggerUiAssets(swaggerDir)],
   });
   cpSync(join(WEB_DIR, 'src/server/store/migrations'), join(outDir, 'migrations'), { recursive: true });
-  const install = join(WEB_DIR, 'src/server/install');
-  if (existsSync(install)) cpSync(install, join(outDir, 'install'), { recursive: true });
+  cpSync(join(WEB_DIR, 'src/server/install/install.sh'), join(outDir, 'install/install.sh'));
   cpSync(uiDir, join(outDir, 'ui'), { recursive: true });
   cpSync(join(swaggerDir, 'static'), join(outDir, 'swagger-ui/static'), { recursive: true });
 

@@ -25,6 +25,16 @@ export const ERRORS = {
   FTPSCOPE_ERR_NOT_FOUND: { status: 404, close: 4404, message: 'not found' },
   FTPSCOPE_ERR_BAD_PARAM: { status: 400, close: 4400, message: 'invalid parameter' },
   FTPSCOPE_ERR_INTERNAL: { status: 500, close: 1011, message: 'internal error' },
+  FTPSCOPE_ERR_BAD_ORIGIN: {
+    status: 403,
+    close: 4403,
+    message: "the request's Origin is not this hub's address (cross-site requests are refused)",
+  },
+  FTPSCOPE_ERR_NO_PACKAGE: {
+    status: 404,
+    close: 4404,
+    message: 'this hub has no collector package for that architecture',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -11,6 +11,8 @@ export interface HostStreamOptions {
   monitor: HostMonitor;
   hubUrl: string;
   token: string;
+  /** Pinned key of the hub's certificate (see HubClientOptions.fingerprint). */
+  hubFingerprint?: string | null;
   collectorVersion: string;
   /** Parent spool directory; this host spools into `<spoolDir>/<host>`. */
   spoolDir: string;
@@ -49,6 +51,7 @@ export async function startHostStream(o: HostStreamOptions): Promise<HostStream>
   const hub = new HubClient({
     url: o.hubUrl,
     token: o.token,
+    fingerprint: o.hubFingerprint ?? null,
     host: o.host,
     collectorVersion: o.collectorVersion,
     info,

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { HostInfo } from '../host-monitor.types.ts';
 import type { Logger } from '../logger.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
+import { PinMismatchError, pinnedConnect } from './pinned-tls.ts';
 import type { Spool } from './spool.ts';
 
 export interface HubClientOptions {
@@ -18,6 +19,8 @@ export interface HubClientOptions {
   url: string;
   /** Sent as `Authorization: Bearer TOKEN` on the upgrade request; never logged. */
   token: string;
+  /** Pinned key of the hub's certificate (`sha256//…`): nothing is sent to a hub presenting another one. */
+  fingerprint?: string | null;
   host: string;
   collectorVersion: string;
   info: HostInfo;
@@ -44,7 +47,7 @@ export function explainClose(code: number, host: string): { level: 'error' | 'wa
     case ERRORS.FTPSCOPE_ERR_UNAUTHORIZED.close:
       return {
         level: 'error',
-        msg: 'hub rejected the collector token (4401): set the token the hub accepts (its --collector-token or tokens file) in FTPSCOPE_TOKEN or --token-file; retrying',
+        msg: 'hub rejected the collector token (4401): it is wrong or was revoked; add the host again in the hub (Add FTP host) and put the new token in --token-file (or FTPSCOPE_TOKEN); retrying',
       };
     case ERRORS.FTPSCOPE_ERR_HOST_FORBIDDEN.close:
       return {
@@ -161,6 +164,7 @@ export class HubClient {
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: this.o.helloTimeoutMs ?? 10_000,
+      ...(this.o.fingerprint ? { createConnection: pinnedConnect(this.o.fingerprint) as never } : {}),
     });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
@@ -293,6 +297,13 @@ export class HubClient {
 
   private onError(err: Error): void {
     const failures = this.backoff.failures;
+    if (err instanceof PinMismatchError) {
+      this.o.log.error(
+        { url: this.o.url, expected: err.expected, actual: err.actual, failures },
+        `refusing the hub at ${this.o.url}: its certificate key is ${err.actual} but --hub-fingerprint (FTPSCOPE_HUB_FINGERPRINT) pins ${err.expected}; nothing was sent (not even the token). If the hub's certificate was replaced on purpose, copy the new fingerprint from the hub's Add FTP host dialog; otherwise something else answers at this address. Retrying`,
+      );
+      return;
+    }
     const status = /Unexpected server response: (\d+)/.exec(err.message)?.[1];
     let msg = `cannot reach the hub at ${this.o.url} (${err.message}); collecting into the spool and retrying`;
     if (status === '401')
@@ -300,6 +311,8 @@ export class HubClient {
     else if (status === '403') msg = `hub refused host "${this.o.host}" for this token (HTTP 403)`;
     else if (status)
       msg = `hub answered HTTP ${status} to the WebSocket upgrade at ${this.o.url}: check --hub`;
+    else if (/self[- ]signed|unable to verify|unable to get local issuer/i.test(err.message))
+      msg = `cannot verify the hub's certificate at ${this.o.url} (${err.message}): give --hub-fingerprint (FTPSCOPE_HUB_FINGERPRINT) as the hub's Add FTP host dialog shows it; retrying`;
     // One warning per outage, then a reminder every 10 attempts: a long outage must not flood the log.
     const loud = failures <= 1 || failures % 10 === 0 || status !== undefined;
     this.o.log[loud ? 'warn' : 'debug']({ url: this.o.url, failures }, msg);

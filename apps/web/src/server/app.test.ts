@@ -188,7 +188,12 @@ describe('hub HTTP API', () => {
     const cookie = setCookie.split(';')[0] ?? '';
     expect((await app.inject({ url: '/api/session-check', headers: { cookie } })).statusCode).toBe(204);
     expect((await app.inject({ url: '/api/hosts', headers: { cookie } })).statusCode).toBe(200);
-    const out = await app.inject({ method: 'POST', url: '/api/logout', headers: { cookie } });
+    // A browser sends its page's Origin with every POST; the hub's own is accepted.
+    const out = await app.inject({
+      method: 'POST',
+      url: '/api/logout',
+      headers: { cookie, origin: 'http://localhost' },
+    });
     expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
   });
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,14 +8,17 @@ import pkg from '../../package.json' with { type: 'json' };
 import type { HubConfig } from './config.ts';
 import diagnoses from './diagnoses/plugin.ts';
 import { CollectorAuth } from './ingest/collector-auth.ts';
+import installRoutes from './install/routes.ts';
 import type { LiveLimits } from './live/live-client.ts';
 import auth from './plugins/auth.ts';
 import db from './plugins/db.ts';
 import errors from './plugins/errors.ts';
 import ingest from './plugins/ingest.ts';
 import live, { DEFAULT_LIVE_LIMITS } from './plugins/live.ts';
+import origin from './plugins/origin.ts';
 import securityHeaders from './plugins/security-headers.ts';
 import staticUi from './plugins/static.ts';
+import collectorTokensRoutes from './routes/api/collector-tokens.ts';
 import diagnosesRoutes from './routes/api/diagnoses.ts';
 import dropsRoutes from './routes/api/drops.ts';
 import healthRoutes from './routes/api/health.ts';
@@ -27,6 +29,7 @@ import sessionsRoutes from './routes/api/sessions.ts';
 import timelineRoutes from './routes/api/timeline.ts';
 import metricsRoutes from './routes/metrics.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './store/index.ts';
+import { type HubTls, resolveTls } from './tls/resolve.ts';
 
 /** Everything buildApp needs; tests pass their own clock, limits and temp database. */
 export interface AppOptions {
@@ -42,7 +45,12 @@ export interface AppOptions {
   heartbeatMs?: number;
   liveLimits?: Partial<LiveLimits>;
   uiDir?: string;
-  tls?: { cert: Buffer; key: Buffer };
+  /** Serve HTTPS/WSS with this certificate (its key pin goes into install commands). */
+  tls?: HubTls;
+  /** The hub's address as FTP hosts and browsers reach it (install commands, Origin check). */
+  publicUrl?: string;
+  /** Collector packages offered at /downloads/collector/:arch. */
+  downloadsDir?: string;
   logger?: FastifyServerOptions['logger'];
   /** Kept for the diagnoses engine's alerts. */
   alertWebhook?: string;
@@ -57,7 +65,9 @@ export function optionsFromConfig(c: HubConfig): AppOptions {
     apiToken: c.apiToken,
     collectorAuth: c.tokensFile
       ? CollectorAuth.fromFile(c.tokensFile)
-      : CollectorAuth.single(c.collectorToken ?? ''),
+      : c.collectorToken !== undefined
+        ? CollectorAuth.single(c.collectorToken)
+        : CollectorAuth.none(),
     retention: {
       rawDays: c.rawRetentionDays,
       rollupDays: c.rollupRetentionDays,
@@ -65,8 +75,9 @@ export function optionsFromConfig(c: HubConfig): AppOptions {
     },
     collectorRate: c.collectorRate,
     ...(c.uiDir !== undefined && { uiDir: c.uiDir }),
-    ...(c.tlsCert !== undefined &&
-      c.tlsKey !== undefined && { tls: { cert: readFileSync(c.tlsCert), key: readFileSync(c.tlsKey) } }),
+    tls: resolveTls(c),
+    ...(c.publicUrl !== undefined && { publicUrl: c.publicUrl.replace(/\/+$/, '') }),
+    ...(c.downloadsDir !== undefined && { downloadsDir: c.downloadsDir }),
     ...(c.alertWebhook !== undefined && { alertWebhook: c.alertWebhook }),
     logger: {
       level: c.logLevel,
@@ -98,7 +109,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // Long ids must reach schema validation (400 naming the parameter), not die as 414.
     routerOptions: { maxParamLength: 1024 },
-    ...(opts.tls && { https: opts.tls }),
+    ...(opts.tls && { https: { cert: opts.tls.cert, key: opts.tls.key } }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
 
@@ -118,7 +129,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     retention: opts.retention ?? DEFAULT_RETENTION,
     retentionIntervalMs: opts.retentionIntervalMs ?? 10 * 60_000,
   });
-  await app.register(auth, { apiToken: opts.apiToken, secureCookie: opts.tls !== undefined });
+  await app.register(auth, { apiToken: opts.apiToken });
+  await app.register(origin, { ...(opts.publicUrl !== undefined && { publicUrl: opts.publicUrl }) });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -145,6 +157,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.alertWebhook !== undefined && { alertWebhook: opts.alertWebhook }),
     ...(opts.diagnosesIntervalMs !== undefined && { intervalMs: opts.diagnosesIntervalMs }),
   });
+  await app.register(installRoutes, {
+    tlsCert: opts.tls?.cert ?? null,
+    ...(opts.publicUrl !== undefined && { publicUrl: opts.publicUrl }),
+    ...(opts.downloadsDir !== undefined && { downloadsDir: opts.downloadsDir }),
+  });
   for (const routes of [
     healthRoutes,
     loginRoutes,
@@ -154,6 +171,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     dropsRoutes,
     timelineRoutes,
     diagnosesRoutes,
+    collectorTokensRoutes,
     metricsRoutes,
   ]) {
     await app.register(routes);

@@ -43,7 +43,9 @@ describe('hub config', () => {
   it('names the flag that is wrong', () => {
     const cases: [string[], RegExp][] = [
       [['--collector-token', 'coll-token-1'], /--api-token .* is required/],
-      [['--api-token', 'api-token-1'], /--collector-token .* or --tokens/],
+      [[...base, '--plain-listen', '0.0.0.0:8080'], /--plain-listen .*only served on loopback/],
+      [[...base, '--tls', 'maybe'], /--tls/],
+      [[...base, '--public-url', 'https://hub/x'], /--public-url/],
       [[...base, '--tokens', 'f'], /either --collector-token or --tokens/],
       [[...base, '--listen', 'localhost'], /--listen must be HOST:PORT/],
       [[...base, '--listen', '127.0.0.1:70000'], /--listen: .*65535/],

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { buildInfo, versionLine } from '@ftpscope/shared/build-info';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Command, CommanderError, Option } from 'commander';
+import { addTokensCommand, type OnTokensCommand, type TokensCommand } from './cli/tokens-command.ts';
+import { FLAGS } from './config-flags.ts';
+import { isLoopback, parseHostPort } from './listen-address.ts';
 
 /** The hub's validated configuration. */
 export const HubConfig = T.Object({
@@ -14,6 +18,14 @@ export const HubConfig = T.Object({
   apiToken: T.String({ minLength: 8 }),
   tlsCert: T.Optional(T.String({ minLength: 1 })),
   tlsKey: T.Optional(T.String({ minLength: 1 })),
+  /** auto: TLS unless listening on loopback only; on: always. */
+  tls: T.Union([T.Literal('auto'), T.Literal('on')]),
+  tlsDir: T.String({ minLength: 1 }),
+  /** Extra plain-HTTP listener (loopback only). */
+  plainHost: T.Optional(T.String({ minLength: 1 })),
+  plainPort: T.Optional(T.Integer({ minimum: 0, maximum: 65535 })),
+  publicUrl: T.Optional(T.String({ pattern: '^https?://[^/?#]+/?$' })),
+  downloadsDir: T.Optional(T.String({ minLength: 1 })),
   retentionDays: T.Number({ exclusiveMinimum: 0 }),
   rawRetentionDays: T.Number({ exclusiveMinimum: 0 }),
   rollupRetentionDays: T.Number({ exclusiveMinimum: 0 }),
@@ -28,115 +40,15 @@ export type HubConfig = Static<typeof HubConfig>;
 export class ConfigError extends Error {}
 
 /** What the command line asks for. */
-export type ParsedCommand = { kind: 'serve'; config: HubConfig } | { kind: 'hash-token'; token: string };
-
-interface Flag {
-  flag: string;
-  env: string;
-  key: string;
-  help: string;
-  default?: string;
-}
-
-/** Every flag with its environment variable: flags win over the environment. */
-export const FLAGS: Flag[] = [
-  {
-    flag: '--listen <host:port>',
-    env: 'FTPSCOPE_LISTEN',
-    key: 'listen',
-    help: 'address to listen on (use [::1]:PORT for IPv6)',
-    default: '127.0.0.1:8080',
-  },
-  {
-    flag: '--db <file>',
-    env: 'FTPSCOPE_DB',
-    key: 'db',
-    help: 'SQLite database file (created if missing)',
-    default: 'data/ftpscope.db',
-  },
-  {
-    flag: '--collector-token <token>',
-    env: 'FTPSCOPE_COLLECTOR_TOKEN',
-    key: 'collectorToken',
-    help: 'one token every collector uses (any host name); prefer the env var, argv is visible in ps',
-  },
-  {
-    flag: '--tokens <file>',
-    env: 'FTPSCOPE_TOKENS',
-    key: 'tokensFile',
-    help: 'collector tokens file: lines "<sha256-hex> host1 host2 ..." ("*" = any host); see `hub hash-token`',
-  },
-  {
-    flag: '--api-token <token>',
-    env: 'FTPSCOPE_API_TOKEN',
-    key: 'apiToken',
-    help: 'token for the REST API, /ws/live, /metrics and /docs (Bearer header or login cookie)',
-  },
-  {
-    flag: '--tls-cert <file>',
-    env: 'FTPSCOPE_TLS_CERT',
-    key: 'tlsCert',
-    help: 'PEM certificate: serve HTTPS/WSS (needs --tls-key)',
-  },
-  {
-    flag: '--tls-key <file>',
-    env: 'FTPSCOPE_TLS_KEY',
-    key: 'tlsKey',
-    help: 'PEM private key for --tls-cert',
-  },
-  {
-    flag: '--retention-days <n>',
-    env: 'FTPSCOPE_RETENTION_DAYS',
-    key: 'retentionDays',
-    help: 'keep sessions, drops, changes, gaps, diagnoses this long',
-    default: '90',
-  },
-  {
-    flag: '--raw-retention-days <n>',
-    env: 'FTPSCOPE_RAW_RETENTION_DAYS',
-    key: 'rawRetentionDays',
-    help: 'keep raw rule samples and health samples this long',
-    default: '7',
-  },
-  {
-    flag: '--rollup-retention-days <n>',
-    env: 'FTPSCOPE_ROLLUP_RETENTION_DAYS',
-    key: 'rollupRetentionDays',
-    help: 'keep 1-minute rule rollups this long',
-    default: '90',
-  },
-  {
-    flag: '--alert-webhook <url>',
-    env: 'FTPSCOPE_ALERT_WEBHOOK',
-    key: 'alertWebhook',
-    help: 'POST a JSON body here when a diagnosis opens or resolves',
-  },
-  {
-    flag: '--ui-dir <dir>',
-    env: 'FTPSCOPE_UI_DIR',
-    key: 'uiDir',
-    help: 'built UI to serve (default apps/web/dist)',
-  },
-  {
-    flag: '--collector-rate <n>',
-    env: 'FTPSCOPE_COLLECTOR_RATE',
-    key: 'collectorRate',
-    help: 'sustained messages/s a collector may send (burst 100x, room for a spool replay) before 4429',
-    default: '1000',
-  },
-  {
-    flag: '--log-level <level>',
-    env: 'FTPSCOPE_LOG_LEVEL',
-    key: 'logLevel',
-    help: 'fatal|error|warn|info|debug|trace|silent',
-    default: 'info',
-  },
-];
+export type ParsedCommand =
+  | { kind: 'serve'; config: HubConfig }
+  | { kind: 'hash-token'; token: string }
+  | { kind: 'tokens'; command: TokensCommand; url: string; apiToken: string };
 
 const NUMERIC = new Set(['retentionDays', 'rawRetentionDays', 'rollupRetentionDays', 'collectorRate']);
 
-/** Builds the commander program (exported so --help can be tested). */
-export function buildProgram(): Command {
+/** Builds the commander program (exported so --help can be tested); `onTokens` receives `hub tokens …`. */
+export function buildProgram(onTokens?: OnTokensCommand): Command {
   const program = new Command('hub')
     .description(
       'ftpscope hub: ingests collectors over WebSocket, stores history in SQLite, serves the API and UI',
@@ -152,6 +64,7 @@ export function buildProgram(): Command {
     .command('hash-token')
     .argument('<token>', 'collector token to hash')
     .description('print the tokens-file line for a collector token (append the host names it may report)');
+  addTokensCommand(program, onTokens);
   return program;
 }
 
@@ -164,7 +77,10 @@ export function parseCommand(
   env: NodeJS.ProcessEnv,
   opts: { exitOverride?: boolean } = {},
 ): ParsedCommand {
-  const program = buildProgram();
+  let tokens: { command: TokensCommand; url: string | undefined } | undefined;
+  const program = buildProgram((command, url) => {
+    tokens = { command, url };
+  });
   if (opts.exitOverride) program.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
   let hashed: string | undefined;
   program.commands[0]?.action((token: string) => {
@@ -185,20 +101,31 @@ export function parseCommand(
     if (value === undefined) continue;
     raw[f.key] = NUMERIC.has(f.key) ? Number(value) : value;
   }
-  const listen = String(raw.listen);
+  const listen = hostPort('--listen', String(raw.listen));
   delete raw.listen;
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
-  if (!m)
-    throw new ConfigError(`--listen must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got "${listen}"`);
-  raw.host = m[1] ?? m[2];
-  raw.port = Number(m[3]);
+  raw.host = listen.host;
+  raw.port = listen.port;
+  if (raw.plainListen !== undefined) {
+    const plain = hostPort('--plain-listen', String(raw.plainListen));
+    if (!isLoopback(plain.host)) {
+      throw new ConfigError(
+        `--plain-listen ${String(raw.plainListen)}: plain HTTP is only served on loopback (127.0.0.1, ::1); use --listen for the network, which gets TLS`,
+      );
+    }
+    raw.plainHost = plain.host;
+    raw.plainPort = plain.port;
+    delete raw.plainListen;
+  }
+  raw.tlsDir ??= join(dirname(String(raw.db)), 'tls');
 
   if (raw.apiToken === undefined) throw new ConfigError('--api-token (or FTPSCOPE_API_TOKEN) is required');
-  if (raw.collectorToken === undefined && raw.tokensFile === undefined) {
-    throw new ConfigError(
-      'give --collector-token (or FTPSCOPE_COLLECTOR_TOKEN) or --tokens FILE (or FTPSCOPE_TOKENS)',
-    );
-  }
+  if (tokens)
+    return {
+      kind: 'tokens',
+      command: tokens.command,
+      url: tokens.url ?? adminUrl(raw),
+      apiToken: String(raw.apiToken),
+    };
   if (raw.collectorToken !== undefined && raw.tokensFile !== undefined) {
     throw new ConfigError('give either --collector-token or --tokens, not both');
   }
@@ -208,10 +135,34 @@ export function parseCommand(
   const first = Value.Errors(HubConfig, raw).First();
   if (first) {
     const key = first.path.split('/')[1] ?? '';
-    const flag = key === 'host' || key === 'port' ? FLAGS[0] : FLAGS.find((f) => f.key === key);
+    const byKey: Record<string, string> = {
+      host: 'listen',
+      port: 'listen',
+      plainHost: 'plainListen',
+      plainPort: 'plainListen',
+    };
+    const flag = FLAGS.find((f) => f.key === (byKey[key] ?? key));
     throw new ConfigError(`${flag ? flag.flag.split(' ')[0] : key}: ${first.message}`);
   }
   return { kind: 'serve', config: raw as HubConfig };
+}
+
+function hostPort(flag: string, text: string): { host: string; port: number } {
+  const hp = parseHostPort(text);
+  if (!hp)
+    throw new ConfigError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got "${text}"`);
+  return hp;
+}
+
+/** Where `hub tokens` reaches the running hub: its plain loopback listener, or --listen when that is loopback. */
+function adminUrl(raw: Record<string, unknown>): string {
+  const fmt = (host: string, port: unknown) =>
+    `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+  if (raw.plainHost !== undefined) return fmt(String(raw.plainHost), raw.plainPort);
+  if (isLoopback(String(raw.host)) && raw.tls !== 'on') return fmt(String(raw.host), raw.port);
+  throw new ConfigError(
+    'hub tokens: the hub serves only TLS on the network; give --url https://HOST:PORT, or set --plain-listen 127.0.0.1:8080 on the hub',
+  );
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

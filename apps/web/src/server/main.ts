@@ -1,5 +1,8 @@
+import { spkiPin } from '@ftpscope/shared/tls-pin';
 import { buildApp, optionsFromConfig } from './app.ts';
+import { runTokensCommand } from './cli/tokens-command.ts';
 import { ConfigError, hashToken, parseCommand } from './config.ts';
+import { listenHub } from './listen.ts';
 import { StoreOpenError } from './store/index.ts';
 
 /** `pnpm hub`: parse flags, open the store, listen, close gracefully on SIGINT/SIGTERM. */
@@ -8,6 +11,17 @@ async function main(): Promise<void> {
   if (cmd.kind === 'hash-token') {
     process.stdout.write(`${hashToken(cmd.token)}\n`);
     process.stderr.write('add to the tokens file as: <hash> host1 host2 ... (or <hash> * for any host)\n');
+    return;
+  }
+  if (cmd.kind === 'tokens') {
+    try {
+      process.exitCode = await runTokensCommand(cmd.command, cmd.url, cmd.apiToken, (t) =>
+        process.stdout.write(t),
+      );
+    } catch (err) {
+      process.stderr.write(`ftpscope hub tokens: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
     return;
   }
   const { config } = cmd;
@@ -19,14 +33,26 @@ async function main(): Promise<void> {
     throw new ConfigError((err as Error).message);
   }
   const app = await buildApp(options);
-  const scheme = config.tlsCert ? 'https' : 'http';
-  await app.listen({ host: config.host, port: config.port });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const { url, plainUrl } = await listenHub(app, {
+    host: config.host,
+    port: config.port,
+    tls: options.tls !== undefined,
+    ...(config.plainHost !== undefined &&
+      config.plainPort !== undefined && { plain: { host: config.plainHost, port: config.plainPort } }),
+  });
   app.log.info(
-    `ftpscope hub listening on ${scheme}://${host}:${port} (UI /, API /api, docs /docs, collectors /ws/collector)`,
+    `ftpscope hub listening on ${url}${plainUrl ? ` and ${plainUrl}` : ''} (UI /, API /api, docs /docs, collectors /ws/collector)`,
   );
+  const self = options.tls?.selfSigned;
+  if (options.tls) {
+    const pin = spkiPin(options.tls.cert);
+    app.log.info(
+      { certificate: self?.file, fingerprint: pin },
+      self
+        ? `TLS with a self-signed certificate ${self.created ? 'created now' : 'made at first start'} (${self.file}); its key fingerprint ${pin} is what collectors pin (Add FTP host puts it in the install command)`
+        : `TLS with the given certificate; its key fingerprint is ${pin}`,
+    );
+  }
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -7,10 +7,14 @@ export interface TokenEntry {
   hosts: Set<string> | '*';
 }
 
-/** Result of checking a collector token: the hosts it may report, or null for a wrong/missing token. */
-export type Grant = { hosts: Set<string> | '*' } | null;
+/**
+ * Result of checking a collector token: the hosts it may report (and, for a token the hub issued, its id, so
+ * revoking it can close its connection), or null for a wrong/missing token.
+ */
+export type Grant = { hosts: Set<string> | '*'; tokenId?: string } | null;
 
-function sha256(token: string): Buffer {
+/** SHA-256 of a token, as tokens files and the hub's own token table store it. */
+export function sha256(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
@@ -45,6 +49,11 @@ export class CollectorAuth {
   /** One shared token for every host. */
   static single(token: string): CollectorAuth {
     return new CollectorAuth([{ hash: sha256(token), hosts: '*' }]);
+  }
+
+  /** No fixed tokens: only the ones the hub issues (Add FTP host). */
+  static none(): CollectorAuth {
+    return new CollectorAuth([]);
   }
 
   /** A tokens file (see parseTokensFile). */

@@ -75,6 +75,11 @@ export class CollectorSession {
     this.#heartbeat.unref();
   }
 
+  /** Id of the hub-issued token this collector authenticated with (none for --collector-token/--tokens). */
+  get tokenId(): string | undefined {
+    return this.#grant.tokenId;
+  }
+
   /** Host name once hello was accepted. */
   get host(): string | undefined {
     return this.#hello?.host;

@@ -34,7 +34,8 @@ export function needsAuth(path: string): boolean {
   );
 }
 
-function decodePath(url: string): string {
+/** The request path without its query, percent-decoded when possible. */
+export function decodePath(url: string): string {
   const raw = url.split('?')[0] ?? '';
   try {
     return decodeURIComponent(raw);
@@ -62,7 +63,7 @@ export function readCookie(header: string | undefined, name: string): string | u
  * and invalidated by changing the token. Comparisons are constant-time over SHA-256 digests.
  */
 export default fp(
-  async (app: FastifyInstance, opts: { apiToken: string; secureCookie: boolean }) => {
+  async (app: FastifyInstance, opts: { apiToken: string }) => {
     const tokenDigest = digest(opts.apiToken);
     const cookieValue = createHmac('sha256', opts.apiToken)
       .update('ftpscope-ui-session-v1')
@@ -79,7 +80,9 @@ export default fp(
     app.decorate('checkApiToken', checkApiToken);
     app.decorate('isAuthenticated', isAuthenticated);
     app.decorate('setSessionCookie', (reply: FastifyReply, on: boolean) => {
-      const attrs = ['Path=/', 'HttpOnly', 'SameSite=Strict', ...(opts.secureCookie ? ['Secure'] : [])];
+      // Secure on HTTPS only: the same hub also serves plain HTTP on loopback (--plain-listen).
+      const secure = reply.request.protocol === 'https';
+      const attrs = ['Path=/', 'HttpOnly', 'SameSite=Strict', ...(secure ? ['Secure'] : [])];
       const value = on
         ? `${SESSION_COOKIE}=${cookieValue}; Max-Age=${COOKIE_MAX_AGE_S}`
         : `${SESSION_COOKIE}=; Max-Age=0`;

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerToken, type CollectorAuth } from '../ingest/collector-auth.ts';
 import { CollectorSession, remoteOf } from '../ingest/collector-session.ts';
+import { CollectorTokens } from '../ingest/collector-tokens.ts';
 import { HubEvents } from '../ingest/hub-events.ts';
 
 declare module 'fastify' {
@@ -13,6 +14,8 @@ declare module 'fastify' {
     hubEvents: HubEvents;
     /** Collectors connected now, by host name. */
     collectors: Map<string, CollectorSession>;
+    /** Collector tokens the hub issues (Add FTP host), checked after the fixed ones. */
+    collectorTokens: CollectorTokens;
   }
 }
 
@@ -33,6 +36,10 @@ export default fp(
   async (app: FastifyInstance, opts: IngestPluginOptions) => {
     app.decorate('hubEvents', new HubEvents());
     app.decorate('collectors', new Map<string, CollectorSession>());
+    /** Every open collector socket, before and after hello: revoking a token must reach both. */
+    const sessions = new Set<CollectorSession>();
+    const tokens = new CollectorTokens({ store: app.store, sessions, now: app.now, log: app.log });
+    app.decorate('collectorTokens', tokens);
     const ctx = {
       store: app.store,
       events: app.hubEvents,
@@ -43,13 +50,19 @@ export default fp(
       heartbeatMs: opts.heartbeatMs,
     };
     app.get('/ws/collector', { websocket: true, schema: { hide: true } }, (socket, req) => {
-      const grant = opts.auth.check(bearerToken(req.headers.authorization));
+      const presented = bearerToken(req.headers.authorization);
+      const grant = opts.auth.check(presented) ?? tokens.authenticate(presented);
       if (!grant) {
         app.log.warn({ remote: remoteOf(req.raw) }, 'collector rejected: wrong or missing token (4401)');
         socket.close(UNAUTHORIZED.close, `FTPSCOPE_ERR_UNAUTHORIZED: ${UNAUTHORIZED.message}`);
         return;
       }
-      new CollectorSession(socket, req.raw, grant, ctx);
+      const session = new CollectorSession(socket, req.raw, grant, ctx);
+      sessions.add(session);
+      socket.on('close', () => {
+        sessions.delete(session);
+        if (grant.tokenId !== undefined) tokens.released(grant.tokenId);
+      });
     });
   },
   { name: 'ftpscope-ingest', dependencies: ['ftpscope-db'] },

@@ -15,6 +15,7 @@ declare module 'fastify' {
 }
 
 const UNAUTHORIZED = ERRORS.FTPSCOPE_ERR_UNAUTHORIZED;
+const BAD_ORIGIN = ERRORS.FTPSCOPE_ERR_BAD_ORIGIN;
 
 /** Default live fan-out limits. */
 export const DEFAULT_LIVE_LIMITS: LiveLimits = {
@@ -39,6 +40,13 @@ export default fp(
         socket.close(UNAUTHORIZED.close, `FTPSCOPE_ERR_UNAUTHORIZED: ${UNAUTHORIZED.message}`);
         return;
       }
+      // A page of another site cannot open the live stream with the browser's cookie (cross-site WebSocket).
+      const problem = app.originProblem(req);
+      if (problem !== null) {
+        app.log.warn({ remote }, `live client refused: ${problem} (4403)`);
+        socket.close(BAD_ORIGIN.close, 'FTPSCOPE_ERR_BAD_ORIGIN');
+        return;
+      }
       const client = new LiveClient(socket, remote, {
         log: app.log,
         limits: opts.limits,
@@ -55,5 +63,5 @@ export default fp(
       socket.on('close', () => hub.remove(client));
     });
   },
-  { name: 'ftpscope-live', dependencies: ['ftpscope-ingest', 'ftpscope-auth'] },
+  { name: 'ftpscope-live', dependencies: ['ftpscope-ingest', 'ftpscope-auth', 'ftpscope-origin'] },
 );

@@ -1,3 +1,4 @@
+import { CollectorTokensRepo } from './collector-tokens.ts';
 import { type Db, openDatabase } from './db.ts';
 import { DiagnosesRepo } from './diagnoses.ts';
 import { EventsRepo } from './events.ts';
@@ -9,6 +10,7 @@ import { SessionsRepo } from './sessions.ts';
 import { StreamsRepo } from './streams.ts';
 import { TimelineQuery } from './timeline.ts';
 
+export type { CollectorToken } from './collector-tokens.ts';
 export { StoreOpenError } from './db.ts';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './retention.ts';
 export { RAW_TIER_MAX_MS } from './rules.ts';
@@ -24,6 +26,7 @@ export class Store {
   readonly diagnoses: DiagnosesRepo;
   readonly timeline: TimelineQuery;
   readonly retention: Retention;
+  readonly collectorTokens: CollectorTokensRepo;
   /** Stores one batch exactly once (see store/ingest.ts); false when it was a resend. */
   readonly writeBatch: ReturnType<typeof createBatchWriter>;
 
@@ -43,6 +46,7 @@ export class Store {
       now: opts.now,
       ...(opts.pruneChunkRows !== undefined && { chunkRows: opts.pruneChunkRows }),
     });
+    this.collectorTokens = new CollectorTokensRepo(this.#db);
     this.writeBatch = createBatchWriter(this.#db, this);
   }
 
