@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, hostSpecs, parseConfig, parseSize } from './config.ts';
 
 const base = ['--hub', 'ws://127.0.0.1:8080', '--token', 'secret-token'];
+/** A key pin as the hub shows it (sha256// + 44 base64 characters). */
+const PIN = 'sha256//Gi3DCjRsXJNFpqcSC1h/g1A/QmG0Sj/9OdrsRzJ9z9E=';
 const parse = (argv: string[]) =>
   parseConfig(argv, { defaultName: 'thishost', writeOut: () => {}, writeErr: () => {} });
 
@@ -144,9 +146,21 @@ describe('parseConfig', () => {
     expect(e.message).toContain('--interval: expected a whole number');
     expect(e.message).toContain('--ftp-ports');
     expect(e.message).toContain('--spool-max-bytes');
-    expect(parseError([...base, '--hub', 'http://h:1']).message).toContain('ws:// or wss://');
+    expect(parseError([...base, '--hub', 'ftp://h:1']).message).toContain('use wss:// (or ws://)');
+    expect(parseError([...base, '--hub', 'ws://h:1', '--hub-fingerprint', PIN]).message).toContain(
+      'plain ws://',
+    );
+    expect(parseError([...base, '--hub', 'wss://h:1', '--hub-fingerprint', 'abc']).message).toContain(
+      '--hub-fingerprint',
+    );
     expect(parseError([...base, '--log-level', 'loud']).message).toContain('loud');
     expect(parseError([...base, '--bogus']).message).toContain('--bogus');
+  });
+
+  it('takes the https:// address the hub shows and a pin of its certificate key', () => {
+    const c = parseConfig([...base, '--hub', 'https://hub.example:8443', '--hub-fingerprint', PIN]);
+    expect(c.hub).toBe('wss://hub.example:8443/ws/collector');
+    expect(c.hubFingerprint).toBe(PIN);
   });
 
   it('rejects namespaces and names with shell or path characters', () => {
