@@ -1,9 +1,12 @@
 import type {
+  CollectorTokenCreated,
+  CollectorTokenView,
   DiagnosisView,
   DropView,
   GapView,
   HostHealthView,
   HostSummary,
+  InstallInfo,
   RulesetChangeView,
   RuleView,
   SeriesPoint,
@@ -59,6 +62,26 @@ export class ApiClient {
     }
     if (!res.ok) throw await this.#error(res);
     return res;
+  }
+
+  /** POST or DELETE with a JSON body; throws ApiError on any non-2xx. */
+  async send<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.#fetch(path, {
+        method,
+        credentials: 'same-origin',
+        headers: {
+          accept: 'application/json',
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', `cannot reach the hub (${(err as Error).message})`);
+    }
+    if (!res.ok) throw await this.#error(res);
+    return (await res.json()) as T;
   }
 
   /** POST the API token; the hub answers with an HttpOnly session cookie. */
@@ -122,4 +145,10 @@ export class ApiClient {
     return { items: (await res.json()) as TimelineItem[], truncated };
   };
   diagnoses = (q: { host?: string; active?: boolean }) => this.get<DiagnosisView[]>('/api/diagnoses', q);
+  installInfo = () => this.get<InstallInfo>('/api/install-info');
+  collectorTokens = () => this.get<CollectorTokenView[]>('/api/collector-tokens');
+  createCollectorToken = (host: string, hubUrl: string) =>
+    this.send<CollectorTokenCreated>('POST', '/api/collector-tokens', { host, hubUrl });
+  revokeCollectorToken = (id: string) =>
+    this.send<CollectorTokenView>('DELETE', `/api/collector-tokens/${encodeURIComponent(id)}`);
 }

@@ -20,6 +20,7 @@ export function liveHostsFor(route: Route): LiveHosts | null {
       return route.query.host ? [route.query.host] : '*';
     case 'fleet':
     case 'investigate':
+    case 'collectors':
       return '*';
     default:
       return [];

@@ -1,5 +1,13 @@
 /** The views of the app; each is reachable by a shareable `#/...` URL with its filters in the query. */
-export type RouteName = 'fleet' | 'host' | 'session' | 'drops' | 'investigate' | 'diagnoses' | 'not-found';
+export type RouteName =
+  | 'fleet'
+  | 'host'
+  | 'session'
+  | 'drops'
+  | 'investigate'
+  | 'diagnoses'
+  | 'collectors'
+  | 'not-found';
 
 /** A parsed location: view, path parameters and query. */
 export interface Route {
@@ -15,6 +23,7 @@ const PATTERNS: { name: RouteName; re: RegExp; keys: string[] }[] = [
   { name: 'drops', re: /^\/drops\/?$/, keys: [] },
   { name: 'investigate', re: /^\/investigate\/?$/, keys: [] },
   { name: 'diagnoses', re: /^\/diagnoses\/?$/, keys: [] },
+  { name: 'collectors', re: /^\/collectors\/?$/, keys: [] },
 ];
 
 /** Parse `#/hosts/a?client=1.2.3.4` (the leading `#` optional). */
@@ -54,4 +63,5 @@ export const links = {
   drops: (query: Record<string, string | number | undefined> = {}) => href('/drops', query),
   investigate: (query: Record<string, string | number | undefined> = {}) => href('/investigate', query),
   diagnoses: (query: Record<string, string | undefined> = {}) => href('/diagnoses', query),
+  collectors: () => href('/collectors'),
 };
