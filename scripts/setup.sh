@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
-DEBS=(iptables conntrack nftables vsftpd lftp curl tcpdump iproute2 chromium procps util-linux libcap2-bin kmod python3 openssl)
+DEBS=(iptables conntrack nftables vsftpd lftp curl tcpdump iproute2 chromium procps util-linux libcap2-bin kmod python3 openssl binutils)
 
 missing=()
 for pkg in "${DEBS[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
@@ -11,6 +11,18 @@ if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's prometheus (promtool too) for the /metrics test, unpacked into a private prefix: installing the package
+# would start a prometheus service on this machine.
+PROMETHEUS_ROOT=/opt/ftpscope-test/prometheus
+if [[ ! -x "$PROMETHEUS_ROOT/usr/bin/prometheus" ]]; then
+  echo "setup: unpacking Debian's prometheus into $PROMETHEUS_ROOT"
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  (cd "$tmp" && { apt-get download prometheus 2>/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get download prometheus; }; })
+  mkdir -p "$PROMETHEUS_ROOT"
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$PROMETHEUS_ROOT"
+  rm -rf "$tmp"
 fi
 if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   echo "setup: installing pnpm $PNPM_VERSION"
