@@ -161,4 +161,17 @@ describe('Prometheus scrapes /metrics', () => {
     expect(value.metric).toMatchObject({ host: 'ftp1', job: 'ftpscope' });
     await client;
   });
+
+  it('every query of the shipped Grafana dashboard runs and returns data', async () => {
+    const dash = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../../docs/monitoring/grafana-dashboard.json'), 'utf8'),
+    ) as { panels: { title: string; targets: { expr: string }[] }[] };
+    expect(dash.panels.length).toBeGreaterThan(5);
+    for (const panel of dash.panels) {
+      for (const t of panel.targets) {
+        const result = await query(t.expr.replaceAll('$host', '.*'));
+        expect(result.length, `${panel.title}: ${t.expr}`).toBeGreaterThan(0);
+      }
+    }
+  });
 });
