@@ -114,6 +114,19 @@ describe('the packages', () => {
           .sort();
       expect(names(execFileSync('tar', ['-tvzf', tar], { encoding: 'utf8' }))).toEqual(names(files));
     }
+    // apt accepts both (control files valid, every dependency resolvable) without installing anything.
+    for (const deb of [collector.deb, hubPkg.deb]) {
+      const sim = execFileSync('apt-get', ['install', '--simulate', deb], { encoding: 'utf8' });
+      expect(sim).toMatch(/^Inst ftpscope-(collector|hub) /m);
+    }
+    // Maintainer scripts, wrappers and the installer are valid sh.
+    const scripts = ['postinst', 'prerm', 'postrm'].flatMap((s) => [
+      join(collectorRoot, `opt/ftpscope-collector/share/maintainer/${s}`),
+      join(hubRoot, `opt/ftpscope-hub/share/maintainer/${s}`),
+    ]);
+    scripts.push(bin(collectorRoot, 'ftpscope-collector'), bin(hubRoot, 'ftpscope-hub'));
+    scripts.push(join(hubRoot, 'opt/ftpscope-hub/lib/install/install.sh'));
+    for (const f of scripts) execFileSync('sh', ['-n', f]);
     const unit = readFileSync(join(collectorRoot, 'lib/systemd/system/ftpscope-collector.service'), 'utf8');
     expect(unit).toMatch(/^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW$/m);
     expect(unit).toMatch(/^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$/m);
