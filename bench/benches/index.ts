@@ -8,7 +8,7 @@ import { historyQueries } from './06-history-queries.ts';
 import { uiHostView } from './07-ui-host-view.ts';
 import { memorySoak } from './08-memory-soak.ts';
 import { rulesetChange } from './09-ruleset-change.ts';
-import { packagedCollector } from './09-packaged-collector.ts';
+import { packagedCollector } from './11-packaged-collector.ts';
 
 /** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
 export const BENCHES: Bench[] = [

@@ -64,13 +64,13 @@ function versionMs(v: Variant): number {
 }
 
 /**
- * 9. The collector as the package runs it (its esbuild bundle on the Node binary it ships) against the same
+ * 11. The collector as the package runs it (its esbuild bundle on the Node binary it ships) against the same
  * collector from source through tsx, the only way it ran before: RSS after connecting and idling on a quiet lab
  * host, time to "connected to the hub", and `--version`. The full run also builds both packages with xz and
  * reports their sizes.
  */
 export const packagedCollector: Bench = {
-  id: 9,
+  id: 11,
   title: 'packaged collector: memory, start time, package sizes',
   async run(ctx) {
     const runs = ctx.quick ? 2 : 5;
@@ -83,7 +83,7 @@ export const packagedCollector: Bench = {
     const hub = await startHub();
     try {
       const samples = await withLab(
-        { name: `b9${ctx.tag}`.slice(0, 8), hosts: 1, profile: 'healthy' },
+        { name: `b11${ctx.tag}`.slice(0, 8), hosts: 1, profile: 'healthy' },
         async (lab) => {
           const h = lab.host('ftp1');
           const out = {
@@ -95,7 +95,7 @@ export const packagedCollector: Bench = {
               // biome-ignore format: flag and value in pairs
               const args = [
               '--hub', `ws://127.0.0.1:${hub.port}`, '--token', hub.collectorToken, '--netns', h.netns,
-              '--name', `b9-${v.name}`, '--spool', join(work, `spool-${v.name}-${i}`), '--log-level', 'info',
+              '--name', `b11-${v.name}`, '--spool', join(work, `spool-${v.name}-${i}`), '--log-level', 'info',
             ];
               out[v.name as 'bundle' | 'tsx'].push(await startOnce(v, args, idleMs));
             }
@@ -113,7 +113,7 @@ export const packagedCollector: Bench = {
       );
       const figures: Figure[] = [
         figure({
-          bench: 9,
+          bench: 11,
           name: `collector RSS idle (${idleMs / 1000} s after connecting, quiet lab host)`,
           unit: 'MB',
           samples: samples.bundle.map((s) => s.rssMb),
@@ -123,7 +123,7 @@ export const packagedCollector: Bench = {
           note: "bundle + this machine's Node binary, as the package runs them",
         }),
         figure({
-          bench: 9,
+          bench: 11,
           name: 'collector start → connected to the hub',
           unit: 'ms',
           samples: samples.bundle.map((s) => s.connectMs),
@@ -132,7 +132,7 @@ export const packagedCollector: Bench = {
           check: (_, r) => r !== null && r < 1,
         }),
         figure({
-          bench: 9,
+          bench: 11,
           name: 'collector --version',
           unit: 'ms',
           samples: version.bundle,
@@ -150,7 +150,7 @@ export const packagedCollector: Bench = {
         ] as const) {
           figures.push(
             figure({
-              bench: 9,
+              bench: 11,
               name: `${name} size`,
               unit: 'MB',
               samples: [statSync(file).size / 1024 / 1024],
