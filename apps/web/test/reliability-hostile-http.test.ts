@@ -9,11 +9,18 @@ import { API_TOKEN, COLLECTOR_TOKEN, TestSocket, testApp } from '../src/server/t
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 const NOW = Date.now();
 
-/** Routes anyone may reach: the health probe, the login that sets the cookie, and the UI's static files. */
+/**
+ * Routes anyone may reach: the health probe, the login that sets the cookie, the UI's static files, and the
+ * collector installer and packages (code only; the token travels in the command the UI shows).
+ */
 const PUBLIC = new Set([
   'GET /api/health',
   'HEAD /api/health',
   'POST /api/login',
+  'GET /install.sh',
+  'HEAD /install.sh',
+  'GET /downloads/collector/:arch',
+  'HEAD /downloads/collector/:arch',
   'GET /',
   'HEAD /',
   'GET /*',
@@ -156,7 +163,7 @@ describe('hostile HTTP', () => {
   it('promise: invalid parameters → 400 naming the parameter, on every documented parameter', async () => {
     let cases = 0;
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const op of Object.values(ops)) {
+      for (const [method, op] of Object.entries(ops)) {
         for (const p of op.parameters ?? []) {
           for (const bad of badValues(p)) {
             const url =
@@ -165,8 +172,8 @@ describe('hostile HTTP', () => {
                     name === p.name ? encodeURIComponent(bad) : name === 'host' ? 'alpha' : 's1',
                   )
                 : `${path.replace(/\{host\}/, 'alpha').replace(/\{id\}/, 's1')}?${p.name}=${encodeURIComponent(bad)}${path === '/api/timeline' && p.name !== 'client' ? `&client=${CLIENT_IP}` : ''}`;
-            const res = await app.inject({ url, headers: auth });
-            const where = `${url} (${p.in} ${p.name} = ${bad.slice(0, 40)})`;
+            const res = await app.inject({ method: method.toUpperCase() as 'GET', url, headers: auth });
+            const where = `${method.toUpperCase()} ${url} (${p.in} ${p.name} = ${bad.slice(0, 40)})`;
             // A path value with a slash may simply not match the route: 404 is fine there, 500 never.
             if (p.in === 'path' && bad.includes('/')) {
               expect([400, 404], where).toContain(res.statusCode);
