@@ -11,7 +11,7 @@ const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
 /** Numbered migrations shipped with this version, in order. */
 export function loadMigrations(): { version: number; name: string; sql: string }[] {
-  return readdirSync(MIGRATIONS_DIR)
+  const list = readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
     .map((name) => ({
@@ -19,6 +19,12 @@ export function loadMigrations(): { version: number; name: string; sql: string }
       name,
       sql: readFileSync(new URL(name, MIGRATIONS_DIR), 'utf8'),
     }));
+  // Two branches that both added "0004_…" would otherwise leave one of them unapplied on upgraded databases.
+  list.forEach((m, i) => {
+    if (m.version !== i + 1)
+      throw new Error(`migrations must be numbered 0001, 0002, … without gaps: ${m.name}`);
+  });
+  return list;
 }
 
 /**
