@@ -30,3 +30,4 @@ if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
 fi
 echo "setup: installing node modules"
 CI=true pnpm install --frozen-lockfile
+bash scripts/setup-ftp-servers.sh

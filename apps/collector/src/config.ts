@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { HostName, TlsPin } from '@ftpscope/shared';
+import { FtpServerKind, HostName, TlsPin } from '@ftpscope/shared';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Command, CommanderError, Option } from 'commander';
@@ -34,6 +34,8 @@ export const Config = T.Object({
   ftpPorts: T.Array(T.Integer({ minimum: 1, maximum: 65535 }), { minItems: 1, maxItems: 64 }),
   nflogGroups: T.Array(T.Integer({ minimum: 0, maximum: 65535 }), { maxItems: 64 }),
   vsftpdConf: T.Union([T.String({ minLength: 1 }), T.Null()]),
+  ftpServer: T.Union([T.Literal('auto'), FtpServerKind]),
+  ftpConf: T.Union([T.String({ minLength: 1 }), T.Null()]),
   ftpLog: T.Union([T.String({ minLength: 1 }), T.Null()]),
   spoolDir: T.String({ minLength: 1 }),
   spoolMaxBytes: T.Integer({ minimum: MiB, maximum: 1024 * 1024 * MiB }),
@@ -64,6 +66,8 @@ const FLAG: Record<string, string> = {
   ftpPorts: '--ftp-ports',
   nflogGroups: '--nflog-group',
   vsftpdConf: '--vsftpd-conf',
+  ftpServer: '--ftp-server',
+  ftpConf: '--ftp-conf',
   ftpLog: '--ftp-log',
   spoolDir: '--spool',
   spoolMaxBytes: '--spool-max-bytes',
@@ -135,12 +139,32 @@ export function buildCommand(version: string): Command {
         .default([], 'none'),
     )
     .addOption(
-      opt('--vsftpd-conf <path>', 'vsftpd.conf to read (default: the usual paths)', 'FTPSCOPE_VSFTPD_CONF'),
+      opt(
+        '--ftp-server <kind>',
+        'FTP server to read: auto (the process listening on the first control port), vsftpd, proftpd, pure-ftpd',
+        'FTPSCOPE_FTP_SERVER',
+      )
+        .choices(['auto', 'vsftpd', 'proftpd', 'pure-ftpd'])
+        .default('auto'),
+    )
+    .addOption(
+      opt(
+        '--ftp-conf <path>',
+        "the FTP server's config (proftpd.conf, vsftpd.conf, pure-ftpd.conf or Debian's /etc/pure-ftpd/conf; default: from its process or the usual paths)",
+        'FTPSCOPE_FTP_CONF',
+      ),
+    )
+    .addOption(
+      opt(
+        '--vsftpd-conf <path>',
+        'vsftpd.conf to read (same as --ftp-server vsftpd --ftp-conf PATH)',
+        'FTPSCOPE_VSFTPD_CONF',
+      ),
     )
     .addOption(
       opt(
         '--ftp-log <path>',
-        'vsftpd.log or xferlog to follow (default: from the config)',
+        'FTP server log to follow: vsftpd.log/xferlog, a ProFTPD ExtendedLog/TransferLog, the syslog file with Pure-FTPd lines (default: from the config)',
         'FTPSCOPE_FTP_LOG',
       ),
     )
@@ -296,6 +320,8 @@ export function parseConfig(argv: string[], options: ParseOptions = {}): Config 
     ftpPorts: collect(o.ftpPorts as string).map(parseInteger),
     nflogGroups: (o.nflogGroup as string[]).map(parseInteger),
     vsftpdConf: (o.vsftpdConf as string | undefined) ?? null,
+    ftpServer: o.vsftpdConf !== undefined && o.ftpServer === 'auto' ? 'vsftpd' : (o.ftpServer as string),
+    ftpConf: (o.ftpConf as string | undefined) ?? (o.vsftpdConf as string | undefined) ?? null,
     ftpLog: (o.ftpLog as string | undefined) ?? null,
     spoolDir: o.spool as string,
     spoolMaxBytes: parseSize(o.spoolMaxBytes as string),

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import type {
   Backend,
@@ -10,7 +9,10 @@ import type {
 } from '@ftpscope/shared';
 import { CAP_NET_ADMIN, hasEffectiveCap } from './capabilities.ts';
 import { realSpawnLines, spawnWithNetns, withNetns } from './exec.ts';
+import { FtpServerSource } from './ftp-servers/server-source.ts';
 import type { HostInfo, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
+import type { CounterDrop } from './model/channel-outcome.ts';
+import { DataChannelTracker } from './model/data-channels.ts';
 import { DeltaTracker } from './model/deltas.ts';
 import { LogAttacher } from './model/log-attach.ts';
 import { ownCpuMs, PollBudget } from './model/poll-budget.ts';
@@ -18,16 +20,14 @@ import { type IdentifiedRule, identifyRules } from './model/rule-ids.ts';
 import { diffRulesets, rulesetChanged } from './model/ruleset-diff.ts';
 import { SessionModel } from './model/sessions.ts';
 import { ConntrackEvents } from './sources/conntrack-events.ts';
+import { parseConntrack } from './sources/conntrack-parse.ts';
 import { listFtpEntries } from './sources/conntrack-listing.ts';
 import { readHealth } from './sources/health.ts';
-import { LogFollower } from './sources/log-follower.ts';
 import { whenSubscribed } from './sources/netlink-subscribed.ts';
 import { NflogSource } from './sources/nflog.ts';
 import { NftMonitor } from './sources/nft-monitor.ts';
 import { MAX_EXAMPLES } from './sources/parse-result.ts';
 import { type RulesPoll, RulesSource } from './sources/rules.ts';
-import { parseFtpLogLine } from './sources/vsftpd-log-parse.ts';
-import { readVsftpdConfig } from './sources/vsftpd-settings.ts';
 
 /** Health is read on its own clock every HEALTH_EVERY_MS (and emitted at least every HEALTH_MAX_MS even if unchanged). */
 const HEALTH_EVERY_MS = 5000;
@@ -36,8 +36,8 @@ const HEALTH_MAX_MS = 60_000;
 const NFLOG_ATTACH_MS = 5000;
 /** How long a resync waits for `conntrack -E` to subscribe before listing (nothing may fall between the two). */
 const SUBSCRIBE_WAIT_MS = 5000;
-/** Where vsftpd logs when the config does not say. */
-const DEFAULT_LOGS = ['/var/log/vsftpd.log', '/var/log/xferlog'];
+/** Finished data connections whose bytes are read per rule poll (one `conntrack -G` each), when accounting is on. */
+const BYTES_PER_POLL = 16;
 
 type Stats = { unknown: number; examples: string[] };
 
@@ -65,16 +65,26 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   };
 
   let settings: FtpServerSettings | null = null;
+  const passiveRange = (): [number, number] | null =>
+    settings?.pasvMinPort != null && settings.pasvMaxPort != null
+      ? [settings.pasvMinPort, settings.pasvMaxPort]
+      : null;
   const model = new SessionModel({
     host: opts.name,
     ftpPorts: opts.ftpPorts,
-    passiveRange: () =>
-      settings?.pasvMinPort != null && settings.pasvMaxPort != null
-        ? [settings.pasvMinPort, settings.pasvMaxPort]
-        : null,
-    emit: (e) => emit(e),
+    passiveRange,
+    // The tracker sees every change first, so a data connection settles its attempt in the same batch.
+    emit: (e) => {
+      tracker.observe(e);
+      emit(e);
+    },
+    portOwner: (family, src, dst, dport) => tracker.portOwner(family, src, dst, dport),
   });
-  const attacher = new LogAttacher(model);
+  const tracker: DataChannelTracker = new DataChannelTracker(
+    { sessionById: (id) => model.sessionById(id), emitSession: (st) => model.emitSession(st) },
+    passiveRange,
+  );
+  const attacher = new LogAttacher(model, tracker);
 
   let rules: IdentifiedRule[] = [];
   let ruleDefs: RuleDef[] = [];
@@ -117,6 +127,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     },
     onExpect: (rec) => model.applyExpect(rec, rec.at ?? opts.now()),
     onLoss: (gap) => {
+      tracker.gap(gap.at);
       emit({ kind: 'gap', gap });
       log('warn', `${opts.name}: ${gap.reason}`);
       void resync();
@@ -131,7 +142,10 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       const r = rules.find((x) => x.record.nflogGroup === group);
       return r ? { ruleId: r.def.id, prefix: r.record.nflogPrefix } : null;
     },
-    onDrop: (drop) => emit({ kind: 'drop', drop }),
+    onDrop: (drop) => {
+      emit({ kind: 'drop', drop });
+      tracker.drop(drop);
+    },
     onProblem: problem,
   });
 
@@ -147,7 +161,23 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     },
   });
 
-  const followers: LogFollower[] = [];
+  const server = new FtpServerSource({
+    exec,
+    ports: opts.ftpPorts,
+    server: opts.ftpServer ?? (opts.vsftpdConf ? 'vsftpd' : 'auto'),
+    conf: opts.ftpConf ?? opts.vsftpdConf,
+    log: opts.ftpLog,
+    onSettings: (s) => {
+      settings = s;
+      emit({ kind: 'settings', settings: s });
+    },
+    onRecords: (recs, start) => {
+      for (const r of recs) attacher.apply(r, start);
+    },
+    countUnknown,
+    problem,
+    now: opts.now,
+  });
 
   /** Takes kernel-filtered listings after the streams are subscribed and merges them; emits sync. */
   async function resync(): Promise<void> {
@@ -235,17 +265,32 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     deltas.retain(new Set(identified.map((r) => r.def.id)));
     const all: RuleCounter[] = [];
     const moved: RuleCounter[] = [];
+    const drops: CounterDrop[] = [];
     for (const r of identified) {
       if (r.record.packets === null || r.record.bytes === null) continue;
       const d = deltas.update(r.def.id, r.record.packets, r.record.bytes);
       const c: RuleCounter = { ruleId: r.def.id, packets: r.record.packets, bytes: r.record.bytes, ...d };
       all.push(c);
       if (d.dPackets > 0 || d.dBytes > 0 || r.def.isPolicy) moved.push(c);
+      if (d.dPackets > 0 && (r.def.verdict === 'drop' || r.def.verdict === 'reject'))
+        drops.push(counterDrop(r, d.dPackets, now, countersAt || now - budget.intervalMs));
     }
+    tracker.counters(now, drops);
     counters = all;
     countersAt = now;
     emit({ kind: 'counters', at: now, intervalMs: budget.intervalMs, counters: moved });
     return poll.costMs + ownCpuMs() - cpuStart;
+  }
+
+  /** With accounting on, asks the kernel for the byte counts of finished data connections (a few per poll). */
+  async function readBytes(): Promise<void> {
+    for (const q of tracker.bytesWanted(BYTES_PER_POLL)) {
+      // conntrack -G takes no --family: the addresses say which.
+      const args = ['-G', '-p', 'tcp', '-s', q.src, '-d', q.dst, '--sport', String(q.sport)];
+      const res = await exec('conntrack', [...args, '--dport', String(q.dport), '-o', 'id'], { timeoutMs: 2000 });
+      const rec = res.code === 0 ? parseConntrack(res.stdout).records[0] : undefined;
+      if (rec?.bytes != null) tracker.setBytes(q.dataConnectionId, rec.bytes);
+    }
   }
 
   async function pollHealth(): Promise<void> {
@@ -274,6 +319,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     try {
       budget.record(await pollCounters());
       model.tick(opts.now());
+      tracker.tick(opts.now());
+      if (health?.acct) await readBytes();
     } catch (e) {
       log('error', `${opts.name}: poll failed: ${(e as Error).message}`);
     }
@@ -294,37 +341,6 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     if (!stopped) healthTimer = setTimeout(() => void healthLoop(), HEALTH_EVERY_MS);
   }
 
-  async function startLogs(): Promise<void> {
-    const cfg = await readVsftpdConfig(opts.vsftpdConf);
-    if (cfg.problem) problem(cfg.problem);
-    if (cfg.config) {
-      settings = cfg.config.settings;
-      countUnknown('vsftpd-conf', cfg.config.unknown, cfg.config.examples);
-      emit({ kind: 'settings', settings });
-    }
-    const candidates = opts.ftpLog
-      ? [opts.ftpLog]
-      : cfg.config
-        ? [cfg.config.vsftpdLog, cfg.config.xferlog].filter((p): p is string => p !== null)
-        : DEFAULT_LOGS;
-    // One log is enough (dual logging writes each transfer twice): the vsftpd format when present, it is richer.
-    for (const path of candidates) {
-      const f = new LogFollower({
-        path,
-        fromEnd: true,
-        onLine: (line) => {
-          const rec = parseFtpLogLine(line);
-          if (rec === 'skip') return;
-          if (rec === null) countUnknown('ftp-log', 1, [line.slice(0, 300)]);
-          else attacher.apply(rec);
-        },
-      });
-      await f.start();
-      followers.push(f);
-      if (opts.ftpLog || (await fileExists(path))) break;
-    }
-  }
-
   return {
     async start(e) {
       emit = e;
@@ -333,7 +349,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
         problem(
           'not running as root: conntrack, iptables-save, nft and tcpdump need root or CAP_NET_ADMIN (CAP_NET_RAW for NFLOG)',
         );
-      await startLogs();
+      await server.start();
       nftMonitor.start();
       events.start();
       await resync();
@@ -347,8 +363,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       if (backends.length > 0 || !failed('iptables') || !failed('nft')) caps.push('rules');
       if (nftMonitor.running) caps.push('ruleset-notifications');
       if (nflogListening) caps.push('nflog');
-      if (settings) caps.push('vsftpd-settings');
-      if (followers.length > 0) caps.push('vsftpd-log');
+      if (settings) caps.push('ftp-settings');
+      if (server.following) caps.push('ftp-log');
       return { kernel: release(), backends, capabilities: caps, problems: [...problems] } satisfies HostInfo;
     },
 
@@ -370,7 +386,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       events.stop();
       nflog.stop();
       nftMonitor.stop();
-      await Promise.all(followers.map((f) => f.stop()));
+      await server.stop();
       await resyncing;
     },
 
@@ -383,9 +399,26 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   };
 }
 
-async function fileExists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+/** A drop/reject rule's packets of one poll, with the direction and family of its chain. */
+function counterDrop(r: IdentifiedRule, packets: number, at: number, from: number): CounterDrop {
+  const chain = r.def.chain.toLowerCase();
+  const filter = r.def.backend === 'nftables' || r.def.table === 'filter';
+  const direction = !filter
+    ? 'other'
+    : chain.includes('output') || chain.includes('postrouting')
+      ? 'out'
+      : chain.includes('forward')
+        ? 'other'
+        : 'in';
+  const fam = r.def.family;
+  const family = fam === 'ipv4' || fam === 'ip' ? 'ipv4' : fam === 'ipv6' || fam === 'ip6' ? 'ipv6' : null;
+  return {
+    at,
+    from,
+    ruleId: r.def.id,
+    packets,
+    direction,
+    family,
+    verdict: r.def.verdict === 'reject' ? 'reject' : 'drop',
+  };
 }

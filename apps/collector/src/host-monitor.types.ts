@@ -1,4 +1,4 @@
-import type { Backend, CollectorEvent } from '@ftpscope/shared';
+import type { Backend, CollectorEvent, FtpServerKind } from '@ftpscope/shared';
 import type { SpawnLines } from './exec.ts';
 
 /** Runs a tool with a fixed argument array (never a shell) and a timeout; injected so tests can replay recordings. */
@@ -19,9 +19,13 @@ export interface HostMonitorOptions {
   ftpPorts: number[];
   /** NFLOG groups to read dropped packets from. */
   nflogGroups: number[];
-  /** vsftpd.conf path; null = look at the usual paths. */
+  /** vsftpd.conf path (implies ftpServer vsftpd); null = look at the usual paths. Kept for old callers: prefer ftpConf. */
   vsftpdConf: string | null;
-  /** vsftpd.log / xferlog path; null = from the config or the usual paths. */
+  /** Which FTP server to read; default `auto` (the process listening on the first control port). */
+  ftpServer?: FtpServerKind | 'auto';
+  /** The FTP server's config file (Pure-FTPd: also its conf directory); null = from the process or the usual paths. */
+  ftpConf?: string | null;
+  /** FTP server log to follow; null = the first log its config names that exists. */
   ftpLog: string | null;
   /** conntrack -E receive buffer (bytes) to start with. */
   eventBufferBytes: number;
@@ -36,7 +40,7 @@ export interface HostMonitorOptions {
 export interface HostInfo {
   kernel: string;
   backends: Backend[];
-  /** Sources that work, e.g. conntrack-events, expectations, rules, nflog, vsftpd-log. */
+  /** Sources that work, e.g. conntrack-events, expectations, rules, nflog, ftp-settings, ftp-log. */
   capabilities: string[];
   /** Problems found at start, each naming the package or privilege to fix it. */
   problems: string[];

@@ -1,4 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { logicalLines } from '../src/ftp-servers/proftpd/conf-expand.ts';
+import { parseProftpdConf } from '../src/ftp-servers/proftpd/conf-parse.ts';
+import { RECOMMENDED_LOG_FORMAT } from '../src/ftp-servers/proftpd/index.ts';
+import { extendedLogParser } from '../src/ftp-servers/proftpd/log-parse.ts';
+import { parsePureFtpdSyslog } from '../src/ftp-servers/pure-ftpd/log-parse.ts';
+import { optionsFromConfFile } from '../src/ftp-servers/pure-ftpd/options-parse.ts';
+import { parseSsListeners } from '../src/ftp-servers/ss-parse.ts';
+import { parseVsftpdConf } from '../src/ftp-servers/vsftpd/conf-parse.ts';
+import { parseFtpLog, parseLogChunk } from '../src/ftp-servers/vsftpd/log-parse.ts';
 import { parseConntrack } from '../src/sources/conntrack-parse.ts';
 import { parseExpect } from '../src/sources/expect-parse.ts';
 import { parseConntrackStats } from '../src/sources/health-parse.ts';
@@ -6,8 +15,6 @@ import { parseIptablesSave } from '../src/sources/iptables-save-parse.ts';
 import { parseNftJson } from '../src/sources/nft-json-parse.ts';
 import type { ParseResult } from '../src/sources/parse-result.ts';
 import { parseNflog } from '../src/sources/tcpdump-nflog-parse.ts';
-import { parseVsftpdConf } from '../src/sources/vsftpd-conf-parse.ts';
-import { parseFtpLog } from '../src/sources/vsftpd-log-parse.ts';
 import { fixture, fixturesOf } from './fixtures.ts';
 
 /** Which parser reads each fixture; files not covered here make the test fail, so new recordings get a parser. */
@@ -27,11 +34,31 @@ function parserFor(path: string): ((text: string) => Pick<ParseResult<unknown>, 
   if (path.startsWith('tcpdump/')) return parseNflog;
   if (path.startsWith('vsftpd/'))
     return name.endsWith('.conf') ? (t) => parseVsftpdConf(t, path) : parseFtpLog;
+  if (path.startsWith('proftpd/')) {
+    if (name.endsWith('-extended.log'))
+      return (t) =>
+        parseLogChunk(t, (l) => (extendedLogParser(RECOMMENDED_LOG_FORMAT) ?? (() => null))(l, 0));
+    if (name.endsWith('xferlog')) return parseFtpLog;
+    return (t) => parseProftpdConf(logicalLines(t, path), path);
+  }
+  if (path.startsWith('pure-ftpd/')) {
+    if (name.endsWith('-syslog.log')) return (t) => parseLogChunk(t, (l) => parsePureFtpdSyslog(l, 0));
+    if (name.endsWith('xferlog')) return parseFtpLog;
+    // Debian's conf directory holds one value per file: read as a whole by the driver test.
+    if (path.includes('/debian-conf/')) return 'not-output';
+    return optionsFromConfFile;
+  }
+  if (path.startsWith('ss/'))
+    return (t) => ({
+      unknown: t.split('\n').filter((l) => l.trim() !== '').length - parseSsListeners(t).length,
+    });
   throw new Error(`no parser for fixture ${path}`);
 }
 
 describe('every recorded fixture loads and parses without unknown lines', () => {
-  const files = ['conntrack', 'iptables', 'nft', 'tcpdump', 'vsftpd'].flatMap(fixturesOf);
+  const files = ['conntrack', 'iptables', 'nft', 'tcpdump', 'vsftpd', 'proftpd', 'pure-ftpd', 'ss'].flatMap(
+    fixturesOf,
+  );
   it('has recordings of every tool', () => {
     expect(files.length).toBeGreaterThan(25);
   });

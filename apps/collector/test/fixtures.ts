@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 /** Root of the recorded tool output (see test/fixtures/record.sh). */
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -9,11 +9,22 @@ export function fixture(path: string): string {
   return readFileSync(join(FIXTURES, path), 'utf8');
 }
 
-/** Every fixture file under a tool folder, as paths relative to FIXTURES. */
+/** Every fixture file under a tool folder (sub-folders too: config trees), as paths relative to FIXTURES. */
 export function fixturesOf(tool: string): string[] {
-  const out: string[] = [];
-  for (const version of readdirSync(join(FIXTURES, tool))) {
-    for (const f of readdirSync(join(FIXTURES, tool, version))) out.push(`${tool}/${version}/${f}`);
-  }
-  return out;
+  return readdirSync(join(FIXTURES, tool), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(FIXTURES, join(e.parentPath, e.name)));
+}
+
+/** Reads fixture files as if they were at other paths: `map` turns a real path prefix into a fixture folder. */
+export function fixtureIo(map: Record<string, string>) {
+  const real = (path: string) => {
+    for (const [from, to] of Object.entries(map))
+      if (path.startsWith(from)) return join(FIXTURES, to, path.slice(from.length));
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+  };
+  return {
+    readFile: async (path: string) => readFileSync(real(path), 'utf8'),
+    readdir: async (path: string) => readdirSync(real(path)),
+  };
 }

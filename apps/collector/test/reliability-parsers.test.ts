@@ -2,13 +2,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { logicalLines } from '../src/ftp-servers/proftpd/conf-expand.ts';
+import { parseProftpdConf } from '../src/ftp-servers/proftpd/conf-parse.ts';
+import { RECOMMENDED_LOG_FORMAT } from '../src/ftp-servers/proftpd/index.ts';
+import { extendedLogParser } from '../src/ftp-servers/proftpd/log-parse.ts';
+import { parsePureFtpdSyslog } from '../src/ftp-servers/pure-ftpd/log-parse.ts';
+import { optionsFromConfFile } from '../src/ftp-servers/pure-ftpd/options-parse.ts';
+import { parseVsftpdConf } from '../src/ftp-servers/vsftpd/conf-parse.ts';
+import { parseFtpLog, parseLogChunk } from '../src/ftp-servers/vsftpd/log-parse.ts';
 import { parseConntrack } from '../src/sources/conntrack-parse.ts';
 import { parseExpect } from '../src/sources/expect-parse.ts';
 import { parseIptablesSave } from '../src/sources/iptables-save-parse.ts';
 import { parseNftJson } from '../src/sources/nft-json-parse.ts';
 import { parseNflog } from '../src/sources/tcpdump-nflog-parse.ts';
-import { parseVsftpdConf } from '../src/sources/vsftpd-conf-parse.ts';
-import { parseFtpLog } from '../src/sources/vsftpd-log-parse.ts';
 import { fixture } from './fixtures.ts';
 
 /**
@@ -16,6 +22,7 @@ import { fixture } from './fixtures.ts';
  * — any unicode, binary, NUL, huge lines — and a guard that every parser module stays in that fuzz suite.
  */
 const SOURCES = join(import.meta.dirname, '../src/sources');
+const FTP_SERVERS = join(import.meta.dirname, '../src/ftp-servers');
 
 type Parse = (text: string) => { unknown: number };
 const LINE_PARSERS: [string, Parse, string][] = [
@@ -29,6 +36,18 @@ const LINE_PARSERS: [string, Parse, string][] = [
   ['tcpdump NFLOG', parseNflog, 'tcpdump/4.99.3/nflog-drops.txt'],
   ['vsftpd config', (t) => parseVsftpdConf(t, 'vsftpd.conf'), 'vsftpd/3.0.3/vsftpd.conf'],
   ['vsftpd log', parseFtpLog, 'vsftpd/3.0.3/vsftpd.log'],
+  [
+    'ProFTPD ExtendedLog',
+    (t) => parseLogChunk(t, (l) => (extendedLogParser(RECOMMENDED_LOG_FORMAT) ?? (() => null))(l, 0)),
+    'proftpd/1.3.8/lab-proftpd-extended.log',
+  ],
+  ['ProFTPD config', (t) => parseProftpdConf(logicalLines(t, 'x'), 'x'), 'proftpd/1.3.8/lab-proftpd.conf'],
+  [
+    'Pure-FTPd syslog',
+    (t) => parseLogChunk(t, (l) => parsePureFtpdSyslog(l, 0)),
+    'pure-ftpd/1.0.50/lab-pure-ftpd-syslog.log',
+  ],
+  ['Pure-FTPd config', optionsFromConfFile, 'pure-ftpd/1.0.50/lab-pure-ftpd.conf'],
 ];
 
 /** Lines no tool prints: they start with a control character, then anything (any unicode, NUL, binary). */
@@ -42,9 +61,16 @@ const alienLine = fc
 describe('parsers under hostile input', () => {
   it('promise: every parser module is in the fast-check fuzz suite', () => {
     const fuzz = readFileSync(join(SOURCES, 'parsers-fuzz.test.ts'), 'utf8');
-    const modules = readdirSync(SOURCES).filter((f) => f.endsWith('-parse.ts'));
-    expect(modules.length).toBeGreaterThanOrEqual(8);
-    for (const m of modules) expect(fuzz, `${m} is not fuzzed`).toContain(`from './${m}'`);
+    const modules = [
+      ...readdirSync(SOURCES)
+        .filter((f) => f.endsWith('-parse.ts'))
+        .map((f) => `./${f}`),
+      ...(readdirSync(FTP_SERVERS, { recursive: true }) as string[])
+        .filter((f) => f.endsWith('-parse.ts'))
+        .map((f) => `../ftp-servers/${f}`),
+    ];
+    expect(modules.length).toBeGreaterThanOrEqual(14);
+    for (const m of modules) expect(fuzz, `${m} is not fuzzed`).toContain(`from '${m}'`);
   });
 
   for (const [name, parse, sample] of LINE_PARSERS) {

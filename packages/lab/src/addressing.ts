@@ -33,3 +33,9 @@ export const passiveRange = (i: number): [number, number] => [40000 + 100 * i, 4
 export function indexInUse(ipAddrOutput: string, n: number): boolean {
   return ipAddrOutput.includes(`198.18.${n}.`) || ipAddrOutput.includes(`198.19.${n}.`);
 }
+
+/** Most hosts a NAT lab can have (their router links use 198.19.n.208-255, above the management links). */
+export const MAX_NAT_HOSTS = 12;
+/** Behind NAT, host i's own address on its /30 link to the router (the router's side is insideGatewayIp). */
+export const insideIp = (n: number, i: number): string => `198.19.${n}.${208 + 4 * (i - 1) + 2}`;
+export const insideGatewayIp = (n: number, i: number): string => `198.19.${n}.${208 + 4 * (i - 1) + 1}`;

@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LabError } from './errors.ts';
-import type { FtpOptions, FtpResult, Profile } from './index.ts';
+import type { FtpOptions, FtpResult, FtpServerKind, NatMode, Profile } from './index.ts';
 import { createLab, destroyLab, labStatus, listLabs, openLab, orphanLabs } from './lab.ts';
 import { isProfile, PROFILES } from './profiles.ts';
+import { FTP_SERVER_KINDS } from './servers.ts';
 
 /** `pnpm lab`: create, drive and remove the FTP lab from a shell. */
 
@@ -39,31 +40,56 @@ const program = new Command('lab').description('A real FTP network in network na
 
 program
   .command('up')
-  .description('create a lab: N vsftpd hosts and one client namespace on a bridge')
+  .description(
+    'create a lab: N FTP server hosts and one client namespace on a bridge (or behind a NAT router)',
+  )
   .option('--name <name>', 'lab name ([a-z0-9]{1,8})', DEFAULT_LAB)
   .option('--hosts <n>', 'number of FTP server hosts', int('--hosts'), 1)
   .addOption(new Option('--profile <profile>', 'firewall profile').choices(PROFILES).default('healthy'))
   .option('--ipv6', 'also give every host and the client an IPv6 address', false)
-  .action(async (o: { name: string; hosts: number; profile: Profile; ipv6: boolean }) => {
-    const pending = createLab({
-      name: o.name,
-      hosts: o.hosts,
-      profile: o.profile,
-      ipv6: o.ipv6,
-      signal: creation.signal,
-    });
-    creating = pending;
-    const lab = await pending;
-    console.log(`lab ${lab.name} up in ${lab.dir}`);
-    console.log(
-      `client  ${lab.client.netns}  ${lab.client.ip}${lab.client.ip6 ? `  ${lab.client.ip6}` : ''}`,
-    );
-    for (const h of lab.hosts) {
+  .addOption(
+    new Option('--server <server>', 'FTP server of every host').choices(FTP_SERVER_KINDS).default('vsftpd'),
+  )
+  .addOption(
+    new Option('--nat <mode>', 'a 1:1 NAT router in front of the hosts (plain: no FTP helper on it)')
+      .choices(['none', 'plain', 'helper'])
+      .default('none'),
+  )
+  .action(
+    async (o: {
+      name: string;
+      hosts: number;
+      profile: Profile;
+      ipv6: boolean;
+      server: FtpServerKind;
+      nat: NatMode;
+    }) => {
+      const pending = createLab({
+        name: o.name,
+        hosts: o.hosts,
+        profile: o.profile,
+        ipv6: o.ipv6,
+        server: o.server,
+        nat: o.nat,
+        signal: creation.signal,
+      });
+      creating = pending;
+      const lab = await pending;
+      console.log(`lab ${lab.name} up in ${lab.dir}`);
       console.log(
-        `${h.name.padEnd(7)} ${h.netns}  ${h.ip}${h.ip6 ? `  ${h.ip6}` : ''}  mgmt ${h.mgmtIp} (gateway ${h.mgmtGatewayIp})  passive ${h.passiveRange.join('-')}  profile ${h.profile}`,
+        `client  ${lab.client.netns}  ${lab.client.ip}${lab.client.ip6 ? `  ${lab.client.ip6}` : ''}`,
       );
-    }
-  });
+      for (const h of lab.hosts) {
+        console.log(
+          `${h.name.padEnd(7)} ${h.netns}  ${h.ip}${h.insideIp ? ` (inside ${h.insideIp})` : ''}${h.ip6 ? `  ${h.ip6}` : ''}  mgmt ${h.mgmtIp} (gateway ${h.mgmtGatewayIp})  passive ${h.passiveRange.join('-')}  ${h.server}  profile ${h.profile}`,
+        );
+      }
+      if (lab.router)
+        console.log(
+          `router  ${lab.router.netns}  1:1 NAT${lab.router.helper ? ' with the FTP helper' : ', no FTP helper'}`,
+        );
+    },
+  );
 
 program
   .command('profile')

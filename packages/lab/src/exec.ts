@@ -17,6 +17,8 @@ export const APT_PACKAGE: Record<string, string> = {
   vsftpd: 'vsftpd',
   lftp: 'lftp',
   curl: 'curl',
+  busybox: 'busybox',
+  unshare: 'util-linux',
   useradd: 'passwd',
   chpasswd: 'passwd',
 };
@@ -40,6 +42,14 @@ export interface RunOptions {
 
 /** Full path of a binary on PATH (plus the sbin dirs root expects), or null. */
 export function which(bin: string): string | null {
+  if (bin.includes('/')) {
+    try {
+      accessSync(bin, constants.X_OK);
+      return bin;
+    } catch {
+      return null;
+    }
+  }
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
   for (const dir of dirs) {
     if (!dir) continue;

@@ -1,7 +1,15 @@
+import type { ServerVariant } from './ftp-server.ts';
+
 /**
  * The lab's programmatic API, used by integration tests, benchmarks and `pnpm demo`.
  * (Contract agreed before implementation: keep these names; add, don't rename.)
  */
+
+/** The FTP servers a lab host can run (vsftpd is the default; the others come from scripts/setup-ftp-servers.sh). */
+export type FtpServerKind = 'vsftpd' | 'proftpd' | 'pure-ftpd';
+
+/** Address translation in front of the hosts: none, a router doing 1:1 NAT without an FTP helper, or with one. */
+export type NatMode = 'none' | 'plain' | 'helper';
 
 /** Firewall profiles a lab host can run; see profiles.ts for what each one does. */
 export type Profile = 'open' | 'healthy' | 'hardened-no-helper' | 'no-related' | 'nft-healthy';
@@ -11,16 +19,23 @@ export interface LabHost {
   name: string;
   /** Network namespace running vsftpd, e.g. "fs-<lab>-ftp1". */
   netns: string;
-  /** Address on the lab bridge (client side), from 198.18.0.0/15. */
+  /** Address clients connect to, from 198.18.0.0/15: on the lab bridge, or behind NAT the router's public one. */
   ip: string;
+  /** Behind NAT: the host's own address on its link to the router (198.19.n.x), which the router DNATs `ip` to. */
+  insideIp: string | null;
   /** IPv6 address on the lab bridge, when the lab has IPv6. */
   ip6: string | null;
   /** Address of the management link as seen from the root namespace (the hub/collector side). */
   mgmtIp: string;
   /** The root-namespace address the host reaches over its management link (where a hub listens). */
   mgmtGatewayIp: string;
+  /** The FTP server the host runs. */
+  server: FtpServerKind;
+  /** The config file the server reads (what a fix edits): vsftpd.conf, proftpd.conf or pure-ftpd.conf. */
+  serverConf: string;
+  /** vsftpd's config path (written only when the host runs vsftpd; prefer serverConf). */
   vsftpdConf: string;
-  /** vsftpd.log (protocol + transfer lines). */
+  /** The log ftpscope follows: vsftpd.log (protocol + transfers), ProFTPD's ExtendedLog, Pure-FTPd's syslog file. */
   logFile: string;
   /** Anonymous FTP root with files to get. */
   ftpRoot: string;
@@ -55,6 +70,8 @@ export interface Lab {
   dir: string;
   hosts: LabHost[];
   client: { netns: string; ip: string; ip6: string | null };
+  /** The NAT router in front of the hosts (null without NAT). */
+  router: { netns: string; helper: boolean } | null;
   host(name: string): LabHost;
   /** Replace a host's firewall with a profile (a "hardening change"). */
   setProfile(host: string, profile: Profile): Promise<void>;
@@ -70,6 +87,15 @@ export interface Lab {
     host: string,
     opts: FtpOptions & { sessions: number; seconds: number },
   ): Promise<{ transfers: number; failures: number }>;
+  /** Restart a host's FTP server from its config files as they are now (after a test edited them, as an operator would). */
+  restartServer(host: string): Promise<void>;
+  /** Rewrite a host's server config for a variant (TLS, another port) and restart it; `{}` is the plain config. */
+  reconfigureServer(host: string, variant: ServerVariant): Promise<void>;
+  /** Start a second server instance on a host (another port, or TLS), with its own config and log. */
+  startExtraServer(
+    host: string,
+    variant: ServerVariant & { instance: string },
+  ): Promise<{ conf: string; log: string; stop(): Promise<void> }>;
   /** Remove every namespace, link, process and file of this lab. Idempotent. */
   down(): Promise<void>;
 }
@@ -80,6 +106,10 @@ export interface LabOptions {
   hosts: number;
   profile: Profile;
   ipv6?: boolean;
+  /** The FTP server every host runs; default vsftpd. */
+  server?: FtpServerKind;
+  /** A router with 1:1 NAT in front of the hosts ('plain': no FTP helper on it, like a cloud NAT gateway); default none. IPv4 only. */
+  nat?: NatMode;
   /** Where the lab keeps its configs, logs and files; default /tmp/ftpscope-lab/<name>. */
   dir?: string;
   /** Aborting stops creation and removes what was built (the CLI wires Ctrl-C to it). */
@@ -87,5 +117,7 @@ export interface LabOptions {
 }
 
 export { LabError, type LabErrorCode } from './errors.ts';
+export type { ServerVariant } from './ftp-server.ts';
 export { createLab, destroyLab, labStatus, listLabs, openLab, orphanLabs } from './lab.ts';
 export { PROFILES } from './profiles.ts';
+export { FTP_SERVER_KINDS } from './servers.ts';

@@ -5,8 +5,11 @@ import * as addr from './addressing.ts';
 import { LabError } from './errors.ts';
 import { requireBinaries, requireRoot, run, runOk } from './exec.ts';
 import { type FtpAction, runFtp } from './ftp-client.ts';
+import type { ServerVariant } from './ftp-server.ts';
 import type { FtpOptions, FtpResult, Lab, LabHost, LabOptions, Profile } from './index.ts';
 import { applyProfile, ensureFtpHelper, isProfile } from './profiles.ts';
+import { stopPids, waitFreed } from './server-process.ts';
+import { isServerKind, LAB_SERVERS } from './servers.ts';
 import { LABS_ROOT, type LabState, readAllStates, readState, withLock, writeState } from './state.ts';
 import {
   createTopology,
@@ -16,7 +19,7 @@ import {
   labsWithNamespaces,
   namespacePids,
 } from './topology.ts';
-import { ensureLabUser, LAB_USER, startVsftpd, writeSampleFiles } from './vsftpd.ts';
+import { ensureLabUser, LAB_USER, prepareHostDirs, writeSampleFiles } from './vsftpd.ts';
 
 /** Binaries a lab needs; checked up front so a missing one is reported with its apt package. */
 const REQUIRED = [
@@ -55,6 +58,23 @@ function validate(opts: LabOptions): void {
       'see packages/lab/README.md',
     );
   }
+  if (opts.server !== undefined && !isServerKind(opts.server))
+    throw new LabError(
+      'FTPSCOPE_ERR_LAB_BAD_INPUT',
+      `unknown FTP server "${opts.server}"`,
+      'use vsftpd, proftpd or pure-ftpd',
+    );
+  const nat = opts.nat ?? 'none';
+  if (!['none', 'plain', 'helper'].includes(nat))
+    throw new LabError(
+      'FTPSCOPE_ERR_LAB_BAD_INPUT',
+      `unknown NAT mode "${nat}"`,
+      'use none, plain or helper',
+    );
+  if (nat !== 'none' && opts.ipv6)
+    throw new LabError('FTPSCOPE_ERR_LAB_BAD_INPUT', 'a NAT lab is IPv4 only', 'drop --ipv6');
+  if (nat !== 'none' && opts.hosts > addr.MAX_NAT_HOSTS)
+    throw new LabError('FTPSCOPE_ERR_LAB_BAD_INPUT', `a NAT lab has at most ${addr.MAX_NAT_HOSTS} hosts`);
 }
 
 /** Picks the lowest index no registered lab and no root-namespace address uses. */
@@ -76,15 +96,20 @@ function buildState(opts: LabOptions, index: number, dir: string): LabState {
     const i = k + 1;
     const name = addr.hostName(i);
     const hostDir = join(dir, name);
+    const server = opts.server ?? 'vsftpd';
+    const files = LAB_SERVERS[server].files(hostDir);
     return {
       name,
       netns: addr.netnsName(opts.name, name),
       ip: addr.hostIp(index, i),
+      insideIp: (opts.nat ?? 'none') !== 'none' ? addr.insideIp(index, i) : null,
       ip6: opts.ipv6 ? addr.hostIp6(index, i) : null,
       mgmtIp: addr.mgmtHostIp(index, i),
       mgmtGatewayIp: addr.mgmtGatewayIp(index, i),
+      server,
+      serverConf: files.conf,
       vsftpdConf: join(hostDir, 'vsftpd.conf'),
-      logFile: join(hostDir, 'vsftpd.log'),
+      logFile: files.log,
       ftpRoot: join(hostDir, 'pub'),
       passiveRange: addr.passiveRange(i),
       user: { ...LAB_USER },
@@ -106,6 +131,10 @@ function buildState(opts: LabOptions, index: number, dir: string): LabState {
       ip6: opts.ipv6 ? addr.clientIp6(index) : null,
     },
     bridgeNetns: addr.netnsName(opts.name, 'net'),
+    router:
+      (opts.nat ?? 'none') === 'none'
+        ? null
+        : { netns: addr.netnsName(opts.name, 'router'), helper: opts.nat === 'helper' },
   };
 }
 
@@ -141,6 +170,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
   validate(opts);
   requireRoot();
   requireBinaries(REQUIRED);
+  requireBinaries(LAB_SERVERS[opts.server ?? 'vsftpd'].binaries());
   await ensureFtpHelper();
   const state = await reserve(opts);
   const checkAborted = () => {
@@ -155,7 +185,10 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     await mkdir(join(state.dir, 'client', 'downloads'), { recursive: true });
     for (const host of state.hosts) {
       await applyProfile(host.netns, host.profile, profileContext(state));
-      host.pids = await startVsftpd(host, join(state.dir, host.name));
+      const hostDir = join(state.dir, host.name);
+      await prepareHostDirs(host, hostDir);
+      await LAB_SERVERS[host.server].write(host, hostDir, {});
+      host.pids = await LAB_SERVERS[host.server].start(host, hostDir, {});
       checkAborted();
     }
     state.status = 'up';
@@ -220,6 +253,12 @@ export async function labStatus(name: string): Promise<{ netns: string; pids: nu
 function labFromState(state: LabState): Lab {
   const host = (name: string): LabHost => {
     const h = state.hosts.find((x) => x.name === name);
+    if (h) {
+      // State files of labs made before these fields existed.
+      h.server ??= 'vsftpd';
+      h.serverConf ??= h.vsftpdConf;
+      h.insideIp ??= null;
+    }
     if (!h) {
       throw new LabError(
         'FTPSCOPE_ERR_LAB_BAD_INPUT',
@@ -246,12 +285,39 @@ function labFromState(state: LabState): Lab {
   const localFile = (file: string) =>
     isAbsolute(file) || existsSync(file) ? resolve(file) : join(clientDir, file);
 
+  /** Stops a host's server, then starts it again (after `write` when a variant is given). */
+  const restart = async (name: string, variant: ServerVariant | null) => {
+    const h = host(name);
+    const stored = state.hosts.find((x) => x.name === name) as LabState['hosts'][number];
+    const hostDir = join(state.dir, name);
+    await stopPids(stored.pids);
+    await waitFreed(h.netns, 21);
+    if (variant) await LAB_SERVERS[h.server].write(h, hostDir, variant);
+    stored.pids = await LAB_SERVERS[h.server].start(h, hostDir, variant ?? {});
+    const fresh = await readState(state.name);
+    const saved = fresh?.hosts.find((x) => x.name === name);
+    if (fresh && saved) {
+      saved.pids = stored.pids;
+      await writeState(fresh);
+    }
+  };
+
   const lab: Lab = {
     name: state.name,
     dir: state.dir,
     hosts: state.hosts.map(({ pids: _pids, ...h }) => h),
     client: state.client,
+    router: state.router ?? null,
     host,
+    restartServer: (name) => restart(name, null),
+    reconfigureServer: (name, variant) => restart(name, variant),
+    async startExtraServer(name, variant) {
+      const h = host(name);
+      const hostDir = join(state.dir, name);
+      const files = await LAB_SERVERS[h.server].write(h, hostDir, variant);
+      const pids = await LAB_SERVERS[h.server].start(h, hostDir, variant);
+      return { ...files, stop: () => stopPids(pids) };
+    },
     async setProfile(name, profile: Profile) {
       if (!isProfile(profile)) {
         throw new LabError(

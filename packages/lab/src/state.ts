@@ -17,6 +17,8 @@ export interface LabState {
   hosts: (LabHost & { pids: number[] })[];
   client: { netns: string; ip: string; ip6: string | null };
   bridgeNetns: string;
+  /** The NAT router, when the lab has one (older state files lack it). */
+  router?: { netns: string; helper: boolean } | null;
 }
 
 /** Path of a lab's state file. */

@@ -29,12 +29,23 @@ async function prepareNamespace(netns: string, ipv6: boolean): Promise<void> {
 /** Creates namespaces, bridge, veths and addresses for the lab described by state. */
 export async function createTopology(state: LabState): Promise<void> {
   const net = state.bridgeNetns;
+  const router = state.router ?? null;
+  // Behind NAT the router sits on the bridge with every host's public address; the hosts hang off the router.
+  const onBridge = router
+    ? [{ who: 'router', netns: router.netns, ip: null, ip6: null }]
+    : state.hosts.map((h) => ({ who: h.name, netns: h.netns, ip: h.ip as string | null, ip6: h.ip6 }));
   const endpoints = [
-    { who: 'client', netns: state.client.netns, ip: state.client.ip, ip6: state.client.ip6 },
-    ...state.hosts.map((h) => ({ who: h.name, netns: h.netns, ip: h.ip, ip6: h.ip6 })),
+    { who: 'client', netns: state.client.netns, ip: state.client.ip as string | null, ip6: state.client.ip6 },
+    ...onBridge,
   ];
-  await ipBatch([`netns add ${net}`, ...endpoints.map((e) => `netns add ${e.netns}`)]);
-  await Promise.all([net, ...endpoints.map((e) => e.netns)].map((ns) => prepareNamespace(ns, state.ipv6)));
+  const extra = router ? state.hosts.map((h) => h.netns) : [];
+  await ipBatch([
+    `netns add ${net}`,
+    ...[...endpoints.map((e) => e.netns), ...extra].map((ns) => `netns add ${ns}`),
+  ]);
+  await Promise.all(
+    [net, ...endpoints.map((e) => e.netns), ...extra].map((ns) => prepareNamespace(ns, state.ipv6)),
+  );
   await ipBatch(['link add br0 type bridge', 'link set br0 up'], net);
   for (const e of endpoints) {
     await runOk([
@@ -61,7 +72,7 @@ export async function createTopology(state: LabState): Promise<void> {
     endpoints.map((e) =>
       ipBatch(
         [
-          `addr add ${e.ip}/24 dev eth0`,
+          ...(e.ip ? [`addr add ${e.ip}/24 dev eth0`] : []),
           ...(e.ip6 ? [`addr add ${e.ip6}/64 dev eth0 nodad`] : []),
           'link set eth0 up',
         ],
@@ -69,6 +80,7 @@ export async function createTopology(state: LabState): Promise<void> {
       ),
     ),
   );
+  if (router) await createNatLinks(state, router.netns);
   const rootLines: string[] = [];
   state.hosts.forEach((h, idx) => {
     const link = mgmtLinkName(state.name, idx + 1);
@@ -82,6 +94,65 @@ export async function createTopology(state: LabState): Promise<void> {
   await Promise.all(
     state.hosts.map((h) => ipBatch([`addr add ${h.mgmtIp}/30 dev mgmt0`, 'link set mgmt0 up'], h.netns)),
   );
+}
+
+/**
+ * Behind NAT: the router gets every host's public address on the bridge and one /30 link per host
+ * (`h<i>` on the router, `eth0` in the host, the host's default route through it), forwards, and maps each
+ * public address 1:1 to its host's inside address (DNAT in, SNAT out). With `helper` it also assigns the
+ * FTP helper to port 21, so nf_nat_ftp rewrites the PASV replies; without, like a cloud NAT gateway, it does not.
+ */
+async function createNatLinks(state: LabState, router: string): Promise<void> {
+  const rules = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+  ];
+  const routerLines: string[] = [];
+  for (const [k, h] of state.hosts.entries()) {
+    const inside = h.insideIp as string;
+    const gateway = `${inside.split('.').slice(0, 3).join('.')}.${Number(inside.split('.')[3]) - 1}`;
+    await runOk([
+      'ip',
+      '-n',
+      h.netns,
+      'link',
+      'add',
+      'eth0',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `h${k + 1}`,
+      'netns',
+      router,
+    ]);
+    await ipBatch(
+      [`addr add ${inside}/30 dev eth0`, 'link set eth0 up', `route add default via ${gateway}`],
+      h.netns,
+    );
+    routerLines.push(
+      `addr add ${h.ip}/24 dev eth0`,
+      `addr add ${gateway}/30 dev h${k + 1}`,
+      `link set h${k + 1} up`,
+    );
+    rules.push(`-A PREROUTING -d ${h.ip}/32 -j DNAT --to-destination ${inside}`);
+    rules.push(`-A POSTROUTING -s ${inside}/32 -j SNAT --to-source ${h.ip}`);
+  }
+  rules.push('COMMIT');
+  if (state.router?.helper)
+    rules.push(
+      '*raw',
+      ':PREROUTING ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      '-A PREROUTING -p tcp --dport 21 -j CT --helper ftp',
+      'COMMIT',
+    );
+  await ipBatch(routerLines, router);
+  await runOk(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], { netns: router });
+  await runOk(['iptables-restore'], { netns: router, input: `${rules.join('\n')}\n` });
 }
 
 /** Namespaces on the machine that belong to a lab (by name prefix). */

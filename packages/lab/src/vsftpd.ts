@@ -1,18 +1,18 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LabError } from './errors.ts';
 import { run, runOk } from './exec.ts';
+import type { LabFtpServer, ServerVariant } from './ftp-server.ts';
 import type { LabHost } from './index.ts';
+import { spawnInNetns, waitListening } from './server-process.ts';
 
 /** The lab's local FTP user (a system account with no shell, created once and left in place). */
 export const LAB_USER = { name: 'ftpscope-lab', password: 'ftpscope-lab' } as const;
 /** PAM service of the lab's vsftpd: pam_unix only, so the user needs no login shell. */
-const PAM_SERVICE = 'ftpscope-lab';
+export const PAM_SERVICE = 'ftpscope-lab';
 const PAM_FILE = `/etc/pam.d/${PAM_SERVICE}`;
 /** vsftpd's secure_chroot_dir (Debian's default), also the lab user's home. */
-const EMPTY_DIR = '/var/run/vsftpd/empty';
+export const EMPTY_DIR = '/var/run/vsftpd/empty';
 
 /** Files every host serves (anonymous root), and the client keeps for uploads. */
 export const LAB_FILES = ['small.txt', '1MB.bin'] as const;
@@ -56,13 +56,33 @@ export async function writeSampleFiles(dir: string, label: string): Promise<void
 /** Local user's writable chroot of a host. */
 export const userRoot = (hostDir: string): string => join(hostDir, 'home');
 
+/** The address a host's server binds to: its own (inside) address behind NAT, else the one clients use. */
+export const bindIp = (host: LabHost): string => host.insideIp ?? host.ip;
+
 /** vsftpd config for a host; v6 = the second instance that listens on the host's IPv6 address. */
-export function vsftpdConfig(host: LabHost, hostDir: string, v6: boolean): string {
+export function vsftpdConfig(
+  host: LabHost,
+  hostDir: string,
+  v6: boolean,
+  variant: ServerVariant = {},
+): string {
+  const name = variant.instance ?? 'vsftpd';
+  const tls = variant.tls
+    ? [
+        'ssl_enable=YES',
+        'allow_anon_ssl=YES',
+        `rsa_cert_file=${variant.tls.cert}`,
+        `rsa_private_key_file=${variant.tls.key}`,
+        'ssl_ciphers=HIGH',
+        'require_ssl_reuse=NO',
+      ]
+    : [];
   const lines = [
     `# ftpscope lab: ${host.name}${v6 ? ' (IPv6 instance)' : ''}`,
     v6 ? 'listen=NO' : 'listen=YES',
     v6 ? 'listen_ipv6=YES' : 'listen_ipv6=NO',
-    v6 ? `listen_address6=${host.ip6}` : `listen_address=${host.ip}`,
+    v6 ? `listen_address6=${host.ip6}` : `listen_address=${bindIp(host)}`,
+    ...(variant.port ? [`listen_port=${variant.port}`] : []),
     // The lab tracks the pid itself (spawned detached), so vsftpd must not fork away.
     'background=NO',
     `ftpd_banner=ftpscope lab ${host.name}`,
@@ -88,15 +108,16 @@ export function vsftpdConfig(host: LabHost, hostDir: string, v6: boolean): strin
     'xferlog_std_format=NO',
     'log_ftp_protocol=YES',
     'dual_log_enable=YES',
-    `vsftpd_log_file=${host.logFile}`,
-    `xferlog_file=${join(hostDir, 'xferlog')}`,
+    `vsftpd_log_file=${variant.instance ? join(hostDir, `${name}.log`) : host.logFile}`,
+    `xferlog_file=${join(hostDir, variant.instance ? `${name}.xferlog` : 'xferlog')}`,
+    ...tls,
     '',
   ];
   return lines.join('\n');
 }
 
-/** Prepares a host's dirs and config(s) and starts vsftpd in its namespace; returns the pids. */
-export async function startVsftpd(host: LabHost, hostDir: string): Promise<number[]> {
+/** Prepares a host's dirs: the anonymous root's files and the local user's writable home. */
+export async function prepareHostDirs(host: LabHost, hostDir: string): Promise<void> {
   await writeSampleFiles(host.ftpRoot, host.name);
   const home = userRoot(hostDir);
   await mkdir(home, { recursive: true });
@@ -104,39 +125,30 @@ export async function startVsftpd(host: LabHost, hostDir: string): Promise<numbe
   const uid = Number((await runOk(['id', '-u', LAB_USER.name])).stdout.trim());
   const gid = Number((await runOk(['id', '-g', LAB_USER.name])).stdout.trim());
   await chown(home, uid, gid);
-  await writeFile(host.vsftpdConf, vsftpdConfig(host, hostDir, false));
-  const confs = [host.vsftpdConf];
-  if (host.ip6) {
-    const conf6 = host.vsftpdConf.replace(/\.conf$/, '6.conf');
-    await writeFile(conf6, vsftpdConfig(host, hostDir, true));
-    confs.push(conf6);
-  }
-  const pids: number[] = [];
-  for (const conf of confs) {
-    // `ip netns exec` execs vsftpd, so the child's pid is vsftpd's.
-    const child = spawn('ip', ['netns', 'exec', host.netns, 'vsftpd', conf], {
-      detached: true,
-      stdio: 'ignore',
-    });
-    if (child.pid === undefined)
-      throw new LabError('FTPSCOPE_ERR_LAB_COMMAND_FAILED', `cannot start vsftpd in ${host.netns}`);
-    child.unref();
-    pids.push(child.pid);
-  }
-  await waitListening(host.netns, confs.length);
-  return pids;
 }
 
-/** Waits until port 21 is listening in the namespace (once per instance). */
-async function waitListening(netns: string, instances: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const res = await run(['ss', '-Hltn', 'sport = :21'], { netns });
-    if (res.stdout.trim().split('\n').filter(Boolean).length >= instances) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new LabError(
-    'FTPSCOPE_ERR_LAB_COMMAND_FAILED',
-    `vsftpd did not start listening on port 21 in ${netns}`,
-    'run the vsftpd command from the lab dir by hand to see its error',
-  );
-}
+const confsOf = (host: LabHost, hostDir: string, variant: ServerVariant) => {
+  const conf = variant.instance ? join(hostDir, `${variant.instance}.conf`) : host.vsftpdConf;
+  return host.ip6 ? [conf, conf.replace(/\.conf$/, '6.conf')] : [conf];
+};
+
+/** vsftpd on a lab host: one instance per address family (IPv4 clients keep plain IPv4 addresses in the log). */
+export const labVsftpd: LabFtpServer = {
+  binaries: () => ['vsftpd'],
+  files: (hostDir, instance) => ({
+    conf: join(hostDir, `${instance ?? 'vsftpd'}.conf`),
+    log: join(hostDir, `${instance ?? 'vsftpd'}.log`),
+  }),
+  async write(host, hostDir, variant) {
+    const confs = confsOf(host, hostDir, variant);
+    await writeFile(confs[0] as string, vsftpdConfig(host, hostDir, false, variant));
+    if (confs[1]) await writeFile(confs[1], vsftpdConfig(host, hostDir, true, variant));
+    return labVsftpd.files(hostDir, variant.instance);
+  },
+  async start(host, hostDir, variant) {
+    const confs = confsOf(host, hostDir, variant);
+    const pids = confs.map((conf) => spawnInNetns(host.netns, ['vsftpd', conf], 'vsftpd'));
+    await waitListening(host.netns, variant.port ?? 21, confs.length, 'vsftpd');
+    return pids;
+  },
+};

@@ -1,6 +1,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import {
   Backend,
+  DataChannelAttempt,
   Diagnosis,
   DroppedPacket,
   Endpoint,
@@ -139,6 +140,13 @@ export const DataConnectionView = T.Object({
   bytes: T.Union([T.Integer(), T.Null()]),
 });
 
+/** A data-channel attempt of a session and its outcome, times in ISO. */
+export const DataChannelAttemptView = T.Composite([
+  T.Omit(DataChannelAttempt, ['askedAt', 'settledAt']),
+  T.Object({ askedAt: Iso, settledAt: IsoOrNull }),
+]);
+export type DataChannelAttemptView = Static<typeof DataChannelAttemptView>;
+
 /** An FTP control session with its expectations and data connections, times in ISO. */
 export const SessionView = T.Object({
   id: T.String(),
@@ -154,6 +162,10 @@ export const SessionView = T.Object({
   endedAt: IsoOrNull,
   expectations: T.Array(ExpectationView),
   dataConnections: T.Array(DataConnectionView),
+  /** Every data channel the session asked for, oldest first, with its outcome (absent from older hubs). */
+  attempts: T.Optional(T.Array(DataChannelAttemptView)),
+  /** The address or name the client gave with HOST (RFC 7151), when logged. */
+  requestedHost: T.Optional(T.Union([T.String(), T.Null()])),
 });
 export type SessionView = Static<typeof SessionView>;
 

@@ -31,6 +31,72 @@ export const FtpTransfer = T.Object({
 });
 export type FtpTransfer = Static<typeof FtpTransfer>;
 
+/** The FTP servers ftpscope reads settings and logs from. */
+export const FtpServerKind = T.Union([T.Literal('vsftpd'), T.Literal('proftpd'), T.Literal('pure-ftpd')]);
+export type FtpServerKind = Static<typeof FtpServerKind>;
+
+/** What became of one data-channel attempt; `pending` until the evidence settles it. */
+export const DataChannelOutcome = T.Union([
+  T.Literal('pending'),
+  /** The data connection was established (bytes from conntrack accounting or the server's transfer log). */
+  T.Literal('ok'),
+  /** A drop rule or DROP policy on this host discarded it. */
+  T.Literal('dropped'),
+  /** Answered with a reset (nothing listening, or a REJECT rule). */
+  T.Literal('refused'),
+  /** The SYN was seen here but never answered, and no rule here dropped it. */
+  T.Literal('timed-out'),
+  /** Offered (PASV answered, PORT accepted) but no SYN ever reached this host. */
+  T.Literal('unused'),
+  /** Could not be told; `reason` says why. */
+  T.Literal('unknown'),
+]);
+export type DataChannelOutcome = Static<typeof DataChannelOutcome>;
+
+/**
+ * How the evidence of an attempt was tied to its session: the exact port of the PASV/EPSV reply or PORT/EPRT
+ * command, the helper's expectation (master tuple), or only the client address and time (or only time, for
+ * rule counters that do not name a client).
+ */
+export const TiedBy = T.Union([
+  T.Literal('port'),
+  T.Literal('expectation'),
+  T.Literal('client-time'),
+  T.Literal('time'),
+]);
+export type TiedBy = Static<typeof TiedBy>;
+
+/** One data channel a session asked for (PASV/EPSV/PORT/EPRT, or one seen only in the kernel) and its outcome. */
+export const DataChannelAttempt = T.Object({
+  id: T.String({ maxLength: 128 }),
+  mode: T.Union([T.Literal('passive'), T.Literal('active')]),
+  /** The FTP command that asked for it, when the server log shows it. */
+  command: T.Union([T.String({ maxLength: 8 }), T.Null()]),
+  /** Passive: the address the server advertised; active: the address the client gave (null: not logged). */
+  address: T.Union([T.String({ maxLength: 64 }), T.Null()]),
+  /** The data port (server port in passive, client port in active mode); null when nothing showed it. */
+  port: T.Union([T.Integer({ minimum: 0, maximum: 65535 }), T.Null()]),
+  askedAt: Millis,
+  outcome: DataChannelOutcome,
+  settledAt: T.Union([Millis, T.Null()]),
+  /** Bytes moved, both directions (conntrack) or the file/listing size (server log). */
+  bytes: T.Union([T.Integer({ minimum: 0 }), T.Null()]),
+  bytesFrom: T.Union([T.Literal('conntrack'), T.Literal('server-log'), T.Null()]),
+  /** The drop/reject rule or policy that took it (`dropped`/`refused`). */
+  ruleId: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  /** Where the drop was seen: an NFLOG packet, rule counters, or the firewall manager's own drop log. */
+  dropSource: T.Union([T.Literal('nflog'), T.Literal('counters'), T.Literal('observed'), T.Null()]),
+  tiedBy: T.Union([TiedBy, T.Null()]),
+  expectationId: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  dataConnectionId: T.Union([T.String({ maxLength: 128 }), T.Null()]),
+  /** Why the outcome is what it is, in a sentence (always set for `unknown`). */
+  reason: T.Union([T.String({ maxLength: 512 }), T.Null()]),
+});
+export type DataChannelAttempt = Static<typeof DataChannelAttempt>;
+
+/** Largest number of data-channel attempts a session carries (the most recent). */
+export const MAX_ATTEMPTS_PER_SESSION = 50;
+
 /** An FTP control connection as conntrack sees it, enriched from the FTP server log. */
 export const FtpSession = T.Object({
   id: T.String({ maxLength: 128 }),
@@ -49,6 +115,10 @@ export const FtpSession = T.Object({
   endedAt: T.Union([Millis, T.Null()]),
   /** Transfers from the FTP server log (most recent last, at most 50); absent when no log is read. */
   transfers: T.Optional(T.Array(FtpTransfer, { maxItems: 50 })),
+  /** Data channels the session asked for, with their outcome (most recent last, at most 50). */
+  attempts: T.Optional(T.Array(DataChannelAttempt, { maxItems: MAX_ATTEMPTS_PER_SESSION })),
+  /** The address or name the client asked for with HOST (RFC 7151): the one it connected to, even through NAT. */
+  requestedHost: T.Optional(T.Union([T.String({ maxLength: 256 }), T.Null()])),
 });
 export type FtpSession = Static<typeof FtpSession>;
 
@@ -71,8 +141,8 @@ export const Expectation = T.Object({
 });
 export type Expectation = Static<typeof Expectation>;
 
-/** How a data connection was tied to its control session. */
-export const Attribution = T.Union([T.Literal('expectation'), T.Literal('heuristic')]);
+/** How a data connection was tied to its control session (`port`: the exact port of the session's PASV reply or PORT). */
+export const Attribution = T.Union([T.Literal('expectation'), T.Literal('heuristic'), T.Literal('port')]);
 
 /** An FTP data connection (passive: client→server, active: server:20→client). */
 export const DataConnection = T.Object({
@@ -198,8 +268,15 @@ export const NetfilterHealth = T.Object({
 });
 export type NetfilterHealth = Static<typeof NetfilterHealth>;
 
-/** The FTP server's own settings (vsftpd.conf). */
+/** TLS on the control channel: off, offered (clients may use it) or required. */
+export const TlsMode = T.Union([T.Literal('off'), T.Literal('optional'), T.Literal('required')]);
+
+/** The FTP server's own settings (vsftpd.conf, proftpd.conf, Pure-FTPd's flags or config files). */
 export const FtpServerSettings = T.Object({
+  /** Which server; absent from collectors older than this field (they only read vsftpd). */
+  server: T.Optional(FtpServerKind),
+  /** How the collector found it: the process listening on the control port, a flag, or the usual paths. */
+  source: T.Optional(T.Union([T.Literal('process'), T.Literal('flag'), T.Literal('path')])),
   configPath: T.String({ maxLength: 1024 }),
   listenPort: T.Integer({ minimum: 0, maximum: 65535 }),
   ipv6: T.Boolean(),
@@ -209,6 +286,15 @@ export const FtpServerSettings = T.Object({
   pasvAddress: T.Union([T.String({ maxLength: 256 }), T.Null()]),
   tls: T.Boolean(),
   portEnabled: T.Boolean(),
+  /** Every control port the server listens on (listenPort is the first). */
+  controlPorts: T.Optional(T.Array(T.Integer({ minimum: 0, maximum: 65535 }), { maxItems: 64 })),
+  /** The address the server binds to, when it binds to one. */
+  listenAddress: T.Optional(T.Union([T.String({ maxLength: 256 }), T.Null()])),
+  tlsMode: T.Optional(TlsMode),
+  /** TLS from the first byte (FTPS, usually port 990) instead of AUTH TLS. */
+  tlsImplicit: T.Optional(T.Boolean()),
+  /** The log the collector follows for this server, if any. */
+  logPath: T.Optional(T.Union([T.String({ maxLength: 1024 }), T.Null()])),
 });
 export type FtpServerSettings = Static<typeof FtpServerSettings>;
 

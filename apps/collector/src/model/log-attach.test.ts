@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CollectorEvent, FtpSession } from '@ftpscope/shared';
 import { describe, expect, it } from 'vitest';
 import { parseConntrackLine } from '../sources/conntrack-parse.ts';
-import { parseFtpLogLine } from '../sources/vsftpd-log-parse.ts';
+import { parseFtpLogLine } from '../ftp-servers/vsftpd/log-parse.ts';
 import { LogAttacher } from './log-attach.ts';
 import { SessionModel } from './sessions.ts';
 
@@ -34,8 +34,8 @@ function replay(logLines: string[]): FtpSession[] {
     if (rec) model.applyConntrack(rec, rec.at ?? 0);
   }
   for (const line of logLines) {
-    const rec = parseFtpLogLine(line);
-    if (rec !== null && rec !== 'skip') attacher.apply(rec);
+    const recs = parseFtpLogLine(line);
+    if (recs !== null && recs !== 'skip') for (const rec of recs) attacher.apply(rec);
   }
   return sessions;
 }

@@ -1,14 +1,24 @@
 import type { FtpMode, FtpTransfer } from '@ftpscope/shared';
-import type { FtpLogRecord } from '../sources/vsftpd-log-parse.ts';
+import type { FtpLogRecord } from '../ftp-servers/log-record.ts';
+import { type ChannelSignal, channelSignal } from './channel-signals.ts';
 import type { SessionModel, SessionState } from './sessions.ts';
 
 /** The log says seconds (truncated), conntrack says milliseconds: accept this much difference either way. */
 const MATCH_WINDOW_MS = 5000;
 const MAX_TRANSFERS = 50;
 const MAX_LOG_SESSIONS = 10_000;
+/** Data-channel signals kept for a log session not bound yet. */
+const MAX_PENDING_SIGNALS = 200;
+
+/** Where data-channel signals of a bound session go (the DataChannelTracker). */
+export interface SignalSink {
+  logSignal(st: SessionState, sig: ChannelSignal): void;
+}
 
 interface LogSession {
   client: string;
+  /** The client's control port, when the log names it: binds exactly. */
+  clientPort: number | null;
   connectAt: number;
   connectPid: number | null;
   pids: Set<number>;
@@ -18,42 +28,40 @@ interface LogSession {
   requested: string | null;
   tls: boolean;
   mode: FtpMode | null;
+  requestedHost: string | null;
+  lastCommand: string | null;
   transfers: FtpTransfer[];
+  /** Signals not yet handed to the tracker (the session is not bound yet). */
+  signals: ChannelSignal[];
   session: SessionState | null;
 }
 
+/** How a log's sessions start: with a CONNECT-like line (vsftpd, Pure-FTPd), or with any line of a new pid (ProFTPD). */
+export type SessionStart = 'connect' | 'pid';
+
 /**
- * Attaches FTP server log lines to conntrack sessions: a CONNECT line opens a log session, bound to the
- * conntrack session of the same client address that started closest in time; later lines find their log
- * session by vsftpd pid (a session's processes get pids at or after its CONNECT pid - 1). User, TLS (AUTH),
- * mode (PASV/EPSV/PORT/EPRT) and transfers are copied onto the session.
+ * Attaches FTP server log lines to conntrack sessions. A log session opens on a connect line (or, for logs
+ * without one, on the first line of a new server pid); it binds to the conntrack session with the same
+ * client address and port when the log names the port, else to the one of the same client address that
+ * started closest in time. Later lines find it by pid (a vsftpd session's processes get pids at or after
+ * its CONNECT pid - 1), by client port, or by client address. User, TLS (AUTH), mode (PASV/EPSV/PORT/EPRT),
+ * HOST and transfers are copied onto the session; data-channel signals go to the sink.
  */
 export class LogAttacher {
   private readonly logSessions: LogSession[] = [];
 
-  constructor(private readonly model: SessionModel) {}
+  constructor(
+    private readonly model: SessionModel,
+    private readonly sink: SignalSink | null = null,
+  ) {}
 
-  apply(rec: FtpLogRecord): void {
+  apply(rec: FtpLogRecord, start: SessionStart = 'connect'): void {
     if (rec.kind === 'connect') {
-      const ls: LogSession = {
-        client: rec.client,
-        connectAt: rec.at,
-        connectPid: rec.pid,
-        pids: new Set([rec.pid]),
-        user: null,
-        anonymous: false,
-        requested: null,
-        tls: false,
-        mode: null,
-        transfers: [],
-        session: null,
-      };
-      this.logSessions.push(ls);
-      if (this.logSessions.length > MAX_LOG_SESSIONS) this.logSessions.shift();
-      this.bind(ls);
+      this.bind(this.open(rec));
       return;
     }
-    const ls = this.find(rec.client, rec.pid, rec.at);
+    let ls = this.find(rec);
+    if (!ls && rec.pid !== null && start === 'pid') ls = this.open(rec);
     if (!ls) return;
     if (rec.kind === 'login') {
       if (rec.ok) {
@@ -63,7 +71,8 @@ export class LogAttacher {
     } else if (rec.kind === 'command') {
       if (rec.command === 'PASV' || rec.command === 'EPSV') ls.mode = 'passive';
       else if (rec.command === 'PORT' || rec.command === 'EPRT') ls.mode = 'active';
-      else if (rec.command === 'USER' && rec.user === null) ls.requested = rec.arg;
+      else if (rec.command === 'HOST') ls.requestedHost = rec.arg.slice(0, 256) || null;
+      else if (rec.command === 'USER' && !rec.user) ls.requested = rec.arg;
       if (rec.user) this.loggedIn(ls, rec.user);
     } else if (rec.kind === 'response') {
       // 234 is only ever the reply to AUTH TLS/SSL: the control channel is encrypted from here on.
@@ -78,6 +87,12 @@ export class LogAttacher {
         ok: rec.ok,
       });
       if (ls.transfers.length > MAX_TRANSFERS) ls.transfers.shift();
+    }
+    const sig = channelSignal(rec, ls.lastCommand);
+    if (rec.kind === 'command') ls.lastCommand = rec.command;
+    if (sig) {
+      ls.signals.push(sig);
+      if (ls.signals.length > MAX_PENDING_SIGNALS) ls.signals.shift();
     }
     this.bind(ls);
   }
@@ -101,16 +116,47 @@ export class LogAttacher {
     for (const ls of this.logSessions) if (!ls.session) this.bind(ls);
   }
 
-  private find(client: string, pid: number | null, at: number): LogSession | null {
+  private open(rec: FtpLogRecord): LogSession {
+    const ls: LogSession = {
+      client: rec.client,
+      clientPort: rec.clientPort ?? null,
+      connectAt: rec.at,
+      connectPid: rec.pid,
+      pids: new Set(rec.pid === null ? [] : [rec.pid]),
+      user: null,
+      anonymous: false,
+      requested: null,
+      tls: false,
+      mode: null,
+      requestedHost: null,
+      lastCommand: null,
+      transfers: [],
+      signals: [],
+      session: null,
+    };
+    this.logSessions.push(ls);
+    if (this.logSessions.length > MAX_LOG_SESSIONS) this.logSessions.shift();
+    return ls;
+  }
+
+  private find(rec: FtpLogRecord): LogSession | null {
+    const { client, pid, at } = rec;
+    const port = rec.clientPort ?? null;
     let best: LogSession | null = null;
     for (let i = this.logSessions.length - 1; i >= 0; i--) {
       const ls = this.logSessions[i] as LogSession;
       if (ls.client !== client) continue;
+      if (port !== null) {
+        // The same client port under another server pid is a new session that reused the port.
+        if (ls.clientPort === port && (pid === null || ls.pids.size === 0 || ls.pids.has(pid))) return ls;
+        continue;
+      }
       if (pid !== null && ls.pids.has(pid)) return ls;
       if (pid !== null && ls.connectPid !== null) {
         if (ls.connectPid - 1 <= pid && (!best || (best.connectPid ?? 0) < ls.connectPid)) best = ls;
       } else if (ls.connectAt <= at + 1000 && (!best || best.connectAt < ls.connectAt)) best = ls;
     }
+    if (port !== null) return null;
     if (best && pid !== null) best.pids.add(pid);
     if (!best && pid === null) return this.xferSession(client, at);
     return best;
@@ -118,19 +164,6 @@ export class LogAttacher {
 
   /** xferlog lines have no pid and no CONNECT: make a log session for the client's latest conntrack session. */
   private xferSession(client: string, at: number): LogSession | null {
-    const ls: LogSession = {
-      client,
-      connectAt: at,
-      connectPid: null,
-      pids: new Set(),
-      user: null,
-      anonymous: false,
-      requested: null,
-      tls: false,
-      mode: null,
-      transfers: [],
-      session: null,
-    };
     let best: SessionState | null = null;
     for (const s of this.model.allSessions()) {
       // A session seen only ending has no known start: matching log times against it would guess.
@@ -145,8 +178,8 @@ export class LogAttacher {
     if (!best) return null;
     const existing = this.logSessions.find((l) => l.session === best);
     if (existing) return existing;
+    const ls = this.open({ kind: 'connect', at, pid: null, client });
     ls.session = best;
-    this.logSessions.push(ls);
     return ls;
   }
 
@@ -156,8 +189,10 @@ export class LogAttacher {
       let best: SessionState | null = null;
       for (const s of this.model.allSessions()) {
         if (s.s.client.ip !== ls.client || s.startUnknown || taken.has(s)) continue;
+        if (ls.clientPort !== null && s.s.client.port !== ls.clientPort) continue;
         const d = Math.abs(s.s.startedAt - ls.connectAt);
-        if (d > MATCH_WINDOW_MS) continue;
+        // With the client port known the tuple decides; time only separates a reused port's sessions.
+        if (d > (ls.clientPort !== null ? 60_000 : MATCH_WINDOW_MS)) continue;
         if (!best || d < Math.abs(best.s.startedAt - ls.connectAt)) best = s;
       }
       ls.session = best;
@@ -166,8 +201,13 @@ export class LogAttacher {
     if (!st) return;
     st.s.user = ls.user;
     st.s.tls = ls.tls;
+    if (ls.requestedHost !== null) st.s.requestedHost = ls.requestedHost;
     if (st.dataMode === null && ls.mode !== null) st.s.mode = ls.mode;
     if (ls.transfers.length > 0) st.s.transfers = [...ls.transfers];
     this.model.emitSession(st);
+    if (this.sink && ls.signals.length > 0) {
+      const signals = ls.signals.splice(0);
+      for (const sig of signals) this.sink.logSignal(st, sig);
+    }
   }
 }

@@ -20,6 +20,13 @@ export interface SessionModelOptions {
   /** vsftpd's passive range when known (tightens the no-helper heuristic). */
   passiveRange: () => [number, number] | null;
   emit: (event: CollectorEvent) => void;
+  /** The session whose PASV reply or PORT named this exact data port, when the server log showed one. */
+  portOwner?: (
+    family: string,
+    src: string,
+    dst: string,
+    dport: number,
+  ) => { session: SessionState; mode: 'passive' | 'active' } | null;
 }
 
 /** A control session with what the model needs beyond the wire shape. */
@@ -198,7 +205,7 @@ export class SessionModel {
           id: shortHash('d', this.opts.host, rec.id as string, tupleKey(rec.family, rec.orig)),
           sessionId: match.session?.s.id ?? null,
           expectationId: match.exp?.e.id ?? null,
-          attribution: match.exp ? 'expectation' : 'heuristic',
+          attribution: match.exp ? 'expectation' : match.byPort ? 'port' : 'heuristic',
           mode: match.mode,
           clientPort: match.mode === 'active' ? rec.orig.dport : rec.orig.sport,
           serverPort: match.mode === 'active' ? rec.orig.sport : rec.orig.dport,
@@ -239,12 +246,14 @@ export class SessionModel {
     family: string,
     orig: Tuple,
     at: number,
-  ): { exp: ExpState | null; session: SessionState | null; mode: FtpMode } | null {
+  ): { exp: ExpState | null; session: SessionState | null; mode: FtpMode; byPort?: boolean } | null {
     for (const ex of this.expByKey.get(expKey(family, orig))) {
       if (ex.e.fulfilledAt === null && ex.e.expiredAt === null) {
         return { exp: ex, session: this.sessionById(ex.e.sessionId), mode: ex.e.mode };
       }
     }
+    const owner = this.opts.portOwner?.(family, orig.src, orig.dst, orig.dport);
+    if (owner) return { exp: null, session: owner.session, mode: owner.mode, byPort: true };
     const range = this.opts.passiveRange();
     let best: { session: SessionState; mode: FtpMode } | null = null;
     const passive = this.sessionsByPair.get(pairKey(family, orig.src, orig.dst));
@@ -271,7 +280,8 @@ export class SessionModel {
     return best ? { exp: null, ...best } : null;
   }
 
-  private sessionById(id: string | null): SessionState | null {
+  /** The session with this id, if the model still holds it. */
+  sessionById(id: string | null): SessionState | null {
     return id === null ? null : (this.sessionsById.get(id) ?? null);
   }
 
@@ -521,7 +531,10 @@ function startsAfter(a: SessionState, b: SessionState): boolean {
   return a.seq < b.seq;
 }
 
-/** A copy that later changes to the session cannot reach (transfers are replaced, never mutated, by the log attacher). */
+/** A copy that later changes to the session cannot reach (transfers and attempts are replaced, never mutated). */
 function copySession(s: FtpSession): FtpSession {
-  return s.transfers ? { ...s, transfers: [...s.transfers] } : { ...s };
+  const c = { ...s };
+  if (s.transfers) c.transfers = [...s.transfers];
+  if (s.attempts) c.attempts = [...s.attempts];
+  return c;
 }

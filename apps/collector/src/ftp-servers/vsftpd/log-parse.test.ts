@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fixture } from '../../test/fixtures.ts';
-import { parseFtpLog } from './vsftpd-log-parse.ts';
+import { fixture } from '../../../test/fixtures.ts';
+import { parseFtpLog } from './log-parse.ts';
 
 describe('parseFtpLog (vsftpd 3.0.3)', () => {
   it('reads vsftpd.log protocol and transfer lines, IPv4-mapped and IPv6 clients', () => {

@@ -1,5 +1,5 @@
 import type { FtpServerSettings } from '@ftpscope/shared';
-import { int, lines, ParseAccumulator } from './parse-result.ts';
+import { int, lines, ParseAccumulator } from '../../sources/parse-result.ts';
 
 /** vsftpd settings plus where it writes its logs (used to find the log to follow). */
 export interface VsftpdConfig {
@@ -39,17 +39,34 @@ export function parseVsftpdConf(text: string, configPath: string): VsftpdConfig 
   const dual = yes(kv.get('dual_log_enable'), false);
   const vsftpdLogFile = kv.get('vsftpd_log_file') || '/var/log/vsftpd.log';
   const xferlogFile = kv.get('xferlog_file') || '/var/log/xferlog';
+  const tls = yes(kv.get('ssl_enable'), false);
+  const implicit = tls && yes(kv.get('implicit_ssl'), false);
+  const listenPort = port('listen_port') ?? (implicit ? 990 : 21);
+  // Local users must use TLS by default once it is on; anonymous ones may not unless allowed and forced.
+  const localForced = yes(kv.get('force_local_logins_ssl'), true);
+  const anonymous = yes(kv.get('anonymous_enable'), false);
+  const anonForced = yes(kv.get('allow_anon_ssl'), false) && yes(kv.get('force_anon_logins_ssl'), false);
+  const tlsMode = !tls
+    ? 'off'
+    : implicit || (localForced && (!anonymous || anonForced))
+      ? 'required'
+      : 'optional';
   return {
     settings: {
+      server: 'vsftpd',
       configPath,
-      listenPort: port('listen_port') ?? 21,
+      listenPort,
       ipv6: yes(kv.get('listen_ipv6'), false),
       pasvEnabled: yes(kv.get('pasv_enable'), true),
       pasvMinPort: port('pasv_min_port'),
       pasvMaxPort: port('pasv_max_port'),
       pasvAddress: kv.get('pasv_address') || null,
-      tls: yes(kv.get('ssl_enable'), false),
+      tls,
       portEnabled: yes(kv.get('port_enable'), true),
+      controlPorts: [listenPort],
+      listenAddress: kv.get('listen_address') || kv.get('listen_address6') || null,
+      tlsMode,
+      tlsImplicit: implicit,
     },
     // vsftpd writes its own format unless xferlog_std_format is set; dual_log_enable writes both.
     vsftpdLog: (xferlogEnable && !std) || dual ? vsftpdLogFile : null,

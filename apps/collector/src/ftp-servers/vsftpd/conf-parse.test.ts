@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fixture } from '../../test/fixtures.ts';
-import { parseVsftpdConf } from './vsftpd-conf-parse.ts';
+import { fixture } from '../../../test/fixtures.ts';
+import { parseVsftpdConf } from './conf-parse.ts';
 
 describe('parseVsftpdConf (vsftpd 3.0.3)', () => {
   it('reads the recording server config', () => {
     const c = parseVsftpdConf(fixture('vsftpd/3.0.3/vsftpd.conf'), '/etc/vsftpd.conf');
     expect(c.unknown).toBe(0);
     expect(c.settings).toEqual({
+      server: 'vsftpd',
       configPath: '/etc/vsftpd.conf',
       listenPort: 21,
       ipv6: true,
@@ -16,6 +17,11 @@ describe('parseVsftpdConf (vsftpd 3.0.3)', () => {
       pasvAddress: null,
       tls: true,
       portEnabled: true,
+      controlPorts: [21],
+      listenAddress: null,
+      // The recording allows anonymous logins without TLS and does not force it on local users.
+      tlsMode: 'optional',
+      tlsImplicit: false,
     });
     expect(c.vsftpdLog).toBe('/srv/ftp/vsftpd.log');
     expect(c.xferlog).toBe('/srv/ftp/xferlog');
@@ -31,5 +37,17 @@ describe('parseVsftpdConf (vsftpd 3.0.3)', () => {
     const c = parseVsftpdConf('listen_port=2121\npasv_address=198.18.0.1\nport_enable=NO\nbad line\n', 'x');
     expect(c.settings).toMatchObject({ listenPort: 2121, pasvAddress: '198.18.0.1', portEnabled: false });
     expect(c.unknown).toBe(1);
+  });
+
+  it('tells TLS off, offered and required (implicit on 990) apart', () => {
+    const mode = (extra: string) => parseVsftpdConf(`anonymous_enable=YES\n${extra}`, 'x').settings;
+    expect(mode('').tlsMode).toBe('off');
+    expect(mode('ssl_enable=YES\n').tlsMode).toBe('optional');
+    expect(mode('ssl_enable=YES\nallow_anon_ssl=YES\nforce_anon_logins_ssl=YES\n').tlsMode).toBe('required');
+    expect(mode('ssl_enable=YES\nimplicit_ssl=YES\n')).toMatchObject({
+      tlsMode: 'required',
+      tlsImplicit: true,
+      listenPort: 990,
+    });
   });
 });

@@ -1,0 +1,393 @@
+import {
+  type CollectorEvent,
+  type DataChannelAttempt,
+  type DataConnection,
+  type DroppedPacket,
+  type Expectation,
+  MAX_ATTEMPTS_PER_SESSION,
+  type TiedBy,
+} from '@ftpscope/shared';
+import { type CounterDrop, settle } from './channel-outcome.ts';
+import type { ChannelSignal } from './channel-signals.ts';
+import type { SessionState } from './sessions.ts';
+import { shortHash } from './short-hash.ts';
+
+/** A passive attempt still waiting after this long is decided (clients give up well before). */
+const PENDING_MAX_MS = 20_000;
+/** After the client moved on, wait at most this long for a counter poll that covers the moment. */
+const SETTLE_WAIT_MS = 5000;
+/** A log line and a kernel event of the same attempt are at most this far apart (log times are whole seconds). */
+const PAIR_MS = 2000;
+/** Counter polls and data connections are kept this long for late evidence. */
+const KEEP_MS = 120_000;
+const CONNECTED = new Set(['ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT']);
+
+const portKey = (family: string, client: string, mode: string, port: number) =>
+  `${family}|${client}|${mode}|${port}`;
+
+/** What the tracker needs from the session model. */
+export interface TrackerModel {
+  sessionById(id: string): SessionState | null;
+  sessions(): Iterable<SessionState>;
+  emitSession(st: SessionState): void;
+}
+
+interface Attempt {
+  w: DataChannelAttempt;
+  session: SessionState;
+  triggerAt: number | null;
+  seen: boolean;
+  answered: boolean;
+  connected: boolean;
+  logOk: boolean;
+  logBytes: number | null;
+  commandFailed: number | null;
+}
+
+/**
+ * The outcome of every data channel each session asks for. Attempts come from the server log (PASV/EPSV
+ * replies with their port, PORT/EPRT commands), the helper's expectations, data connections and drops;
+ * the same attempt seen by several is merged by its port (or, without one, by time). An attempt is `ok`
+ * once its data connection is established, `dropped` when NFLOG (or a firewall manager) shows its SYN
+ * die, and otherwise decided when the client moves on (see channel-outcome.ts). Each change re-emits the
+ * session with its attempts.
+ */
+export class DataChannelTracker {
+  private readonly bySession = new Map<string, Attempt[]>();
+  private readonly byData = new Map<string, Attempt>();
+  /** Attempts by family|client|mode|port, the latest per key: how a data connection finds its offer. */
+  private readonly byPort = new Map<string, Attempt>();
+  private counterLog: CounterDrop[] = [];
+  private lastCountersAt: number | null = null;
+  private gaps: number[] = [];
+  private nth = 0;
+
+  constructor(
+    private readonly model: TrackerModel,
+    private readonly passiveRange: () => [number, number] | null,
+  ) {}
+
+  /** A signal from the server log of a session (in log order). */
+  logSignal(st: SessionState, sig: ChannelSignal): void {
+    const list = this.list(st);
+    if (sig.type === 'ask') {
+      // A kernel event may have shown the attempt first: claim it instead of counting it twice.
+      const a =
+        list.find(
+          (x) =>
+            x.w.command === null &&
+            x.w.mode === sig.mode &&
+            (sig.port === null || x.w.port === null || x.w.port === sig.port) &&
+            x.w.askedAt >= sig.at - PAIR_MS &&
+            x.w.askedAt <= sig.at + PAIR_MS,
+        ) ?? this.create(st, sig.mode, sig.at, null);
+      this.update(a, {
+        command: sig.command,
+        askedAt: Math.min(a.w.askedAt, sig.at),
+        address: sig.address ?? a.w.address,
+        port: sig.port ?? a.w.port,
+        tiedBy: a.w.tiedBy ?? (sig.port !== null ? 'port' : null),
+      });
+    } else if (sig.type === 'offer') {
+      const a =
+        list.find((x) => x.w.mode === 'passive' && x.w.port === sig.port && x.w.askedAt >= sig.at - 60_000) ??
+        this.latest(list, (x) => x.w.mode === 'passive' && x.w.port === null) ??
+        this.create(st, 'passive', sig.at, null);
+      this.update(a, {
+        address: sig.address ?? st.s.server.ip,
+        port: sig.port,
+        tiedBy: a.w.tiedBy ?? 'port',
+      });
+    } else if (sig.type === 'failed') {
+      const a = this.latest(list, (x) => x.w.outcome === 'pending');
+      if (a) {
+        if (sig.onCommand) a.commandFailed = sig.code;
+        a.triggerAt ??= sig.at;
+      }
+    } else {
+      const a = this.latest(list, (x) => x.w.askedAt <= sig.at + PAIR_MS && x.logBytes === null);
+      if (a) {
+        a.logBytes = sig.bytes;
+        a.logOk = sig.ok;
+        if (a.w.bytesFrom !== 'conntrack') this.update(a, { bytes: sig.bytes, bytesFrom: 'server-log' });
+        if (!sig.ok) a.triggerAt ??= sig.at;
+      }
+    }
+    this.flush(st);
+  }
+
+  /** Events the session model emitted: expectations and data connections feed attempts, session ends settle them. */
+  observe(e: CollectorEvent): void {
+    if (e.kind === 'expectation') this.expectation(e.expectation);
+    else if (e.kind === 'data') this.data(e.data);
+    else if (e.kind === 'session' && e.session.endedAt !== null) {
+      for (const a of this.bySession.get(e.session.id) ?? []) a.triggerAt ??= e.session.endedAt;
+    }
+  }
+
+  /** The session whose attempt offered this exact port (ties a data connection to it without a helper). */
+  portOwner(
+    family: string,
+    src: string,
+    dst: string,
+    dport: number,
+  ): { session: SessionState; mode: 'passive' | 'active' } | null {
+    for (const [mode, client] of [
+      ['passive', src],
+      ['active', dst],
+    ] as const) {
+      const a = this.byPort.get(portKey(family, client, mode, dport));
+      if (a && a.w.dataConnectionId === null && this.model.sessionById(a.session.s.id) === a.session)
+        return { session: a.session, mode };
+    }
+    return null;
+  }
+
+  /** A packet an NFLOG rule (or the firewall manager) saw dropped: the SYN of some attempt. */
+  drop(d: DroppedPacket): void {
+    if (d.proto.toLowerCase() !== 'tcp' || d.dport === null) return;
+    if (d.flags !== null && !/^S[^.]*$/.test(d.flags)) return;
+    const source = (d as { source?: unknown }).source;
+    const dropSource = typeof source === 'string' && source !== 'nflog' ? 'observed' : 'nflog';
+    const range = this.passiveRange();
+    const inRange = range ? d.dport >= range[0] && d.dport <= range[1] : d.dport >= 1024;
+    let hit: { a: Attempt; tiedBy: TiedBy } | null = null;
+    let owner: SessionState | null = null;
+    for (const st of this.model.sessions()) {
+      const c = st.s;
+      const passive = c.client.ip === d.src;
+      const active = c.client.ip === d.dst && c.server.ip === d.src;
+      if (!passive && !active) continue;
+      const mode = passive ? 'passive' : 'active';
+      const list = this.bySession.get(c.id) ?? [];
+      const exact = list.find((x) => x.w.mode === mode && x.w.port === d.dport);
+      if (exact) {
+        hit = { a: exact, tiedBy: 'port' };
+        break;
+      }
+      if (!passive || !inRange) continue;
+      if (c.endedAt !== null && d.at - c.endedAt > 5000) continue;
+      if (c.startedAt > d.at) continue;
+      const open = list.find((x) => x.w.mode === 'passive' && x.w.port === null && x.w.outcome === 'pending');
+      if (open && (!hit || open.w.askedAt < hit.a.w.askedAt)) hit = { a: open, tiedBy: 'client-time' };
+      if (!owner || st.s.startedAt > owner.s.startedAt) owner = st;
+    }
+    if (!hit && owner) hit = { a: this.create(owner, 'passive', d.at, d.dport), tiedBy: 'client-time' };
+    if (!hit || (hit.a.w.outcome !== 'pending' && hit.a.w.outcome !== 'unused')) return;
+    this.update(hit.a, {
+      outcome: 'dropped',
+      settledAt: d.at,
+      port: hit.a.w.port ?? d.dport,
+      ruleId: d.ruleId,
+      dropSource,
+      tiedBy: hit.tiedBy === 'port' ? (hit.a.w.tiedBy ?? 'port') : 'client-time',
+      reason:
+        hit.tiedBy === 'port'
+          ? `its SYN to port ${d.dport} was dropped (${dropSource === 'nflog' ? 'NFLOG' : 'firewall log'})`
+          : `a SYN from this client to port ${d.dport} was dropped while the session waited (no port in the server log: tied by client and time)`,
+    });
+    this.flush(hit.a.session);
+  }
+
+  /** Drop/reject counters of one poll (only rules that counted packets). */
+  counters(at: number, drops: CounterDrop[]): void {
+    this.lastCountersAt = at;
+    this.counterLog.push(...drops);
+    if (this.counterLog.length > 0 && (this.counterLog[0] as CounterDrop).at < at - KEEP_MS)
+      this.counterLog = this.counterLog.filter((c) => c.at >= at - KEEP_MS);
+  }
+
+  /** The collector lost events at this time: attempts open then may lack their evidence. */
+  gap(at: number): void {
+    this.gaps.push(at);
+    if (this.gaps.length > 100) this.gaps.shift();
+  }
+
+  /** Decides attempts whose client moved on; forgets sessions the model forgot. Call about once a second. */
+  tick(now: number): void {
+    for (const [id, list] of this.bySession) {
+      const st = this.model.sessionById(id);
+      if (!st) {
+        for (const a of list) this.forget(a);
+        this.bySession.delete(id);
+        continue;
+      }
+      for (const a of list) {
+        if (a.w.outcome !== 'pending') continue;
+        if (st.s.endedAt !== null) a.triggerAt ??= st.s.endedAt;
+        if (a.triggerAt === null && now - a.w.askedAt >= PENDING_MAX_MS)
+          a.triggerAt = a.w.askedAt + PENDING_MAX_MS;
+        const t = a.triggerAt;
+        if (t === null) continue;
+        const covered = this.lastCountersAt !== null && this.lastCountersAt >= t;
+        if (!covered && now < t + SETTLE_WAIT_MS && this.lastCountersAt !== null) continue;
+        const d = settle({
+          mode: a.w.mode,
+          family: st.s.family as 'ipv4' | 'ipv6',
+          askedAt: a.w.askedAt,
+          triggerAt: t,
+          seen: a.seen,
+          answered: a.answered,
+          connected: a.connected,
+          logOk: a.logOk,
+          commandFailed: a.commandFailed,
+          countersAvailable: this.lastCountersAt !== null,
+          counters: this.counterLog,
+          lostEvents: this.gaps.some((g) => g >= a.w.askedAt - 1000 && g <= t + 1000),
+          where: `${a.w.address ?? (a.w.mode === 'passive' ? st.s.server.ip : st.s.client.ip)}:${a.w.port ?? '?'}`,
+        });
+        this.update(a, { ...d, settledAt: t, tiedBy: d.tiedBy ?? a.w.tiedBy });
+      }
+      this.flush(st);
+    }
+  }
+
+  private expectation(ex: Expectation): void {
+    const st = ex.sessionId ? this.model.sessionById(ex.sessionId) : null;
+    if (!st || ex.mode === 'unknown') return;
+    const list = this.list(st);
+    const a =
+      list.find((x) => x.w.mode === ex.mode && x.w.port === ex.port && x.w.expectationId === null) ??
+      list.find((x) => x.w.expectationId === ex.id) ??
+      this.near(list, ex.mode, ex.createdAt) ??
+      this.create(st, ex.mode, ex.createdAt, ex.port);
+    this.update(a, {
+      port: ex.port,
+      address: a.w.address ?? ex.dst,
+      expectationId: ex.id,
+      tiedBy: a.w.tiedBy === 'port' ? 'port' : 'expectation',
+    });
+    if (ex.expiredAt !== null && ex.fulfilledAt === null) a.triggerAt ??= ex.expiredAt;
+    this.flush(st);
+  }
+
+  private data(d: DataConnection): void {
+    if (d.mode === 'unknown') return;
+    const port = d.mode === 'passive' ? d.serverPort : d.clientPort;
+    let a = this.byData.get(d.id);
+    if (!a) {
+      const st = d.sessionId ? this.model.sessionById(d.sessionId) : null;
+      if (!st) return;
+      const list = this.list(st);
+      a =
+        list.find((x) => x.w.mode === d.mode && x.w.port === port && x.w.dataConnectionId === null) ??
+        this.near(list, d.mode, d.startedAt) ??
+        this.create(st, d.mode, d.startedAt, port);
+      this.byData.set(d.id, a);
+      const tiedBy: TiedBy =
+        d.attribution === 'expectation' ? 'expectation' : d.attribution === 'port' ? 'port' : 'client-time';
+      this.update(a, { dataConnectionId: d.id, port: a.w.port ?? port, tiedBy: a.w.tiedBy ?? tiedBy });
+    }
+    a.seen = true;
+    if (d.established) a.answered = true;
+    if (CONNECTED.has(d.state)) a.connected = true;
+    const patch: Partial<DataChannelAttempt> = {};
+    if (a.connected && a.w.outcome !== 'ok')
+      Object.assign(patch, { outcome: 'ok', settledAt: d.startedAt, reason: null });
+    if (d.bytes !== null) Object.assign(patch, { bytes: d.bytes, bytesFrom: 'conntrack' });
+    if (a.answered && !a.connected && (d.state === 'CLOSE' || d.state === 'CLOSED'))
+      a.triggerAt ??= d.endedAt ?? d.startedAt;
+    this.update(a, patch);
+    this.flush(a.session);
+  }
+
+  /** The session's attempts (created on first use). */
+  private list(st: SessionState): Attempt[] {
+    let list = this.bySession.get(st.s.id);
+    if (!list) {
+      list = [];
+      this.bySession.set(st.s.id, list);
+    }
+    return list;
+  }
+
+  private latest(list: Attempt[], pred: (a: Attempt) => boolean): Attempt | undefined {
+    for (let i = list.length - 1; i >= 0; i--) if (pred(list[i] as Attempt)) return list[i];
+    return undefined;
+  }
+
+  /** An attempt of this mode without a port, asked for close to `at` (the log line of the same attempt). */
+  private near(list: Attempt[], mode: string, at: number): Attempt | undefined {
+    return list.find(
+      (x) =>
+        x.w.mode === mode &&
+        x.w.port === null &&
+        x.w.dataConnectionId === null &&
+        Math.abs(x.w.askedAt - at) <= PAIR_MS,
+    );
+  }
+
+  private create(st: SessionState, mode: 'passive' | 'active', at: number, port: number | null): Attempt {
+    const list = this.list(st);
+    // The client moved on from the attempts before this one.
+    for (const prev of list) if (prev.w.outcome === 'pending') prev.triggerAt ??= at;
+    const a: Attempt = {
+      w: {
+        id: shortHash('a', st.s.id, String(this.nth++)),
+        mode,
+        command: null,
+        address: null,
+        port,
+        askedAt: at,
+        outcome: 'pending',
+        settledAt: null,
+        bytes: null,
+        bytesFrom: null,
+        ruleId: null,
+        dropSource: null,
+        tiedBy: null,
+        expectationId: null,
+        dataConnectionId: null,
+        reason: null,
+      },
+      session: st,
+      triggerAt: null,
+      seen: false,
+      answered: false,
+      connected: false,
+      logOk: false,
+      logBytes: null,
+      commandFailed: null,
+    };
+    list.push(a);
+    if (port !== null) this.byPort.set(portKey(st.s.family, st.s.client.ip, mode, port), a);
+    if (list.length > MAX_ATTEMPTS_PER_SESSION) {
+      this.forget(list.shift() as Attempt);
+    }
+    if (st.s.mode === 'unknown') st.s.mode = mode;
+    return a;
+  }
+
+  /** Replaces the attempt's wire object when a field changes (the session compares attempts by identity). */
+  private update(a: Attempt, patch: Partial<DataChannelAttempt>): void {
+    let changed = false;
+    for (const [k, v] of Object.entries(patch)) if (a.w[k as keyof DataChannelAttempt] !== v) changed = true;
+    if (!changed) return;
+    const before = a.w;
+    a.w = { ...a.w, ...patch };
+    if (before.port !== a.w.port && a.w.port !== null) {
+      const s = a.session.s;
+      this.byPort.set(portKey(s.family, s.client.ip, a.w.mode, a.w.port), a);
+    }
+  }
+
+  /** Drops an attempt from the indexes (its session is gone, or it fell off the per-session limit). */
+  private forget(a: Attempt): void {
+    if (a.w.dataConnectionId) this.byData.delete(a.w.dataConnectionId);
+    if (a.w.port !== null) {
+      const s = a.session.s;
+      const key = portKey(s.family, s.client.ip, a.w.mode, a.w.port);
+      if (this.byPort.get(key) === a) this.byPort.delete(key);
+    }
+  }
+
+  private flush(st: SessionState): void {
+    const list = this.bySession.get(st.s.id);
+    if (!list) return;
+    const next = list.map((a) => a.w);
+    const cur = st.s.attempts;
+    if (cur && cur.length === next.length && cur.every((x, i) => x === next[i])) return;
+    st.s.attempts = next;
+    this.model.emitSession(st);
+  }
+}
