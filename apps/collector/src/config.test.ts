@@ -188,6 +188,8 @@ describe('parseConfig', () => {
       expect(out).toContain(`--${flag}`);
     }
     for (const flag of [
+      'ftp-server',
+      'ftp-conf',
       'vsftpd-conf',
       'ftp-log',
       'spool',
@@ -200,6 +202,30 @@ describe('parseConfig', () => {
       expect(out).toContain(`--${flag}`);
       expect(out.replace(/\s+/g, ' ')).toContain(`FTPSCOPE_${flag.replaceAll('-', '_').toUpperCase()}`);
     }
+  });
+});
+
+describe('FTP server flags', () => {
+  const base = ['--once'];
+  it('defaults to finding the server by its process, and names it with --ftp-server/--ftp-conf', () => {
+    expect(parseConfig(base)).toMatchObject({ ftpServer: 'auto', ftpConf: null });
+    expect(
+      parseConfig([...base, '--ftp-server', 'proftpd', '--ftp-conf', '/etc/proftpd/proftpd.conf']),
+    ).toMatchObject({
+      ftpServer: 'proftpd',
+      ftpConf: '/etc/proftpd/proftpd.conf',
+    });
+  });
+
+  it('keeps --vsftpd-conf meaning vsftpd with that config', () => {
+    expect(parseConfig([...base, '--vsftpd-conf', '/etc/vsftpd.conf'])).toMatchObject({
+      ftpServer: 'vsftpd',
+      ftpConf: '/etc/vsftpd.conf',
+    });
+  });
+
+  it('rejects a server it does not read, naming the flag', () => {
+    expect(() => parseConfig([...base, '--ftp-server', 'filezilla'])).toThrow(/--ftp-server/);
   });
 });
 

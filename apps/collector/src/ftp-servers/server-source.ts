@@ -98,18 +98,25 @@ export class FtpServerSource {
     if (sig === this.signature) return;
     this.signature = sig;
     let cfg: ServerConfig | null = null;
-    try {
-      cfg = await r.driver.load(r.inv, this.io);
-    } catch (e) {
+    if (r.inv.configPath === null && !r.driver.settingsInArgv?.(r.inv.argv)) {
       this.opts.problem(
-        `cannot read ${r.driver.kind} config ${r.inv.configPath ?? '(default)'}: ${(e as Error).message}; give the collector read access to it or name it with --ftp-conf`,
+        `${r.driver.kind} listens on the control port (pid ${r.pid}), but its command line names no config and none is at ${r.driver.defaultConfigs.join(', ')}; name it with --ftp-conf`,
       );
+    } else {
+      try {
+        cfg = await r.driver.load(r.inv, this.io);
+      } catch (e) {
+        this.opts.problem(
+          `cannot read ${r.driver.kind} config ${r.inv.configPath}: ${(e as Error).message}; give the collector read access to it or name it with --ftp-conf`,
+        );
+      }
     }
     if (cfg) {
       for (const p of cfg.problems) this.opts.problem(p);
       this.opts.countUnknown(`${r.driver.kind}-conf`, cfg.unknown, cfg.examples);
     }
-    await this.follow(cfg?.logs ?? [], r.driver);
+    // Without a config only a log named by flag can be followed (the config problem says the rest).
+    if (cfg || this.opts.log) await this.follow(cfg?.logs ?? [], r.driver);
     if (cfg) {
       const settings = { ...cfg.settings, logPath: this.following };
       if (JSON.stringify(settings) !== JSON.stringify(this.settings)) {

@@ -56,6 +56,8 @@ export interface AppOptions {
   alertWebhook?: string;
   /** How often the diagnoses run per host; 0 = never by timer (tests call app.diagnoses). Default 1000. */
   diagnosesIntervalMs?: number;
+  /** Networks clients elsewhere cannot reach (CIDRs); default RFC 1918, CGNAT, loopback, link-local, ULA. */
+  privateNets?: readonly string[];
 }
 
 /** Maps the CLI configuration to app options (reads the tokens file and TLS files, so errors surface at start). */
@@ -79,6 +81,10 @@ export function optionsFromConfig(c: HubConfig): AppOptions {
     ...(c.publicUrl !== undefined && { publicUrl: c.publicUrl.replace(/\/+$/, '') }),
     ...(c.downloadsDir !== undefined && { downloadsDir: c.downloadsDir }),
     ...(c.alertWebhook !== undefined && { alertWebhook: c.alertWebhook }),
+    privateNets: c.privateNets
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
     logger: {
       level: c.logLevel,
       // Tokens travel in these headers; they must never reach a log.
@@ -156,6 +162,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(diagnoses, {
     ...(opts.alertWebhook !== undefined && { alertWebhook: opts.alertWebhook }),
     ...(opts.diagnosesIntervalMs !== undefined && { intervalMs: opts.diagnosesIntervalMs }),
+    ...(opts.privateNets !== undefined && { privateNets: opts.privateNets }),
   });
   await app.register(installRoutes, {
     tlsCert: opts.tls?.cert ?? null,

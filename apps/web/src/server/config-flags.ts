@@ -1,3 +1,4 @@
+import { DEFAULT_PRIVATE_NETS } from './diagnoses/private-nets.ts';
 /** One flag of the hub, with its environment variable and default. */
 export interface Flag {
   flag: string;
@@ -123,6 +124,13 @@ export const FLAGS: Flag[] = [
     key: 'collectorRate',
     help: 'sustained messages/s a collector may send (burst 100x, room for a spool replay) before 4429',
     default: '1000',
+  },
+  {
+    flag: '--private-nets <cidrs>',
+    env: 'FTPSCOPE_PRIVATE_NETS',
+    key: 'privateNets',
+    help: 'networks clients elsewhere cannot reach, comma-separated (wrong advertised address)',
+    default: DEFAULT_PRIVATE_NETS.join(','),
   },
   {
     flag: '--log-level <level>',

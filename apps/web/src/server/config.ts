@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Command, CommanderError, Option } from 'commander';
 import { addTokensCommand, type OnTokensCommand, type TokensCommand } from './cli/tokens-command.ts';
 import { FLAGS } from './config-flags.ts';
+import { invalidCidr } from './diagnoses/private-nets.ts';
 import { isLoopback, parseHostPort } from './listen-address.ts';
 
 /** The hub's validated configuration. */
@@ -32,6 +33,8 @@ export const HubConfig = T.Object({
   alertWebhook: T.Optional(T.String({ pattern: '^https?://' })),
   uiDir: T.Optional(T.String({ minLength: 1 })),
   collectorRate: T.Number({ exclusiveMinimum: 0 }),
+  /** `--private-nets`: comma-separated CIDRs (checked by invalidCidr). */
+  privateNets: T.String(),
   logLevel: T.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l))),
 });
 export type HubConfig = Static<typeof HubConfig>;
@@ -132,6 +135,13 @@ export function parseCommand(
   if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
     throw new ConfigError('--tls-cert and --tls-key go together');
   }
+  const badNet = invalidCidr(
+    String(raw.privateNets ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
+  );
+  if (badNet) throw new ConfigError(`--private-nets: ${badNet}`);
   const first = Value.Errors(HubConfig, raw).First();
   if (first) {
     const key = first.path.split('/')[1] ?? '';

@@ -7,6 +7,7 @@ import type {
   Gap,
   RuleDef,
 } from '@ftpscope/shared';
+import { DEFAULT_PRIVATE_NETS } from './private-nets.ts';
 import { HISTORY_MS, RECENT_MS } from './thresholds.ts';
 import type { CounterSample, Drop, HostWindow, RulesetChange } from './types.ts';
 
@@ -49,8 +50,11 @@ export class HostWindowBuffer {
   #settings: HostWindow['settings'] = null;
   readonly #gaps: Gap[] = [];
 
-  constructor(host: string) {
+  readonly #privateNets: readonly string[];
+
+  constructor(host: string, privateNets: readonly string[] = DEFAULT_PRIVATE_NETS) {
     this.host = host;
+    this.#privateNets = privateNets;
   }
 
   /** Takes one ingested event into the window. */
@@ -151,6 +155,7 @@ export class HostWindowBuffer {
       health: [...this.#health],
       settings: this.#settings,
       gaps: [...this.#gaps],
+      privateNets: this.#privateNets,
     };
   }
 }

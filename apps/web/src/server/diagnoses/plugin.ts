@@ -17,6 +17,8 @@ export interface DiagnosesPluginOptions {
   alertWebhook?: string;
   /** Evaluation period; default 1000 ms. 0 = no timer (tests call app.diagnoses.evaluateAll). */
   intervalMs?: number;
+  /** `--private-nets`: networks clients elsewhere cannot reach. */
+  privateNets?: readonly string[];
 }
 
 /** An unchanged active diagnosis is re-stored and re-published at most this often (lastSeen moves every second). */
@@ -57,6 +59,7 @@ export default fp(
       restore,
       onTransition,
       ...(opts.intervalMs !== undefined && { intervalMs: opts.intervalMs }),
+      ...(opts.privateNets !== undefined && { privateNets: opts.privateNets }),
     });
     app.decorate('diagnoses', service);
     app.hubEvents.on('batch', (host, events) => service.ingest(host, events));

@@ -19,6 +19,8 @@ export interface DiagnosisServiceOptions {
   now?: () => number;
   lifecycle?: LifecycleOptions;
   webhook?: Omit<WebhookOptions, 'url' | 'log'>;
+  /** Networks treated as private (`--private-nets`); default DEFAULT_PRIVATE_NETS. */
+  privateNets?: readonly string[];
 }
 
 /**
@@ -49,7 +51,7 @@ export class DiagnosisService {
   #buffer(host: string): HostWindowBuffer {
     let b = this.#buffers.get(host);
     if (!b) {
-      b = new HostWindowBuffer(host);
+      b = new HostWindowBuffer(host, this.#opts.privateNets);
       this.#buffers.set(host, b);
     }
     return b;

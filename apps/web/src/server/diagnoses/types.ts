@@ -59,6 +59,8 @@ export interface HostWindow {
   settings: FtpServerSettings | null;
   /** Events the collector lost (conntrack event overflow, spool drops), oldest first: near one, absence proves nothing. */
   gaps: Gap[];
+  /** Networks clients elsewhere cannot reach (`--private-nets`, CIDRs; see private-nets.ts). */
+  privateNets: readonly string[];
 }
 
 /** What one rule found: the engine turns it into a Diagnosis with a stable id. */
@@ -89,6 +91,7 @@ export const DIAGNOSIS_KINDS = [
   'conntrack-table-full',
   'expectation-table-full',
   'drops-after-ruleset-change',
+  'wrong-advertised-address',
 ] as const;
 export type DiagnosisKind = (typeof DIAGNOSIS_KINDS)[number];
 

@@ -66,6 +66,7 @@ export class Store {
       | 'sessions'
       | 'expectations'
       | 'data_connections'
+      | 'data_channels'
       | 'rule_samples'
       | 'rule_rollup_1m'
       | 'drops'

@@ -56,3 +56,69 @@ describe('sessions store: upsert by id', () => {
     db.close();
   });
 });
+
+describe('sessions store: data-channel attempts', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+  });
+  afterEach(() => cleanup());
+
+  const attempt = (id: string, outcome: 'pending' | 'dropped' | 'ok', askedAt: number) => ({
+    id,
+    mode: 'passive' as const,
+    command: 'PASV',
+    address: '198.18.1.11',
+    port: 40111,
+    askedAt,
+    outcome,
+    settledAt: outcome === 'pending' ? null : askedAt + 3000,
+    bytes: outcome === 'ok' ? 130 : null,
+    bytesFrom: outcome === 'ok' ? ('conntrack' as const) : null,
+    ruleId: outcome === 'dropped' ? 'r-policy' : null,
+    dropSource: outcome === 'dropped' ? ('counters' as const) : null,
+    tiedBy: outcome === 'dropped' ? ('time' as const) : ('port' as const),
+    expectationId: null,
+    dataConnectionId: null,
+    reason: null,
+  });
+
+  it('stores each attempt by id, updates its outcome, keeps attempts a later report no longer carries, and HOST', () => {
+    const db = new Database(join(dir, 'hub.db'));
+    migrate(db);
+    db.prepare("INSERT INTO hosts (name) VALUES ('ftp1')").run();
+    const repo = new SessionsRepo(db);
+    repo.upsertSession('ftp1', {
+      ...watched,
+      requestedHost: '203.0.113.5',
+      attempts: [attempt('a1', 'pending', 2000)],
+    });
+    repo.upsertSession('ftp1', {
+      ...watched,
+      attempts: [attempt('a1', 'dropped', 2000), attempt('a2', 'ok', 5000)],
+    });
+    // A report carrying only the latest attempts (the collector keeps 50) leaves the older rows alone.
+    repo.upsertSession('ftp1', { ...watched, attempts: [attempt('a2', 'ok', 5000)] });
+    const [s] = repo.list({ host: 'ftp1', limit: 10 });
+    expect(s?.requestedHost).toBe('203.0.113.5');
+    expect(s?.attempts).toEqual([
+      expect.objectContaining({
+        id: 'a1',
+        outcome: 'dropped',
+        ruleId: 'r-policy',
+        dropSource: 'counters',
+        tiedBy: 'time',
+        settledAt: new Date(5000).toISOString(),
+      }),
+      expect.objectContaining({
+        id: 'a2',
+        outcome: 'ok',
+        bytes: 130,
+        bytesFrom: 'conntrack',
+        askedAt: new Date(5000).toISOString(),
+      }),
+    ]);
+    expect(repo.get('s-1')?.attempts?.length).toBe(2);
+  });
+});

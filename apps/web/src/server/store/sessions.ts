@@ -1,5 +1,6 @@
 import type { DataConnection, Expectation, FtpSession, SessionView } from '@ftpscope/shared';
 import { iso, isoOrNull } from './convert.ts';
+import { DataChannelsRepo } from './data-channels.ts';
 import type { Db } from './db.ts';
 
 /** A stored FTP control session (sessions table). */
@@ -18,6 +19,7 @@ export interface SessionRow {
   tls: number;
   started_at: number;
   ended_at: number | null;
+  requested_host?: string | null;
 }
 
 /** A stored helper expectation (expectations table). */
@@ -71,23 +73,25 @@ export class SessionsRepo {
   readonly #byId;
   readonly #expectationsOf;
   readonly #dataOf;
+  readonly #attempts: DataChannelsRepo;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#attempts = new DataChannelsRepo(db);
     // Full state wins, except what a later, less informed report (a collector restarted mid-session sees only
     // the kernel entry) cannot know: the earliest start, a helper once assigned, a known mode, TLS once seen.
     this.#upsertSession = db.prepare(
       `INSERT INTO sessions (host, id, family, client_ip, client_port, server_ip, server_port, state, helper, user,
-         mode, tls, started_at, ended_at)
+         mode, tls, started_at, ended_at, requested_host)
        VALUES (@host, @id, @family, @client_ip, @client_port, @server_ip, @server_port, @state, @helper, @user,
-         @mode, @tls, @started_at, @ended_at)
+         @mode, @tls, @started_at, @ended_at, @requested_host)
        ON CONFLICT(host, id) DO UPDATE SET family = excluded.family, client_ip = excluded.client_ip,
          client_port = excluded.client_port, server_ip = excluded.server_ip, server_port = excluded.server_port,
          state = excluded.state, helper = coalesce(excluded.helper, sessions.helper),
          user = coalesce(excluded.user, sessions.user),
          mode = CASE excluded.mode WHEN 'unknown' THEN sessions.mode ELSE excluded.mode END,
          tls = max(excluded.tls, sessions.tls), started_at = min(sessions.started_at, excluded.started_at),
-         ended_at = excluded.ended_at`,
+         ended_at = excluded.ended_at, requested_host = coalesce(excluded.requested_host, sessions.requested_host)`,
     );
     this.#upsertExpectation = db.prepare(
       `INSERT INTO expectations (host, id, session_id, family, src, dst, port, mode, created_at, timeout,
@@ -143,7 +147,9 @@ export class SessionsRepo {
       tls: s.tls ? 1 : 0,
       started_at: s.startedAt,
       ended_at: s.endedAt,
+      requested_host: s.requestedHost ?? null,
     });
+    if (s.attempts && s.attempts.length > 0) this.#attempts.upsert(host, s.id, s.attempts);
   }
 
   /** Stores the full state of one expectation, reported by the collector at `seenAt` (its `timeout` counts from then). */
@@ -216,7 +222,9 @@ export class SessionsRepo {
     for (const r of rows) push(byHost, r.host, r.id);
     const exps = new Map<string, ExpectationRow[]>();
     const datas = new Map<string, DataRow[]>();
+    const attempts = new Map<string, ReturnType<DataChannelsRepo['viewsOf']>>();
     for (const [host, ids] of byHost) {
+      attempts.set(host, this.#attempts.viewsOf(host, ids));
       const json = JSON.stringify(ids);
       for (const e of this.#expectationsOf.all(host, json) as ExpectationRow[])
         push(exps, `${host}\0${e.session_id}`, e);
@@ -236,6 +244,8 @@ export class SessionsRepo {
         tls: r.tls === 1,
         startedAt: iso(r.started_at),
         endedAt: isoOrNull(r.ended_at),
+        requestedHost: r.requested_host ?? null,
+        attempts: attempts.get(r.host)?.get(r.id) ?? [],
         expectations: (exps.get(key) ?? []).map((e) => ({
           id: e.id,
           port: e.port,

@@ -1,3 +1,4 @@
+import { serverAdvice } from '../ftp-server-advice.ts';
 import type { DiagnosisRule } from '../types.ts';
 import {
   describeDrops,
@@ -49,7 +50,8 @@ export const helperBlindTls: DiagnosisRule = (w, now) => {
   const fix = range
     ? openRangeFix(w, families, range)
     : [
-        '# set pasv_min_port and pasv_max_port in vsftpd.conf (e.g. 40000 and 40100), then:',
+        `# give ${serverAdvice(s).name} a passive range (${serverAdvice(s).terms.passiveRange}), then open it:`,
+        ...(s ? serverAdvice(s).passiveRange(s.configPath, [40000, 40100]) : []),
         ...openRangeFix(w, families, [40000, 40100]),
       ];
   return [

@@ -10,6 +10,7 @@ import { helperIpv4Only } from './helper-ipv4-only.ts';
 import { nonstandardControlPort } from './nonstandard-control-port.ts';
 import { passiveRangeMismatch } from './passive-range-mismatch.ts';
 import { relatedNotAccepted } from './related-not-accepted.ts';
+import { wrongAdvertisedAddress } from './wrong-advertised-address.ts';
 
 /** Every diagnosis rule, by the kind it reports. Add a kind: write rules/<kind>.ts and list it here. */
 export const RULES: Record<DiagnosisKind, DiagnosisRule> = {
@@ -24,4 +25,5 @@ export const RULES: Record<DiagnosisKind, DiagnosisRule> = {
   'conntrack-table-full': conntrackTableFull,
   'expectation-table-full': expectationTableFull,
   'drops-after-ruleset-change': dropsAfterRulesetChange,
+  'wrong-advertised-address': wrongAdvertisedAddress,
 };

@@ -1,4 +1,5 @@
 import type { Family } from '@ftpscope/shared';
+import { serverAdvice } from '../ftp-server-advice.ts';
 import type { DiagnosisRule, Finding } from '../types.ts';
 import {
   currentHealth,
@@ -69,7 +70,7 @@ export const nonstandardControlPort: DiagnosisRule = (w, now) => {
               {
                 type: 'settings' as const,
                 id: w.settings.configPath,
-                label: `${w.settings.configPath}: listen_port=${port}`,
+                label: `${w.settings.configPath}: ${serverAdvice(w.settings).terms.controlPort} ${port}`,
               },
             ]
           : []),

@@ -1,4 +1,5 @@
 import type { Family } from '@ftpscope/shared';
+import { serverAdvice } from '../ftp-server-advice.ts';
 import type { DiagnosisRule } from '../types.ts';
 import { controlPorts, currentHealth, dropEvidence, helperRulesFor, recentFrom } from './activity.ts';
 import {
@@ -16,13 +17,14 @@ const MIN_RANGE_PORTS = 10;
 
 /**
  * The rules open a passive range explicitly, but not the one the FTP server uses (vsftpd's
- * pasv_min_port..pasv_max_port). Only reported when rules open a range at all: hosts that rely on
+ * pasv_min_port..pasv_max_port, ProFTPD's PassivePorts, Pure-FTPd's PassivePortRange). Only reported when rules open a range at all: hosts that rely on
  * the helper and RELATED have no range to mismatch.
  */
 export const passiveRangeMismatch: DiagnosisRule = (w, now) => {
   const s = w.settings;
   if (!s?.pasvEnabled || s.pasvMinPort === null || s.pasvMaxPort === null) return [];
   const families: Family[] = s.ipv6 ? ['ipv4', 'ipv6'] : ['ipv4'];
+  const advice = serverAdvice(s);
   for (const family of families) {
     const inbound = inboundFilter(w.rules, family);
     const lo = s.pasvMinPort;
@@ -62,7 +64,7 @@ export const passiveRangeMismatch: DiagnosisRule = (w, now) => {
       drops.length > 0
         ? `NFLOG shows ${drops.length} dropped packets to those ports in the last minute.`
         : '',
-      "Make the two ranges the same: open the server's range, or change pasv_min_port/pasv_max_port.",
+      `Make the two ranges the same: open the server's range, or change ${advice.terms.passiveRange}.`,
     ]
       .filter(Boolean)
       .join(' ');
@@ -76,14 +78,14 @@ export const passiveRangeMismatch: DiagnosisRule = (w, now) => {
           {
             type: 'settings',
             id: s.configPath,
-            label: `${s.configPath}: pasv_min_port=${s.pasvMinPort} pasv_max_port=${s.pasvMaxPort}`,
+            label: `${s.configPath}: ${advice.terms.passiveRange} ${s.pasvMinPort}-${s.pasvMaxPort}`,
           },
           ...opened.map((o) => ({ type: 'rule' as const, id: o.rule.id, label: ruleLabel(o.rule) })),
           ...dropEvidence(drops),
         ],
         fix: [
           ...openRangeFix(w, families, [s.pasvMinPort, s.pasvMaxPort]),
-          `# or set pasv_min_port/pasv_max_port in ${s.configPath} to a range the rules open, and restart vsftpd`,
+          `# or set ${advice.terms.passiveRange} in ${s.configPath} to a range the rules open, and restart ${advice.name}`,
         ],
       },
     ];

@@ -17,6 +17,7 @@ import type {
 import { parseIptablesSave } from '../../../../../collector/src/sources/iptables-save-parse.ts';
 import { parseNftJson } from '../../../../../collector/src/sources/nft-json-parse.ts';
 import type { RuleRecord } from '../../../../../collector/src/sources/rule-record.ts';
+import { DEFAULT_PRIVATE_NETS } from '../private-nets.ts';
 import type { CounterSample, Drop, HostWindow } from '../types.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/', import.meta.url));
@@ -244,6 +245,7 @@ export function hostWindow(rulesetName: string, over: Partial<HostWindow> = {}):
     health: [health({}, helperRules)],
     settings: settings(),
     gaps: [],
+    privateNets: DEFAULT_PRIVATE_NETS,
     ...over,
   };
 }

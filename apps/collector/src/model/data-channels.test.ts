@@ -1,0 +1,382 @@
+import type { CollectorEvent, DataChannelAttempt, FtpSession } from '@ftpscope/shared';
+import { describe, expect, it } from 'vitest';
+import type { FtpLogRecord } from '../ftp-servers/log-record.ts';
+import { parsePureFtpdSyslog } from '../ftp-servers/pure-ftpd/log-parse.ts';
+import { parseFtpLogLine } from '../ftp-servers/vsftpd/log-parse.ts';
+import type { ConntrackRecord } from '../sources/conntrack-parse.ts';
+import type { ExpectRecord } from '../sources/expect-parse.ts';
+import type { CounterDrop } from './channel-outcome.ts';
+import { DataChannelTracker } from './data-channels.ts';
+import { LogAttacher } from './log-attach.ts';
+import { SessionModel } from './sessions.ts';
+
+/**
+ * The tracker wired as host-monitor wires it, fed with conntrack records, expectations, log lines (in the
+ * recorded vsftpd and Pure-FTPd formats), drops and counters, in the order the lab produces them.
+ */
+const C = '198.18.250.2';
+const S = '198.18.250.1';
+// vsftpd writes whole seconds: the tests run on whole seconds too.
+const T0 = new Date(2026, 10, 30, 12, 0, 0).getTime();
+
+function harness() {
+  const events: CollectorEvent[] = [];
+  const model: SessionModel = new SessionModel({
+    host: 'h1',
+    ftpPorts: [21],
+    passiveRange: () => [40000, 40100],
+    emit: (e) => {
+      tracker.observe(e);
+      events.push(e);
+    },
+    portOwner: (f, s, d, p) => tracker.portOwner(f, s, d, p),
+  });
+  const tracker: DataChannelTracker = new DataChannelTracker(
+    {
+      sessionById: (id) => model.sessionById(id),
+      sessions: () => model.allSessions(),
+      emitSession: (st) => model.emitSession(st),
+    },
+    () => [40000, 40100],
+  );
+  const attacher = new LogAttacher(model, tracker);
+  const ct = (r: Partial<ConntrackRecord> & { id: string; at: number; sport: number; dport: number }) => {
+    const rec: ConntrackRecord = {
+      event: 'NEW',
+      family: 'ipv4',
+      proto: 'tcp',
+      timeout: 120,
+      state: 'SYN_SENT',
+      unreplied: true,
+      assured: false,
+      helper: null,
+      bytes: null,
+      ...r,
+      orig: r.orig ?? { src: C, dst: S, sport: r.sport, dport: r.dport },
+      reply: r.reply ?? { src: S, dst: C, sport: r.dport, dport: r.sport },
+    };
+    model.applyConntrack(rec, r.at);
+  };
+  /** A control connection from client port `sport`, established at `at`. */
+  const control = (id: string, sport: number, at: number, helper: string | null = null) => {
+    ct({ id, at, sport, dport: 21, helper });
+    ct({ id, at: at + 1, sport, dport: 21, event: 'UPDATE', state: 'ESTABLISHED', unreplied: false, helper });
+  };
+  const close = (id: string, sport: number, at: number) =>
+    ct({ id, at, sport, dport: 21, event: 'UPDATE', state: 'TIME_WAIT', unreplied: false });
+  const expect_ = (sport: number, port: number, at: number, event: 'NEW' | 'DESTROY' = 'NEW') => {
+    const rec: ExpectRecord = {
+      event,
+      at,
+      family: 'ipv4',
+      timeout: 300,
+      protonum: 6,
+      tuple: { src: C, dst: S, sport: 0, dport: port },
+      master: { src: C, dst: S, sport, dport: 21 },
+      helper: 'ftp',
+    };
+    model.applyExpect(rec, at);
+  };
+  const log = (recs: FtpLogRecord[] | null | 'skip') => {
+    if (!Array.isArray(recs)) throw new Error('log line not understood');
+    for (const r of recs) attacher.apply(r);
+  };
+  const vsftpd = (at: number, pid: number, what: string) => {
+    // "Mon Nov 30 12:00:00 2026" as vsftpd writes it (local time, whole seconds).
+    const d = new Date(at);
+    const s = d.toString();
+    const ctime = `${s.slice(0, 7)} ${String(d.getDate()).padStart(2, ' ')} ${s.slice(16, 24)} ${d.getFullYear()}`;
+    log(parseFtpLogLine(`${ctime} [pid ${pid}] ${what}`));
+  };
+  const counters = (at: number, drops: Array<Partial<CounterDrop>>) =>
+    tracker.counters(
+      at,
+      drops.map((d) => ({
+        at,
+        from: at - 500,
+        ruleId: 'policy-input',
+        packets: 3,
+        direction: 'in',
+        family: 'ipv4',
+        verdict: 'drop',
+        ...d,
+      })),
+    );
+  const session = (): FtpSession => {
+    const all = events.filter((e) => e.kind === 'session').map((e) => (e as { session: FtpSession }).session);
+    return all.at(-1) as FtpSession;
+  };
+  const attempts = (id?: string): DataChannelAttempt[] => {
+    const all = events.filter((e) => e.kind === 'session').map((e) => (e as { session: FtpSession }).session);
+    const s = id ? all.filter((x) => x.id === id).at(-1) : all.at(-1);
+    return s?.attempts ?? [];
+  };
+  return {
+    model,
+    tracker,
+    attacher,
+    ct,
+    control,
+    close,
+    expect: expect_,
+    log,
+    vsftpd,
+    counters,
+    session,
+    attempts,
+    events,
+  };
+}
+
+describe('DataChannelTracker: one attempt per data channel, with its outcome', () => {
+  it('helper host: PASV in the log, expectation and established data connection make one ok attempt with the exact port', () => {
+    const h = harness();
+    h.control('1', 41000, T0, 'ftp');
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+    // The kernel sees the reply first; the log line of the reply comes a poll later.
+    h.expect(41000, 40042, T0 + 1100);
+    h.vsftpd(
+      T0 + 1000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
+    );
+    expect(h.session().mode).toBe('passive');
+    h.ct({ id: '2', at: T0 + 1200, sport: 50000, dport: 40042 });
+    h.ct({
+      id: '2',
+      at: T0 + 1201,
+      sport: 50000,
+      dport: 40042,
+      event: 'UPDATE',
+      state: 'ESTABLISHED',
+      unreplied: false,
+    });
+    h.vsftpd(
+      T0 + 2000,
+      101,
+      `[ftp] OK DOWNLOAD: Client "${C}", "/1MB.bin", 1048576 bytes, 90000.00Kbyte/sec`,
+    );
+    const [a, ...rest] = h.attempts();
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({
+      mode: 'passive',
+      command: 'PASV',
+      address: S,
+      port: 40042,
+      outcome: 'ok',
+      bytes: 1048576,
+      bytesFrom: 'server-log',
+      // The expectation (master tuple) tied it first; the log's port agreed.
+      tiedBy: 'expectation',
+      expectationId: expect.any(String),
+      dataConnectionId: expect.any(String),
+    });
+    // Accounting on: the kernel's count wins over the log's.
+    h.ct({
+      id: '2',
+      at: T0 + 2100,
+      sport: 50000,
+      dport: 40042,
+      event: 'DESTROY',
+      state: 'TIME_WAIT',
+      unreplied: false,
+      bytes: 1_100_000,
+    });
+    expect(h.attempts()[0]).toMatchObject({ outcome: 'ok', bytes: 1_100_000, bytesFrom: 'conntrack' });
+  });
+
+  it('no helper: the SYN dies on the INPUT policy; once the client gives up the counters name the policy (tied by time)', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.vsftpd(
+      T0 + 1000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
+    );
+    h.counters(T0 + 1500, [{ packets: 1 }]);
+    h.counters(T0 + 3000, [{ packets: 2 }]);
+    h.tracker.tick(T0 + 3500);
+    expect(h.attempts()[0]).toMatchObject({ outcome: 'pending', port: 40042 });
+    h.close('1', 41000, T0 + 4000);
+    // Waits for a counter poll that covers the moment the client gave up.
+    h.tracker.tick(T0 + 4100);
+    expect(h.attempts()[0]?.outcome).toBe('pending');
+    h.counters(T0 + 4500, []);
+    h.tracker.tick(T0 + 4600);
+    expect(h.attempts()[0]).toMatchObject({
+      outcome: 'dropped',
+      ruleId: 'policy-input',
+      dropSource: 'counters',
+      tiedBy: 'time',
+      settledAt: T0 + 4000,
+    });
+    expect(h.attempts()[0]?.reason).toMatch(/3 packets dropped/);
+  });
+
+  it('an NFLOG drop to the offered port is tied by that port; without a port in the log, by client and time', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(
+      T0 + 1000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
+    );
+    const drop = {
+      at: T0 + 1100,
+      group: 5,
+      ruleId: 'nflog-rule',
+      prefix: 'drop',
+      proto: 'tcp',
+      src: C,
+      dst: S,
+      sport: 50000,
+      dport: 40042,
+      flags: 'S',
+    };
+    h.tracker.drop(drop);
+    expect(h.attempts()[0]).toMatchObject({
+      outcome: 'dropped',
+      ruleId: 'nflog-rule',
+      dropSource: 'nflog',
+      tiedBy: 'port',
+    });
+
+    // Pure-FTPd logs PASV but not its reply: the port is unknown until the drop shows it.
+    const p = harness();
+    p.control('1', 41000, T0);
+    const line = (t: number, msg: string) => {
+      const d = new Date(t).toString();
+      return `${d.slice(4, 10)} ${d.slice(16, 24)} vm ftp.info pure-ftpd[7]: (ftp@${C}) ${msg}`;
+    };
+    p.log(parsePureFtpdSyslog(line(T0, `[INFO] New connection from ${C}`), T0 + 60_000));
+    p.log(parsePureFtpdSyslog(line(T0 + 1000, '[DEBUG] Command [pasv] []'), T0 + 60_000));
+    expect(p.session().mode).toBe('passive');
+    p.tracker.drop({ ...drop, ruleId: 'nflog-rule', dport: 40077 });
+    expect(p.attempts()).toEqual([
+      expect.objectContaining({ command: 'PASV', port: 40077, outcome: 'dropped', tiedBy: 'client-time' }),
+    ]);
+  });
+
+  it('offered but never used: no SYN anywhere and the counters show no drop', () => {
+    const h = harness();
+    h.control('1', 41000, T0, 'ftp');
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(
+      T0 + 1000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,19,250,1,156,106)."`,
+    );
+    h.expect(41000, 40042, T0 + 1000);
+    h.close('1', 41000, T0 + 5000);
+    h.counters(T0 + 5500, []);
+    h.tracker.tick(T0 + 5600);
+    expect(h.attempts()).toEqual([
+      expect.objectContaining({
+        address: '198.19.250.1',
+        port: 40042,
+        outcome: 'unused',
+        expectationId: expect.any(String),
+      }),
+    ]);
+  });
+
+  it('refused (answered with a reset) and timed out (active: the client never answers)', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(
+      T0 + 1000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
+    );
+    h.ct({ id: '2', at: T0 + 1100, sport: 50000, dport: 40042 });
+    h.ct({
+      id: '2',
+      at: T0 + 1101,
+      sport: 50000,
+      dport: 40042,
+      event: 'UPDATE',
+      state: 'CLOSE',
+      unreplied: false,
+    });
+    h.counters(T0 + 1500, []);
+    h.tracker.tick(T0 + 1600);
+    expect(h.attempts()[0]).toMatchObject({ outcome: 'refused', tiedBy: 'port' });
+
+    h.vsftpd(T0 + 2000, 101, `[ftp] FTP command: Client "${C}", "PORT 198,18,250,2,195,80"`);
+    expect(h.attempts()[1]).toMatchObject({ mode: 'active', command: 'PORT', address: C, port: 50000 });
+    h.ct({
+      id: '3',
+      at: T0 + 2100,
+      sport: 20,
+      dport: 50000,
+      orig: { src: S, dst: C, sport: 20, dport: 50000 },
+      reply: { src: C, dst: S, sport: 50000, dport: 20 },
+    });
+    h.close('1', 41000, T0 + 6000);
+    h.counters(T0 + 6500, []);
+    h.tracker.tick(T0 + 6600);
+    expect(h.attempts()[1]).toMatchObject({
+      outcome: 'timed-out',
+      dataConnectionId: expect.any(String),
+      tiedBy: 'port',
+    });
+    expect(h.session().mode).toBe('active');
+  });
+
+  it('two sessions of one client without a helper: a data connection goes to the session that offered its port', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.control('2', 41001, T0 + 1000);
+    h.vsftpd(T0 + 1000, 200, `CONNECT: Client "${C}"`);
+    h.vsftpd(
+      T0 + 2000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
+    );
+    h.vsftpd(
+      T0 + 2000,
+      201,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,107)."`,
+    );
+    // The heuristic alone would give both to the latest session.
+    h.ct({ id: '3', at: T0 + 2100, sport: 50000, dport: 40042 });
+    h.ct({
+      id: '3',
+      at: T0 + 2101,
+      sport: 50000,
+      dport: 40042,
+      event: 'UPDATE',
+      state: 'ESTABLISHED',
+      unreplied: false,
+    });
+    const data = h.events.filter((e) => e.kind === 'data').at(-1);
+    const first = h.events.find((e) => e.kind === 'session') as { session: FtpSession };
+    expect(data).toMatchObject({ data: { sessionId: first.session.id, attribution: 'port' } });
+    expect(h.attempts(first.session.id)[0]?.outcome).toBe('ok');
+  });
+
+  it('says unknown when rule counters cannot be read, and keeps at most 50 attempts', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    for (let i = 0; i < 60; i++)
+      h.vsftpd(
+        T0 + 1000,
+        101,
+        `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,${i})."`,
+      );
+    h.close('1', 41000, T0 + 5000);
+    h.tracker.tick(T0 + 20_000);
+    const list = h.attempts();
+    expect(list.length).toBe(50);
+    expect(
+      list.every((a) => a.outcome === 'unknown' && /rule counters are not readable/.test(a.reason ?? '')),
+    ).toBe(true);
+  });
+});
