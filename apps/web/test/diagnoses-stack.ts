@@ -34,13 +34,15 @@ export async function startStack(
   host: LabHost,
   dir: string,
   extraArgs: string[] = [],
-  conf = host.vsftpdConf,
+  conf = host.serverConf,
+  opts: { privateNets?: readonly string[]; log?: string } = {},
 ): Promise<Stack> {
   const app = await buildApp({
     db: join(mkdtempSync(join(dir, 'hub-')), 'hub.db'),
     apiToken: 'api-token',
     collectorAuth: CollectorAuth.single('collector-token'),
     retentionIntervalMs: 0,
+    ...(opts.privateNets && { privateNets: opts.privateNets }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
@@ -54,10 +56,12 @@ export async function startStack(
       host.netns,
       '--name',
       host.name,
-      '--vsftpd-conf',
+      // The server kind comes from the process listening on port 21; its config path from here (ProFTPD
+      // rewrites its command line, and lab configs are not at the usual paths).
+      '--ftp-conf',
       conf,
       '--ftp-log',
-      host.logFile,
+      opts.log ?? host.logFile,
       '--interval',
       '500',
       '--spool',

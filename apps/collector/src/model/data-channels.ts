@@ -42,7 +42,22 @@ interface Attempt {
   logOk: boolean;
   logBytes: number | null;
   commandFailed: number | null;
+  /** The data connection's original tuple and state, for a byte count once it has finished. */
+  conn: { src: string; dst: string; sport: number; dport: number; state: string } | null;
+  bytesAsked: boolean;
 }
+
+/** A finished data connection whose byte count the kernel still holds (conntrack -G). */
+export interface BytesQuery {
+  dataConnectionId: string;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+}
+
+/** Data connections in these states have carried all their data. */
+const FINISHED = new Set(['TIME_WAIT', 'CLOSE', 'CLOSED']);
 
 /**
  * The outcome of every data channel each session asks for. Attempts come from the server log (PASV/EPSV
@@ -141,6 +156,31 @@ export class DataChannelTracker {
         return { session: a.session, mode };
     }
     return null;
+  }
+
+  /**
+   * Finished data connections of ok attempts without a kernel byte count yet (conntrack reports counters only
+   * when an entry is destroyed, two minutes after TIME_WAIT): each is asked for once.
+   */
+  bytesWanted(max: number): BytesQuery[] {
+    const out: BytesQuery[] = [];
+    for (const a of this.byData.values()) {
+      if (out.length >= max) break;
+      if (a.bytesAsked || a.w.outcome !== 'ok' || a.w.bytesFrom === 'conntrack' || !a.conn) continue;
+      if (!FINISHED.has(a.conn.state) || a.w.dataConnectionId === null) continue;
+      a.bytesAsked = true;
+      const { state: _, ...tuple } = a.conn;
+      out.push({ dataConnectionId: a.w.dataConnectionId, ...tuple });
+    }
+    return out;
+  }
+
+  /** The kernel's byte count (both directions) of a data connection, read with conntrack -G. */
+  setBytes(dataConnectionId: string, bytes: number): void {
+    const a = this.byData.get(dataConnectionId);
+    if (!a) return;
+    this.update(a, { bytes, bytesFrom: 'conntrack' });
+    this.flush(a.session);
   }
 
   /** A packet an NFLOG rule (or the firewall manager) saw dropped: the SYN of some attempt. */
@@ -279,6 +319,11 @@ export class DataChannelTracker {
       this.update(a, { dataConnectionId: d.id, port: a.w.port ?? port, tiedBy: a.w.tiedBy ?? tiedBy });
     }
     a.seen = true;
+    const c = a.session.s;
+    a.conn =
+      d.mode === 'passive'
+        ? { src: c.client.ip, dst: c.server.ip, sport: d.clientPort, dport: d.serverPort, state: d.state }
+        : { src: c.server.ip, dst: c.client.ip, sport: d.serverPort, dport: d.clientPort, state: d.state };
     if (d.established) a.answered = true;
     if (CONNECTED.has(d.state)) a.connected = true;
     const patch: Partial<DataChannelAttempt> = {};
@@ -348,6 +393,8 @@ export class DataChannelTracker {
       logOk: false,
       logBytes: null,
       commandFailed: null,
+      conn: null,
+      bytesAsked: false,
     };
     list.push(a);
     if (port !== null) this.byPort.set(portKey(st.s.family, st.s.client.ip, mode, port), a);
