@@ -72,6 +72,11 @@ export interface Lab {
   client: { netns: string; ip: string; ip6: string | null };
   /** The NAT router in front of the hosts (null without NAT). */
   router: { netns: string; helper: boolean } | null;
+  /**
+   * The lab's stand-ins for private networks (behind NAT: the hosts' inside 198.19.n.0/24), for the hub's
+   * --private-nets: labs use 198.18.0.0/15 only, never RFC 1918. Empty without NAT.
+   */
+  privateNets: string[];
   host(name: string): LabHost;
   /** Replace a host's firewall with a profile (a "hardening change"). */
   setProfile(host: string, profile: Profile): Promise<void>;

@@ -308,6 +308,7 @@ function labFromState(state: LabState): Lab {
     hosts: state.hosts.map(({ pids: _pids, ...h }) => h),
     client: state.client,
     router: state.router ?? null,
+    privateNets: state.router ? [`198.19.${state.index}.0/24`] : [],
     host,
     restartServer: (name) => restart(name, null),
     reconfigureServer: (name, variant) => restart(name, variant),

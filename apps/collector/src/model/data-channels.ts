@@ -56,6 +56,8 @@ export interface BytesQuery {
   dport: number;
 }
 
+/** Control connection states after a FIN: the client is done with the session. */
+const CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE', 'CLOSED']);
 /** Data connections in these states have carried all their data. */
 const FINISHED = new Set(['TIME_WAIT', 'CLOSE', 'CLOSED']);
 
@@ -255,6 +257,8 @@ export class DataChannelTracker {
       for (const a of list) {
         if (a.w.outcome !== 'pending') continue;
         if (st.s.endedAt !== null) a.triggerAt ??= st.s.endedAt;
+        // A control connection closing (FIN seen) is a client that gave up, even while the server still waits.
+        if (CLOSING.has(st.s.state)) a.triggerAt ??= st.lastEventAt;
         if (a.triggerAt === null && now - a.w.askedAt >= PENDING_MAX_MS)
           a.triggerAt = a.w.askedAt + PENDING_MAX_MS;
         const t = a.triggerAt;

@@ -25,7 +25,8 @@ export class LogFollower {
 
   async start(): Promise<void> {
     await this.openCurrent(this.opts.fromEnd);
-    this.timer = setInterval(() => void this.poll(), this.opts.pollMs ?? 250);
+    // A read racing stop() fails with "file closed", a vanished file with ENOENT: the next poll starts over.
+    this.timer = setInterval(() => void this.poll().catch(() => {}), this.opts.pollMs ?? 250);
     this.timer.unref();
   }
 

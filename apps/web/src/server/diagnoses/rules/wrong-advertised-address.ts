@@ -8,12 +8,17 @@ import { passiveRangeOpened } from './data-channel.ts';
 import { formatRange, inboundFilter, isDropRule } from './firewall.ts';
 import { openRangeFix } from './fix.ts';
 
-/** A passive attempt with the session it belongs to. */
+/** Whether a client cannot reach this advertised address: a private one, and the client is not in a private network. */
+export function unreachableFor(w: HostWindow, client: string, address: string): boolean {
+  return isPrivate(w.privateNets, address) && !isPrivate(w.privateNets, client);
+}
+
+/** A passive attempt with the session it belongs to, and what is wrong with its address (null: nothing known). */
 interface Offer {
   session: FtpSession;
   attempt: DataChannelAttempt;
   /** private: a private address to a client outside the private networks; other: not the address the client connected to. */
-  why: 'private' | 'other';
+  why: 'private' | 'other' | null;
 }
 
 /** Outcomes that say the client's connection never reached this host. */
@@ -22,22 +27,29 @@ const NEVER_ARRIVED = new Set(['unused']);
 export const PUBLIC_ADDRESS_PLACEHOLDER = 'PUBLIC_ADDRESS';
 
 /**
- * Settled passive attempts whose advertised address can be judged: a private one offered to a client
- * outside the private networks, or one that differs from the address the session's control connection
- * reached (a NAT in front rewrote it: fine when the data connection came, wrong when it never does).
+ * Settled passive attempts of the last minute, oldest first, with what can be judged of their address: a
+ * private one offered to a client outside the private networks, or one that differs from the address the
+ * session's control connection reached (a NAT in front rewrote it: fine when the data connection came, wrong
+ * when it never does). An attempt whose address no log line showed counts too: when it worked, data
+ * connections come through again.
  */
-function judged(w: HostWindow, now: number): Offer[] {
+function settledOffers(w: HostWindow, now: number): Offer[] {
   const from = recentFrom(now);
   const out: Offer[] = [];
   for (const session of w.sessions) {
     for (const attempt of session.attempts ?? []) {
-      if (attempt.mode !== 'passive' || attempt.address === null || attempt.settledAt === null) continue;
-      if (attempt.settledAt < from || attempt.outcome === 'pending') continue;
-      const advertisedPrivate = isPrivate(w.privateNets, attempt.address);
-      if (advertisedPrivate && !isPrivate(w.privateNets, session.client.ip))
-        out.push({ session, attempt, why: 'private' });
-      else if (attempt.address !== session.server.ip && !advertisedPrivate)
-        out.push({ session, attempt, why: 'other' });
+      if (attempt.mode !== 'passive' || attempt.settledAt === null || attempt.outcome === 'pending') continue;
+      if (attempt.settledAt < from) continue;
+      const a = attempt.address;
+      const why =
+        a === null
+          ? null
+          : unreachableFor(w, session.client.ip, a)
+            ? 'private'
+            : a !== session.server.ip && !isPrivate(w.privateNets, a)
+              ? 'other'
+              : null;
+      out.push({ session, attempt, why });
     }
   }
   return out.sort((a, b) => (a.attempt.settledAt as number) - (b.attempt.settledAt as number));
@@ -59,9 +71,11 @@ function connectedAddress(w: HostWindow, offers: Offer[]): string | null {
  * latest settled passive attempt, so it resolves as soon as data connections come through again.
  */
 export const wrongAdvertisedAddress: DiagnosisRule = (w, now) => {
-  const offers = judged(w, now);
-  const latest = offers.at(-1);
-  if (!latest || !NEVER_ARRIVED.has(latest.attempt.outcome)) return [];
+  const offers = settledOffers(w, now);
+  // Clients inside the private networks reach a private address: only the others decide.
+  const outside = offers.filter((o) => !isPrivate(w.privateNets, o.session.client.ip));
+  const latest = (outside.length > 0 ? outside : offers).at(-1);
+  if (!latest || latest.why === null || !NEVER_ARRIVED.has(latest.attempt.outcome)) return [];
   const failed = offers.filter((o) => o.why === latest.why && NEVER_ARRIVED.has(o.attempt.outcome));
   // Another address than the control connection's is normal behind NAT; one unused offer could be a client quitting.
   if (latest.why === 'other' && failed.length < 2) return [];
