@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { LabHost } from '@ftpscope/lab';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { buildApp } from '../src/server/app.ts';
 import { CollectorAuth } from '../src/server/ingest/collector-auth.ts';
 import { until as waitFor } from './reliability-helpers.ts';
@@ -112,4 +113,52 @@ export async function startStack(
     throw err;
   }
   return stack;
+}
+
+/** Client start → diagnosis: 10 s after the first failed data channel, which comes within 2 s of the start. */
+const DEADLINE_MS = 12_000;
+
+/**
+ * Runs `client` and asserts the host ends up with exactly `expected`: all of them within DEADLINE_MS
+ * of the client's start, and nothing else until `settleMs` after the client finished.
+ */
+export async function expectDiagnoses(
+  stack: Stack,
+  client: () => Promise<unknown>,
+  expected: string[],
+  settleMs = 3000,
+) {
+  const started = Date.now();
+  const run = client();
+  let seenAt: number | null = null;
+  const extra = new Set<string>();
+  const watch = async (untilDone: Promise<unknown>) => {
+    let done = false;
+    void untilDone.finally(() => {
+      done = true;
+    });
+    while (!done) {
+      const kinds = stack.kinds();
+      for (const k of kinds) if (!expected.includes(k)) extra.add(k);
+      if (seenAt === null && expected.every((k) => kinds.includes(k))) seenAt = Date.now() - started;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  await watch(run.then(() => new Promise((r) => setTimeout(r, expected.length > 0 ? 0 : settleMs))));
+  if (seenAt === null)
+    await watch(new Promise((r) => setTimeout(r, Math.max(0, started + DEADLINE_MS - Date.now()))));
+  await watch(new Promise((r) => setTimeout(r, settleMs)));
+  expect([...extra], 'diagnoses that should not be there').toEqual([]);
+  if (expected.length > 0) {
+    expect(
+      seenAt,
+      `diagnoses ${expected.join(', ')} never all appeared (had: ${stack.kinds().join(', ')})`,
+    ).not.toBeNull();
+    expect(seenAt).toBeLessThanOrEqual(DEADLINE_MS);
+  }
+  expect(stack.kinds()).toEqual([...expected].sort());
+  // The latency figure docs/diagnoses.md quotes.
+  if (seenAt !== null)
+    process.stderr.write(`[matrix] ${expected.join(' + ')}: ${seenAt} ms after the client started\n`);
+  return { seenAt };
 }

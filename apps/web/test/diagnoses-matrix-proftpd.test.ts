@@ -1,0 +1,3 @@
+import { serverMatrix } from './diagnoses-matrix-servers.ts';
+
+serverMatrix('proftpd');
