@@ -7,6 +7,7 @@ import type {
   RuleView,
   SessionView,
 } from '@ftpscope/shared';
+import { type OutcomeCounts, outcomeCounts } from './data-channels.ts';
 
 /** One line of the live sessions table: a session plus what its data connections add up to. */
 export interface SessionRow {
@@ -24,6 +25,8 @@ export interface SessionRow {
   dataConns: number;
   failedData: number;
   bytes: number | null;
+  /** Outcomes of the session's data-channel attempts (empty from collectors that do not report them). */
+  outcomes?: OutcomeCounts;
 }
 
 /** Per data connection, what a session row sums up. */
@@ -86,6 +89,7 @@ export function rowFromView(v: SessionView): SessionRow {
     startedAt: Date.parse(v.startedAt),
     endedAt: ms(v.endedAt),
     ...tally(v.dataConnections.map(dataTally)),
+    outcomes: outcomeCounts(v.attempts),
   };
 }
 
@@ -107,6 +111,7 @@ export function rowFromEvent(
     startedAt: s.startedAt,
     endedAt: s.endedAt,
     ...sums,
+    outcomes: outcomeCounts(s.attempts),
   };
 }
 
