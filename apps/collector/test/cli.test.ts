@@ -1,42 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnceHost } from '../src/once.ts';
+import { collector } from './cli-run.ts';
 
-const TSX = resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
-const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 const LAB = `cli${process.pid % 100000}`;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the collector CLI as users do (tsx main.ts …), with a clean FTPSCOPE_* environment. */
-function collector(
-  args: string[],
-  opts: { env?: Record<string, string>; onStart?: (c: ChildProcess) => void } = {},
-) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FTPSCOPE_')));
-  return new Promise<Run>((done) => {
-    const child = spawn(TSX, [MAIN, ...args], {
-      env: { ...env, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-    opts.onStart?.(child);
-  });
-}
 
 let lab: Lab;
 let dir: string;

@@ -59,7 +59,9 @@ describe('host monitor on a real lab host', () => {
     await lab.setProfile('ftp1', 'healthy');
     const r = await monitor();
     expect(r.info.problems).toEqual([]);
-    expect(r.info.capabilities).toEqual(expect.arrayContaining(['conntrack-events', 'rules', 'vsftpd-log']));
+    expect(r.info.capabilities).toEqual(
+      expect.arrayContaining(['conntrack-events', 'rules', 'ftp-settings', 'ftp-log']),
+    );
     const from = r.events.length;
     const since = Date.now();
     const res = await lab.get('ftp1', 'small.txt', { mode: 'passive' });

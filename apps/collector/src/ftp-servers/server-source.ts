@@ -180,12 +180,8 @@ export class FtpServerSource {
     } else {
       let spec: LogSpec | undefined;
       for (const l of logs) if (!spec && (await exists(l.path))) spec = l;
-      if (!spec && logs[0]) {
-        spec = logs[0];
-        this.opts.problem(
-          `${driver.kind} log: none of ${logs.map((l) => l.path).join(', ')} exists yet; following ${spec.path} once it appears (or name the log with --ftp-log)`,
-        );
-      }
+      // A server creates its log with the first session: follow the first one named until it appears.
+      if (!spec && logs[0]) spec = logs[0];
       if (!spec) {
         if (this.follower) await this.follower.stop();
         this.follower = null;
