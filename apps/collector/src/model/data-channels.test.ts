@@ -34,7 +34,6 @@ function harness() {
   const tracker: DataChannelTracker = new DataChannelTracker(
     {
       sessionById: (id) => model.sessionById(id),
-      sessions: () => model.allSessions(),
       emitSession: (st) => model.emitSession(st),
     },
     () => [40000, 40100],

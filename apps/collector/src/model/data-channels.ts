@@ -28,7 +28,6 @@ const portKey = (family: string, client: string, mode: string, port: number) =>
 /** What the tracker needs from the session model. */
 export interface TrackerModel {
   sessionById(id: string): SessionState | null;
-  sessions(): Iterable<SessionState>;
   emitSession(st: SessionState): void;
 }
 
@@ -74,6 +73,8 @@ export class DataChannelTracker {
   private readonly byData = new Map<string, Attempt>();
   /** Attempts by family|client|mode|port, the latest per key: how a data connection finds its offer. */
   private readonly byPort = new Map<string, Attempt>();
+  /** Session ids by client address, for drops (which name addresses, not sessions). */
+  private readonly byClient = new Map<string, Set<string>>();
   private counterLog: CounterDrop[] = [];
   private lastCountersAt: number | null = null;
   private gaps: number[] = [];
@@ -137,9 +138,27 @@ export class DataChannelTracker {
   observe(e: CollectorEvent): void {
     if (e.kind === 'expectation') this.expectation(e.expectation);
     else if (e.kind === 'data') this.data(e.data);
-    else if (e.kind === 'session' && e.session.endedAt !== null) {
-      for (const a of this.bySession.get(e.session.id) ?? []) a.triggerAt ??= e.session.endedAt;
+    else if (e.kind === 'session') {
+      const ids = this.byClient.get(e.session.client.ip) ?? new Set<string>();
+      ids.add(e.session.id);
+      this.byClient.set(e.session.client.ip, ids);
+      if (e.session.endedAt !== null)
+        for (const a of this.bySession.get(e.session.id) ?? []) a.triggerAt ??= e.session.endedAt;
     }
+  }
+
+  /** Sessions of a client address the model still holds (forgets the others on the way). */
+  private ofClient(ip: string): SessionState[] {
+    const ids = this.byClient.get(ip);
+    if (!ids) return [];
+    const out: SessionState[] = [];
+    for (const id of ids) {
+      const st = this.model.sessionById(id);
+      if (st) out.push(st);
+      else ids.delete(id);
+    }
+    if (ids.size === 0) this.byClient.delete(ip);
+    return out;
   }
 
   /** The session whose attempt offered this exact port (ties a data connection to it without a helper). */
@@ -195,7 +214,8 @@ export class DataChannelTracker {
     const inRange = range ? d.dport >= range[0] && d.dport <= range[1] : d.dport >= 1024;
     let hit: { a: Attempt; tiedBy: TiedBy } | null = null;
     let owner: SessionState | null = null;
-    for (const st of this.model.sessions()) {
+    // Only the sessions of the two addresses can own it (passive: the client sent it; active: it goes to the client).
+    for (const st of [...this.ofClient(d.src), ...this.ofClient(d.dst)]) {
       const c = st.s;
       const passive = c.client.ip === d.src;
       const active = c.client.ip === d.dst && c.server.ip === d.src;
