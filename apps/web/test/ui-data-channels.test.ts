@@ -3,6 +3,7 @@ import type { DataChannelAttemptView } from '@ftpscope/shared';
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import DataChannelsList from '../src/ui/components/DataChannelsList.svelte';
+import HealthPanel from '../src/ui/components/HealthPanel.svelte';
 import SessionsTable from '../src/ui/components/SessionsTable.svelte';
 import { hasTrouble, outcomeCounts, outcomeSummary, tiedByText } from '../src/ui/lib/data-channels.ts';
 import { rowFromView } from '../src/ui/lib/rows.ts';
@@ -94,5 +95,45 @@ describe('data-channel outcomes in the UI', () => {
     );
     expect(cell?.textContent?.trim()).toBe('1 dropped');
     expect(cell?.classList.contains('bad')).toBe(true);
+  });
+
+  it('says which FTP server the host runs, its config, passive range, TLS and the log it reads', () => {
+    const target = document.createElement('div');
+    document.body.append(target);
+    app = mount(HealthPanel, {
+      target,
+      props: {
+        health: {
+          at: 1,
+          conntrackCount: 3,
+          conntrackMax: 100,
+          expectCount: 0,
+          expectMax: 10,
+          stats: {},
+          acct: false,
+          timestamp: false,
+          helperRules: [],
+        },
+        settings: {
+          server: 'proftpd',
+          configPath: '/etc/proftpd/proftpd.conf',
+          listenPort: 21,
+          ipv6: true,
+          pasvEnabled: true,
+          pasvMinPort: 40000,
+          pasvMaxPort: 40100,
+          pasvAddress: '203.0.113.5',
+          tls: true,
+          portEnabled: true,
+          tlsMode: 'required',
+          logPath: null,
+        },
+      },
+    });
+    flushSync();
+    expect(target.querySelector('[data-ftp-server]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'proftpd · /etc/proftpd/proftpd.conf · passive 40000–40100 as 203.0.113.5 · TLS required',
+    );
+    expect(target.textContent).toMatch(/none read: data channels come from the kernel only/);
   });
 });

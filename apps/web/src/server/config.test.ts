@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { optionsFromConfig } from './app.ts';
 import { buildProgram, ConfigError, hashToken, parseCommand } from './config.ts';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
@@ -40,6 +41,26 @@ describe('hub config', () => {
     });
   });
 
+  it('treats RFC 1918, CGNAT, loopback, link-local and ULA as private unless --private-nets says otherwise', () => {
+    const cmd = parse(base);
+    expect(cmd.kind === 'serve' && cmd.config.privateNets.split(',')).toEqual([
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '100.64.0.0/10',
+      '127.0.0.0/8',
+      '169.254.0.0/16',
+      '::1/128',
+      'fe80::/10',
+      'fc00::/7',
+    ]);
+    const lab = parse(base, { FTPSCOPE_PRIVATE_NETS: '198.19.0.0/16, fc00::/7' });
+    expect(lab.kind === 'serve' && optionsFromConfig(lab.config).privateNets).toEqual([
+      '198.19.0.0/16',
+      'fc00::/7',
+    ]);
+  });
+
   it('names the flag that is wrong', () => {
     const cases: [string[], RegExp][] = [
       [['--collector-token', 'coll-token-1'], /--api-token .* is required/],
@@ -55,6 +76,8 @@ describe('hub config', () => {
       [[...base, '--log-level', 'loud'], /--log-level/],
       [['--api-token', 'short', '--collector-token', 'coll-token-1'], /--api-token: .*8/],
       [[...base, '--nope'], /unknown option '--nope'/],
+      [[...base, '--private-nets', '10.0.0.0/8,10.0.0.0'], /--private-nets: "10\.0\.0\.0" is not a network/],
+      [[...base, '--private-nets', 'fc00::/129'], /--private-nets: "fc00::\/129"/],
     ];
     for (const [argv, re] of cases) {
       expect(() => parse(argv), argv.join(' ')).toThrow(ConfigError);

@@ -1,4 +1,4 @@
-import type { GapView, LiveEvent, LiveEvents, NetfilterHealth } from '@ftpscope/shared';
+import type { FtpServerSettings, GapView, LiveEvent, LiveEvents, NetfilterHealth } from '@ftpscope/shared';
 import { SvelteMap } from 'svelte/reactivity';
 import type { ApiClient } from './api-client.ts';
 import {
@@ -40,6 +40,8 @@ export class HostLiveStore {
   health = $state<NetfilterHealth | null>(null);
   /** The collector's effective counter poll interval (ms), from its last counters event; null until one came. */
   pollIntervalMs = $state<number | null>(null);
+  /** The FTP server's settings as the collector last read them (which server, its config, its log). */
+  settings = $state<FtpServerSettings | null>(null);
   gaps = $state<GapView[]>([]);
   connected = $state<boolean | null>(null);
   loading = $state(true);
@@ -75,6 +77,10 @@ export class HostLiveStore {
       if (stored.health) {
         const at = Date.parse(stored.health.at);
         if (!this.health || this.health.at < at) this.health = { ...stored.health, at };
+      }
+      if (stored.settings && !this.settings) {
+        const { updatedAt: _, ...settings } = stored.settings;
+        this.settings = settings;
       }
       this.#replaceSessions(sessions);
       this.gaps = gaps.slice(-20).reverse();
@@ -177,6 +183,9 @@ export class HostLiveStore {
       }
       case 'health':
         this.health = ev.health;
+        break;
+      case 'settings':
+        this.settings = ev.settings;
         break;
       case 'gap':
         this.gaps = [
