@@ -20,8 +20,8 @@ import { type IdentifiedRule, identifyRules } from './model/rule-ids.ts';
 import { diffRulesets, rulesetChanged } from './model/ruleset-diff.ts';
 import { SessionModel } from './model/sessions.ts';
 import { ConntrackEvents } from './sources/conntrack-events.ts';
-import { parseConntrack } from './sources/conntrack-parse.ts';
 import { listFtpEntries } from './sources/conntrack-listing.ts';
+import { parseConntrack } from './sources/conntrack-parse.ts';
 import { readHealth } from './sources/health.ts';
 import { whenSubscribed } from './sources/netlink-subscribed.ts';
 import { NflogSource } from './sources/nflog.ts';
@@ -287,7 +287,9 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     for (const q of tracker.bytesWanted(BYTES_PER_POLL)) {
       // conntrack -G takes no --family: the addresses say which.
       const args = ['-G', '-p', 'tcp', '-s', q.src, '-d', q.dst, '--sport', String(q.sport)];
-      const res = await exec('conntrack', [...args, '--dport', String(q.dport), '-o', 'id'], { timeoutMs: 2000 });
+      const res = await exec('conntrack', [...args, '--dport', String(q.dport), '-o', 'id'], {
+        timeoutMs: 2000,
+      });
       const rec = res.code === 0 ? parseConntrack(res.stdout).records[0] : undefined;
       if (rec?.bytes != null) tracker.setBytes(q.dataConnectionId, rec.bytes);
     }

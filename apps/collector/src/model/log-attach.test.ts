@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { CollectorEvent, FtpSession } from '@ftpscope/shared';
 import { describe, expect, it } from 'vitest';
-import { parseConntrackLine } from '../sources/conntrack-parse.ts';
 import { parseFtpLogLine } from '../ftp-servers/vsftpd/log-parse.ts';
+import { parseConntrackLine } from '../sources/conntrack-parse.ts';
 import { LogAttacher } from './log-attach.ts';
 import { SessionModel } from './sessions.ts';
 
