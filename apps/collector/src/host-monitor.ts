@@ -10,6 +10,7 @@ import type {
 } from '@ftpscope/shared';
 import { CAP_NET_ADMIN, hasEffectiveCap } from './capabilities.ts';
 import { realSpawnLines, spawnWithNetns, withNetns } from './exec.ts';
+import { FirewallWatch } from './firewall-watch.ts';
 import type { HostInfo, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
 import { DeltaTracker } from './model/deltas.ts';
 import { LogAttacher } from './model/log-attach.ts';
@@ -147,6 +148,21 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     },
   });
 
+  const firewall = new FirewallWatch({
+    name: opts.name,
+    netns: opts.netns,
+    managerPid: opts.managerPid ?? null,
+    observe: opts.observe ?? true,
+    ftpPorts: opts.ftpPorts,
+    exec: opts.exec,
+    netExec: exec,
+    spawn,
+    rules: () => rules,
+    emit: (e) => emit(e),
+    problem,
+    now: opts.now,
+  });
+
   const followers: LogFollower[] = [];
 
   /** Takes kernel-filtered listings after the streams are subscribed and merges them; emits sync. */
@@ -206,6 +222,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
         const first = rulesAt === 0;
         // A change found by a poll may also have moved rules to another backend: ask every tool next time.
         if (!first && notified === null) rulesSource.recheckSoon();
+        // A manager may have been started, reloaded or flushed the observation table away.
+        if (!first) firewall.rulesChanged();
         const at = first ? startedAt : (notified ?? opts.now());
         const event: CollectorEvent = {
           kind: 'ruleset',
@@ -341,6 +359,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       await healthLoop();
       nflog.start();
       const nflogListening = opts.nflogGroups.length > 0 && (await nflog.whenListening(NFLOG_ATTACH_MS));
+      await firewall.start();
       const caps: string[] = [];
       const failed = (word: string) => problems.some((p) => p.startsWith(word));
       if (!failed('conntrack')) caps.push('conntrack-events', 'expectations', 'health');
@@ -348,6 +367,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       if (nftMonitor.running) caps.push('ruleset-notifications');
       if (nflogListening) caps.push('nflog');
       if (settings) caps.push('vsftpd-settings');
+      if (firewall.current()?.observe === 'on') caps.push('observe');
       if (followers.length > 0) caps.push('vsftpd-log');
       return { kernel: release(), backends, capabilities: caps, problems: [...problems] } satisfies HostInfo;
     },
@@ -355,6 +375,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     snapshot() {
       const out: CollectorEvent[] = [];
       if (settings) out.push({ kind: 'settings', settings });
+      const fw = firewall.current();
+      if (fw) out.push({ kind: 'firewall', firewall: fw });
       if (rulesAt) out.push({ kind: 'ruleset', at: rulesAt, rules: ruleDefs, diff: null });
       if (countersAt) out.push({ kind: 'counters', at: countersAt, intervalMs: budget.intervalMs, counters });
       if (health) out.push({ kind: 'health', health });
@@ -370,6 +392,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       events.stop();
       nflog.stop();
       nftMonitor.stop();
+      await firewall.stop();
       await Promise.all(followers.map((f) => f.stop()));
       await resyncing;
     },
@@ -378,6 +401,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       const out: Record<string, Stats> = { ...stats };
       if (events.stats.unknown) out['conntrack-events'] = events.stats;
       if (nflog.stats.unknown) out.nflog = nflog.stats;
+      if (firewall.stats.unknown) out['nft-trace'] = firewall.stats;
       return out;
     },
   };

@@ -28,6 +28,8 @@ function monitorOptions(config: Config, host: HostSpec, log: Logger): HostMonito
     vsftpdConf: config.vsftpdConf,
     ftpLog: config.ftpLog,
     eventBufferBytes: config.eventBufferBytes,
+    observe: config.observe,
+    managerPid: host.managerPid ?? null,
     exec: realExec,
     // The monitor logs each problem once (naming the package or privilege that fixes it).
     log: (level, msg) => hostLog[level](msg),
