@@ -47,6 +47,7 @@ export class HostWindowBuffer {
   readonly #drops: Drop[] = [];
   #health: HostWindow['health'] = [];
   #settings: HostWindow['settings'] = null;
+  #firewall: HostWindow['firewall'] = null;
   readonly #gaps: Gap[] = [];
 
   constructor(host: string) {
@@ -96,6 +97,9 @@ export class HostWindowBuffer {
         break;
       case 'settings':
         this.#settings = event.settings;
+        break;
+      case 'firewall':
+        this.#firewall = event.firewall;
         break;
       case 'sync': {
         const alive = new Set(event.activeSessionIds);
@@ -150,6 +154,7 @@ export class HostWindowBuffer {
       drops: [...this.#drops],
       health: [...this.#health],
       settings: this.#settings,
+      firewall: this.#firewall,
       gaps: [...this.#gaps],
     };
   }

@@ -1,3 +1,4 @@
+import { fixed, fixWriter } from '../fixes/index.ts';
 import type { DiagnosisRule, Finding } from '../types.ts';
 import {
   controlPorts,
@@ -10,7 +11,6 @@ import {
   totalPackets,
 } from './activity.ts';
 import { helperDependentFailures, noHelperCause } from './data-channel.ts';
-import { assignHelperFix } from './fix.ts';
 
 /**
  * Control sessions run without the FTP helper because no rule assigns it at all, so the passive
@@ -53,7 +53,7 @@ export const ftpHelperNotAssigned: DiagnosisRule = (w, now) => {
       ...ruleDropEvidence(ruleDrops, 'in the last minute'),
       ...dropEvidence(drops),
     ],
-    fix: assignHelperFix(w, families, controlPorts(w)),
+    ...fixed(fixWriter(w).assignHelper(w, families, controlPorts(w))),
   };
   return [finding];
 };

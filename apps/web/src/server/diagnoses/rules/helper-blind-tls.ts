@@ -1,3 +1,4 @@
+import { fixed, fixWriter } from '../fixes/index.ts';
 import type { DiagnosisRule } from '../types.ts';
 import {
   describeDrops,
@@ -9,7 +10,6 @@ import {
   totalPackets,
 } from './activity.ts';
 import { helperDependentFailures } from './data-channel.ts';
-import { openRangeFix } from './fix.ts';
 import { overlapsGap } from './gaps.ts';
 
 /**
@@ -47,11 +47,10 @@ export const helperBlindTls: DiagnosisRule = (w, now) => {
     .filter(Boolean)
     .join(' ');
   const fix = range
-    ? openRangeFix(w, families, range)
-    : [
+    ? fixed(fixWriter(w).openRange(w, families, range))
+    : fixed(fixWriter(w).openRange(w, families, [40000, 40100]), [
         '# set pasv_min_port and pasv_max_port in vsftpd.conf (e.g. 40000 and 40100), then:',
-        ...openRangeFix(w, families, [40000, 40100]),
-      ];
+      ]);
   return [
     {
       kind: 'helper-blind-tls',
@@ -72,7 +71,7 @@ export const helperBlindTls: DiagnosisRule = (w, now) => {
             ]
           : []),
       ],
-      fix,
+      ...fix,
     },
   ];
 };

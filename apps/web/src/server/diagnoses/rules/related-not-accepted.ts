@@ -1,4 +1,5 @@
 import type { Family } from '@ftpscope/shared';
+import { fixed, fixWriter } from '../fixes/index.ts';
 import type { DiagnosisRule } from '../types.ts';
 import {
   describeDrops,
@@ -12,7 +13,6 @@ import {
 import { hostDropsRelated } from './data-channel.ts';
 import { expectationEvidence, failedExpectations, recentExpectations } from './expectations.ts';
 import { inboundFilter } from './firewall.ts';
-import { acceptRelatedFix } from './fix.ts';
 
 /**
  * The helper works (expectations are created) but no inbound rule accepts RELATED packets, so the
@@ -57,7 +57,7 @@ export const relatedNotAccepted: DiagnosisRule = (w, now) => {
         ...ruleDropEvidence(ruleDrops, 'in the last minute'),
         ...dropEvidence(drops),
       ],
-      fix: acceptRelatedFix(w, families, 'in'),
+      ...fixed(fixWriter(w).acceptRelated(w, families, 'in')),
     },
   ];
 };

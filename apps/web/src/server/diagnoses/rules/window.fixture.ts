@@ -243,6 +243,7 @@ export function hostWindow(rulesetName: string, over: Partial<HostWindow> = {}):
     drops: [],
     health: [health({}, helperRules)],
     settings: settings(),
+    firewall: null,
     gaps: [],
     ...over,
   };
