@@ -39,7 +39,8 @@ export async function detectFirewall(
   const sig = signatures(rules);
   const conf = files.find((f) => f.path === '/etc/firewalld/firewalld.conf' && f.exists);
   let firewalld: FirewalldState | null = null;
-  if (sig.firewalldNft || sig.firewalldXt || conf) {
+  // Asked only when its rules are loaded: an installed but stopped firewalld is not this host's manager.
+  if (sig.firewalldNft || sig.firewalldXt) {
     const asked = await askFirewalld(opts, rules);
     if (asked.problem) problems.push(asked.problem);
     firewalld = asked.state ?? fromRuleset(rules, conf?.vars.DefaultZone ?? null);

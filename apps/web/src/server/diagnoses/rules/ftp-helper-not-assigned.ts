@@ -4,6 +4,7 @@ import {
   controlPorts,
   describeDrops,
   dropEvidence,
+  dropsSeenBy,
   plural,
   recentSessions,
   ruleDropEvidence,
@@ -36,7 +37,7 @@ export const ftpHelperNotAssigned: DiagnosisRule = (w, now) => {
   if (drops.length > 0) {
     const ports = [...new Set(drops.map((d) => d.dport))].slice(0, 5).join(', ');
     parts.push(
-      `NFLOG shows ${plural(drops.length, 'dropped data packet')} from these clients to ports ${ports}.`,
+      `${dropsSeenBy(drops)} ${plural(drops.length, 'dropped data packet')} from these clients to ports ${ports}.`,
     );
   }
   if (failed.length > 0) parts.push(`${plural(failed.length, 'data connection')} never got a reply.`);

@@ -3,6 +3,7 @@ import type { DiagnosisRule } from '../types.ts';
 import {
   describeDrops,
   dropEvidence,
+  dropsSeenBy,
   plural,
   recentSessions,
   ruleDropEvidence,
@@ -41,7 +42,9 @@ export const helperBlindTls: DiagnosisRule = (w, now) => {
       : 'The FTP server has TLS enabled:',
     'the helper cannot read the encrypted PASV/EPSV replies, so it never learns the data port and the data connection arrives as a plain NEW connection.',
     totalPackets(ruleDrops) > 0 ? `Inbound drops meanwhile: ${describeDrops(ruleDrops)}.` : '',
-    drops.length > 0 ? `NFLOG shows ${plural(drops.length, 'dropped data packet')} from these clients.` : '',
+    drops.length > 0
+      ? `${dropsSeenBy(drops)} ${plural(drops.length, 'dropped data packet')} from these clients.`
+      : '',
     'With FTPS the passive port range has to be opened explicitly (the helper cannot help).',
   ]
     .filter(Boolean)

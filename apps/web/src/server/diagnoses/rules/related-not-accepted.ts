@@ -5,6 +5,7 @@ import {
   describeDrops,
   dropEvidence,
   dropsByRule,
+  dropsSeenBy,
   plural,
   recentFrom,
   ruleDropEvidence,
@@ -40,7 +41,7 @@ export const relatedNotAccepted: DiagnosisRule = (w, now) => {
     `The FTP helper created ${plural(affected.length, 'expectation')} for passive data connections in the last minute, but none led to a working data connection.`,
     `No inbound rule accepts RELATED connections (e.g. "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"), so the data SYN the helper announced is treated like any new connection and dropped: ${totalPackets(ruleDrops)} packets were dropped, ${describeDrops(ruleDrops)}.`,
     drops.length > 0
-      ? `NFLOG shows ${plural(drops.length, 'dropped packet')} to the expected data ports.`
+      ? `${dropsSeenBy(drops)} ${plural(drops.length, 'dropped packet')} to the expected data ports.`
       : '',
     'Accept RELATED (and ESTABLISHED) packets before the drop rules.',
   ]
