@@ -70,7 +70,7 @@ describe('fix writers', () => {
   });
 
   it('iptables-services: into the existing *raw section or a new one, IPTABLES_MODULES kept and extended, restart', () => {
-    const files = [
+    const files: FirewallInfo['files'] = [
       {
         path: '/etc/sysconfig/iptables',
         exists: true,

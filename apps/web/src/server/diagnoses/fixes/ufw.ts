@@ -1,5 +1,4 @@
 import type { Family, FixPlan, FixStep } from '@ftpscope/shared';
-import type { HostWindow } from '../types.ts';
 import { acceptRelatedFix, assignHelperFix, openRangeFix } from './runtime.ts';
 import { type FixWriter, run } from './types.ts';
 
