@@ -114,7 +114,9 @@ describe('parseConfig', () => {
     expect(parse([...base, '--netns', 'a', '--manager-pid', '99']).hosts).toEqual([
       { name: 'a', netns: 'a', managerPid: 99 },
     ]);
-    expect(parseError([...base, '--netns', 'a', '--netns', 'b', '--manager-pid', '99']).message).toContain('NS=PID');
+    expect(parseError([...base, '--netns', 'a', '--netns', 'b', '--manager-pid', '99']).message).toContain(
+      'NS=PID',
+    );
     expect(parseError([...base, '--netns', 'a', '--manager-pid', 'c=99']).message).toContain('no --netns c');
   });
 

@@ -69,19 +69,10 @@ async function startHolder(netns: string, profile: ManagedProfile): Promise<numb
       `netfilter-persistent is not extracted under ${NETFILTER_PERSISTENT_ROOT}`,
       'run scripts/setup.sh (it extracts netfilter-persistent and iptables-persistent there)',
     );
-  const overlay = (dir: string) =>
-    `mount -t overlay overlay -o lowerdir=${NETFILTER_PERSISTENT_ROOT}${dir}:${dir} ${dir}`;
-  const setup = [
-    'set -e',
-    'mount -t tmpfs tmpfs /run',
-    'mkdir -p /run/dbus /run/lab-etc/upper /run/lab-etc/work',
-    'mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/lab-etc/upper,workdir=/run/lab-etc/work /etc',
-    ...(nfp ? [overlay('/usr/share'), overlay('/usr/sbin')] : []),
-    'exec sleep infinity',
-  ].join('\n');
+  // The holder only keeps the namespace alive; the mounts are made in it one command at a time (no shell).
   const child = spawn(
     'ip',
-    ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup],
+    ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sleep', 'infinity'],
     {
       detached: true,
       stdio: 'ignore',
@@ -90,13 +81,41 @@ async function startHolder(netns: string, profile: ManagedProfile): Promise<numb
   child.unref();
   const pid = child.pid as number;
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'gone');
-    if (comm.trim() === 'sleep') return pid;
-    if (comm === 'gone') break;
+  while ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'gone')).trim() !== 'sleep') {
+    if (Date.now() > deadline)
+      throw new LabError(
+        'FTPSCOPE_ERR_LAB_COMMAND_FAILED',
+        `the manager namespace of ${netns} did not come up`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new LabError('FTPSCOPE_ERR_LAB_COMMAND_FAILED', `the manager namespace of ${netns} did not come up`);
+  const inside = (argv: string[]) => runOk(['nsenter', '-t', String(pid), '-m', '--', ...argv]);
+  const overlay = (dir: string) =>
+    inside([
+      'mount',
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${NETFILTER_PERSISTENT_ROOT}${dir}:${dir}`,
+      dir,
+    ]);
+  await inside(['mount', '-t', 'tmpfs', 'tmpfs', '/run']);
+  await inside(['mkdir', '-p', '/run/dbus', '/run/lab-etc/upper', '/run/lab-etc/work']);
+  await inside([
+    'mount',
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    'lowerdir=/etc,upperdir=/run/lab-etc/upper,workdir=/run/lab-etc/work',
+    '/etc',
+  ]);
+  if (nfp) {
+    await overlay('/usr/share');
+    await overlay('/usr/sbin');
+  }
+  return pid;
 }
 
 async function startFirewalld(pid: number): Promise<void> {

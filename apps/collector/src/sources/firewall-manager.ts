@@ -3,7 +3,7 @@ import { describeFailure } from '../exec.ts';
 import type { Exec } from '../host-monitor.types.ts';
 import { detectManager, signatures } from './firewall-detect.ts';
 import { parseFirewalldZones } from './firewalld-zones-parse.ts';
-import { MANAGER_PATHS, readManagerFiles } from './manager-files.ts';
+import { MANAGER_PATHS, readManagerFiles, unreadableProblem } from './manager-files.ts';
 
 function ownedBy(path: string, manager: string): boolean {
   if (manager === 'none') return false;
@@ -32,10 +32,9 @@ export async function detectFirewall(
   at: number,
 ): Promise<Omit<FirewallInfo, 'observe'>> {
   const problems: string[] = [];
-  const { files, problems: fileProblems } = opts.filesApply
+  const { files, unreadable } = opts.filesApply
     ? await readManagerFiles(opts.root)
-    : { files: [], problems: [] };
-  problems.push(...fileProblems);
+    : { files: [], unreadable: [] };
   const sig = signatures(rules);
   const conf = files.find((f) => f.path === '/etc/firewalld/firewalld.conf' && f.exists);
   let firewalld: FirewalldState | null = null;
@@ -51,6 +50,9 @@ export async function detectFirewall(
       d.firewalldBackend ??
       (conf?.vars.FirewallBackend === 'iptables' ? 'iptables' : conf ? 'nftables' : null);
   }
+  // Only the detected manager's unreadable files matter (its fix needs them); others' are not this host's.
+  for (const u of unreadable)
+    if (ownedBy(u.path, d.manager)) problems.push(unreadableProblem(u.path, u.reason, opts.root));
   return {
     at,
     manager: d.manager,
@@ -92,7 +94,7 @@ async function askFirewalld(
     };
   }
   const defaultZone = def.stdout.trim() || null;
-  const zones = parseFirewalldZones(all.stdout);
+  const zones = parseFirewalldZones(all.stdout).records;
   const ifaces = links.stdout
     .split('\n')
     .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])

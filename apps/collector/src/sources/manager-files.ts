@@ -18,10 +18,15 @@ export const MANAGER_PATHS = {
 /** Settings the fixes and the detection read from shell-style files. */
 const VARS = ['ENABLED', 'IPTABLES_MODULES', 'IPT_MODULES', 'FirewallBackend', 'DefaultZone', 'IPV6'];
 
-/** Files as read, plus what could not be read (each naming the file and what to do). */
+/** Files as read; an unreadable file counts as existing (EACCES says it is there) and is listed with the reason. */
 export interface ManagerFiles {
   files: ManagerFile[];
-  problems: string[];
+  unreadable: Array<{ path: string; reason: string }>;
+}
+
+/** The problem line for a file the collector may not read. */
+export function unreadableProblem(path: string, reason: string, root: string): string {
+  return `cannot read ${path}${root ? ` (under ${root})` : ''}: ${reason}; run the collector as root or give it read access (setfacl -m u:USER:r ${path}); the fix is then written without the file's contents`;
 }
 
 const HELPER = /-j CT --helper ftp\b|ct helper set|type "ftp"/;
@@ -59,24 +64,19 @@ function describe(path: string, text: string): ManagerFile {
 
 /**
  * Reads the managers' files under `root` ('' for this machine, `/proc/PID/root` for another mount namespace),
- * following nftables includes one level deep. Missing files are reported as not existing; unreadable ones
- * as problems.
+ * following nftables includes one level deep.
  */
 export async function readManagerFiles(root: string): Promise<ManagerFiles> {
   const files: ManagerFile[] = [];
-  const problems: string[] = [];
+  const unreadable: ManagerFiles['unreadable'] = [];
   const read = async (path: string): Promise<string | null> => {
     try {
       return await readFile(join(root, path), 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        files.push({ path, exists: false, tables: [], assignsHelper: false, vars: {} });
-      } else {
-        problems.push(
-          `cannot read ${path}${root ? ` (under ${root})` : ''}: ${code ?? (e as Error).message}; run the collector as root or give it read access (setfacl -m u:USER:r ${path}); the firewall manager is then judged by the ruleset alone`,
-        );
-      }
+      const missing = code === 'ENOENT' || code === 'ENOTDIR';
+      files.push({ path, exists: !missing, tables: [], assignsHelper: false, vars: {} });
+      if (!missing) unreadable.push({ path, reason: code ?? (e as Error).message });
       return null;
     }
   };
@@ -93,7 +93,7 @@ export async function readManagerFiles(root: string): Promise<ManagerFiles> {
       }
     }
   }
-  return { files, problems };
+  return { files, unreadable };
 }
 
 /** Expands `*` in the last element of an include path (nft's own glob rule for includes). */

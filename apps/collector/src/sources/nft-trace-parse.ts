@@ -6,6 +6,8 @@
  *   trace id 48079276 inet ftpscope learn_and_trace_in packet: iif "eth0" ... ip saddr A ip daddr B ... tcp sport 1 tcp dport 2 tcp flags == syn ...
  */
 
+import { lines, ParseAccumulator, type ParseResult } from './parse-result.ts';
+
 /** Where a trace event happened. */
 export interface TraceWhere {
   id: string;
@@ -103,4 +105,15 @@ export function parseTraceLine(line: string): TraceLine | null {
     text,
     verdict: verdict.trim(),
   };
+}
+
+/** Every line of a recorded `nft monitor trace` run (the source feeds lines one by one; tests and fuzzing use this). */
+export function parseTraceLines(text: string): ParseResult<TraceLine> {
+  const acc = new ParseAccumulator<TraceLine>();
+  for (const l of lines(text)) {
+    const t = parseTraceLine(l);
+    if (t) acc.add(t);
+    else acc.reject(l);
+  }
+  return acc.result();
 }
