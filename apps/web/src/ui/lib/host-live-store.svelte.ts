@@ -1,4 +1,4 @@
-import type { GapView, LiveEvent, LiveEvents, NetfilterHealth } from '@ftpscope/shared';
+import type { FirewallInfo, GapView, LiveEvent, LiveEvents, NetfilterHealth } from '@ftpscope/shared';
 import { SvelteMap } from 'svelte/reactivity';
 import type { ApiClient } from './api-client.ts';
 import {
@@ -40,6 +40,7 @@ export class HostLiveStore {
   health = $state<NetfilterHealth | null>(null);
   /** The collector's effective counter poll interval (ms), from its last counters event; null until one came. */
   pollIntervalMs = $state<number | null>(null);
+  firewall = $state<FirewallInfo | null>(null);
   gaps = $state<GapView[]>([]);
   connected = $state<boolean | null>(null);
   loading = $state(true);
@@ -76,6 +77,9 @@ export class HostLiveStore {
         const at = Date.parse(stored.health.at);
         if (!this.health || this.health.at < at) this.health = { ...stored.health, at };
       }
+      // A live detection that arrived first is as new as the stored one or newer.
+      if (stored.firewall && (!this.firewall || this.firewall.at < stored.firewall.at))
+        this.firewall = stored.firewall;
       this.#replaceSessions(sessions);
       this.gaps = gaps.slice(-20).reverse();
       const old = new Map(this.rules);
@@ -177,6 +181,9 @@ export class HostLiveStore {
       }
       case 'health':
         this.health = ev.health;
+        break;
+      case 'firewall':
+        this.firewall = ev.firewall;
         break;
       case 'gap':
         this.gaps = [
