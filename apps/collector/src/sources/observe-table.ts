@@ -12,17 +12,18 @@ export const OBSERVE_TABLE = 'ftpscope';
 const CLIENT_TIMEOUT = '10m';
 
 /**
- * The observation table. It gives no verdict (no accept/drop/reject/jump, chains with policy accept),
- * touches no other table and uses no conntrack expression (so it does not switch tracking on in a namespace
- * that had none). It learns FTP clients from packets to the control ports (dynamic sets with a timeout)
- * and sets `meta nftrace` on their other TCP SYNs (passive data connections in, active ones out), so
- * `nft monitor trace` names the rule or policy that ends each one. Runs at priority -350: after
- * defragmentation, before raw (-300), conntrack (-200) and every filter chain. The first three lines make
- * loading it idempotent: a stale copy (collector killed with -9) is replaced in the same transaction.
+ * The observation table (docs/firewall-managers.md). It gives no verdict (no accept/drop/reject/jump,
+ * chains with policy accept) and touches no other table. It learns FTP clients from packets to the control
+ * ports (dynamic sets with a timeout) and sets `meta nftrace` on their other *new* TCP connections (passive
+ * data connections in, active ones out; RELATED ones, which the helper already linked, are left alone), so
+ * `nft monitor trace` names the rule or policy that ends each one. Priority -175: after conntrack (-200, so
+ * `ct state` is known), before mangle (-150), DNAT and every filter chain. The first two lines make loading
+ * it idempotent: a stale copy (collector killed with -9) is replaced in the same transaction.
  */
 export function observeScript(ftpPorts: number[]): string {
   const ports = [...new Set(ftpPorts)].sort((a, b) => a - b).join(', ');
   const syn = 'tcp flags & (syn | ack) == syn';
+  const prio = 'priority -175; policy accept;';
   return [
     `table ${OBSERVE_FAMILY} ${OBSERVE_TABLE}`,
     `delete table ${OBSERVE_FAMILY} ${OBSERVE_TABLE}`,
@@ -31,16 +32,16 @@ export function observeScript(ftpPorts: number[]): string {
     `  set clients4 { type ipv4_addr; size 65536; flags dynamic, timeout; timeout ${CLIENT_TIMEOUT}; }`,
     `  set clients6 { type ipv6_addr; size 65536; flags dynamic, timeout; timeout ${CLIENT_TIMEOUT}; }`,
     '  chain learn_and_trace_in {',
-    '    type filter hook prerouting priority -350; policy accept;',
+    `    type filter hook prerouting ${prio}`,
     '    tcp dport @ftp_ports update @clients4 { ip saddr }',
     '    tcp dport @ftp_ports update @clients6 { ip6 saddr }',
-    `    ${syn} tcp dport != @ftp_ports ip saddr @clients4 meta nftrace set 1`,
-    `    ${syn} tcp dport != @ftp_ports ip6 saddr @clients6 meta nftrace set 1`,
+    `    ${syn} tcp dport != @ftp_ports ct state new ip saddr @clients4 meta nftrace set 1`,
+    `    ${syn} tcp dport != @ftp_ports ct state new ip6 saddr @clients6 meta nftrace set 1`,
     '  }',
     '  chain trace_out {',
-    '    type filter hook output priority -350; policy accept;',
-    `    ${syn} tcp sport != @ftp_ports ip daddr @clients4 meta nftrace set 1`,
-    `    ${syn} tcp sport != @ftp_ports ip6 daddr @clients6 meta nftrace set 1`,
+    `    type filter hook output ${prio}`,
+    `    ${syn} tcp sport != @ftp_ports ct state new ip daddr @clients4 meta nftrace set 1`,
+    `    ${syn} tcp sport != @ftp_ports ct state new ip6 daddr @clients6 meta nftrace set 1`,
     '  }',
     '}',
     '',
