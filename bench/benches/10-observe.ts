@@ -10,8 +10,11 @@ import { startHub } from '../lib/hub.ts';
 import { withLab } from '../lib/lab.ts';
 
 const SESSIONS = 4;
-/** Connection attempts per second the "broken" part of the mix sends to closed ports (all dropped, all traced). */
-const BAD_PER_S = 50;
+/**
+ * Connection attempts per second the "broken" part of the mix sends to closed ports: all dropped by the INPUT
+ * policy, each retried by the kernel (about 3 SYNs each), traced up to the table's limit (25/s, burst 50).
+ */
+const BAD_PER_S = 20;
 
 /** Python in the client namespace: `rate` non-blocking connects per second to closed high ports, for `secs`. */
 const blocked = (ip: string, rate: number, secs: number) => `
@@ -71,7 +74,14 @@ export const observeCost: Bench = {
             for (const observe of ['off', 'on'] as const) {
               const collector = startCollector([
                 ...['--hub', `ws://127.0.0.1:${hub.port}`, '--token', hub.collectorToken],
-                ...['--name', `obs${observe}`, '--netns', host.netns, '--spool', join(dir, `spool${r}${observe}`)],
+                ...[
+                  '--name',
+                  `obs${observe}`,
+                  '--netns',
+                  host.netns,
+                  '--spool',
+                  join(dir, `spool${r}${observe}`),
+                ],
                 ...['--vsftpd-conf', host.vsftpdConf, '--log-level', 'warn', '--observe', observe],
               ]);
               try {
@@ -100,8 +110,9 @@ export const observeCost: Bench = {
             unit: '%',
             samples: cpu.on,
             baseline: { name: 'same load, --observe off', samples: cpu.off },
-            target: '≤ 1.2× baseline',
-            check: (_v, ratio) => ratio !== null && ratio <= 1.2,
+            target: '≤ +5 points of a core',
+            // on − off = median − median/ratio.
+            check: (v, ratio) => ratio !== null && v.median - v.median / ratio <= 5,
             note,
           }),
           figure({

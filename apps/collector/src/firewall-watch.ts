@@ -128,6 +128,11 @@ export class FirewallWatch {
     return this.info;
   }
 
+  /** Hands over the traced drops so far (called with each rule poll, so they share its batch). */
+  flushDrops(): void {
+    this.trace?.flush();
+  }
+
   /** Lines the trace parser did not understand. */
   get stats() {
     return this.trace?.stats ?? { unknown: 0, examples: [] };

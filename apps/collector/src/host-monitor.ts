@@ -262,6 +262,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     }
     counters = all;
     countersAt = now;
+    firewall.flushDrops();
     emit({ kind: 'counters', at: now, intervalMs: budget.intervalMs, counters: moved });
     return poll.costMs + ownCpuMs() - cpuStart;
   }

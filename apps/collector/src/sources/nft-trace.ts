@@ -19,6 +19,12 @@ export interface NftTraceOptions {
 
 /** Traces in flight kept at most (a trace that never ends in a drop was accepted and is forgotten). */
 const MAX_OPEN = 4096;
+/**
+ * Drops wait for the owner's flush() (the monitor calls it with each rule poll, so they ride in the batch
+ * that carries the counters: every extra batch costs a spool write, a send and an ack, far more than the
+ * drop), but never longer than this.
+ */
+const MAX_WAIT_MS = 2000;
 
 /**
  * Follows `nft -a monitor trace` (the packets ftpscope's observation table marks with nftrace) and emits a
@@ -29,6 +35,8 @@ export class NftTraceSource {
   private stream: LineStream | null = null;
   private stopped = false;
   private readonly open = new Map<string, TracePacket>();
+  private pending: DroppedPacket[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
   readonly stats = { unknown: 0, examples: [] as string[] };
 
   constructor(private readonly opts: NftTraceOptions) {}
@@ -39,7 +47,9 @@ export class NftTraceSource {
   }
 
   stop(): void {
+    this.flush();
     this.stopped = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.stream?.stop();
     this.stream = null;
     this.open.clear();
@@ -77,7 +87,7 @@ export class NftTraceSource {
       .catch(() => null)
       .then((ruleId) => {
         if (this.stopped) return;
-        this.opts.onDrop({
+        this.queue({
           at,
           group: 0,
           ruleId,
@@ -92,6 +102,20 @@ export class NftTraceSource {
           verdict,
         });
       });
+  }
+
+  private queue(drop: DroppedPacket): void {
+    this.pending.push(drop);
+    this.flushTimer ??= setTimeout(() => this.flush(), MAX_WAIT_MS);
+  }
+
+  /** Hands the drops seen since the last flush to onDrop. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const out = this.pending;
+    this.pending = [];
+    for (const d of out) this.opts.onDrop(d);
   }
 
   private unknown(line: string): void {

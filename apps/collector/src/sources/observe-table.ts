@@ -10,6 +10,12 @@ export const OBSERVE_TABLE = 'ftpscope';
  * idle control connection we care about; refreshed by every control packet.
  */
 const CLIENT_TIMEOUT = '10m';
+/**
+ * At most this many packets are traced (one limiter for the whole table): each trace costs the kernel, nft and
+ * the collector (measured: ~0.07% of a core per traced drop per second), and a SYN flood must not cost the
+ * host. A failing transfer retries its SYN 2-3 times, so this still shows ~10 failing data connections a second.
+ */
+const TRACE_RATE = 'rate 25/second burst 50 packets';
 
 /**
  * The observation table (docs/firewall-managers.md). It gives no verdict (no accept/drop/reject/jump,
@@ -23,6 +29,7 @@ const CLIENT_TIMEOUT = '10m';
 export function observeScript(ftpPorts: number[]): string {
   const ports = [...new Set(ftpPorts)].sort((a, b) => a - b).join(', ');
   const syn = 'tcp flags & (syn | ack) == syn';
+  const trace = 'limit name "trace_rate" meta nftrace set 1';
   const prio = 'priority -175; policy accept;';
   return [
     `table ${OBSERVE_FAMILY} ${OBSERVE_TABLE}`,
@@ -31,17 +38,18 @@ export function observeScript(ftpPorts: number[]): string {
     `  set ftp_ports { type inet_service; elements = { ${ports} } }`,
     `  set clients4 { type ipv4_addr; size 65536; flags dynamic, timeout; timeout ${CLIENT_TIMEOUT}; }`,
     `  set clients6 { type ipv6_addr; size 65536; flags dynamic, timeout; timeout ${CLIENT_TIMEOUT}; }`,
+    `  limit trace_rate { ${TRACE_RATE} }`,
     '  chain learn_and_trace_in {',
     `    type filter hook prerouting ${prio}`,
     '    tcp dport @ftp_ports update @clients4 { ip saddr }',
     '    tcp dport @ftp_ports update @clients6 { ip6 saddr }',
-    `    ${syn} tcp dport != @ftp_ports ct state new ip saddr @clients4 meta nftrace set 1`,
-    `    ${syn} tcp dport != @ftp_ports ct state new ip6 saddr @clients6 meta nftrace set 1`,
+    `    ${syn} tcp dport != @ftp_ports ct state new ip saddr @clients4 ${trace}`,
+    `    ${syn} tcp dport != @ftp_ports ct state new ip6 saddr @clients6 ${trace}`,
     '  }',
     '  chain trace_out {',
     `    type filter hook output ${prio}`,
-    `    ${syn} tcp sport != @ftp_ports ct state new ip daddr @clients4 meta nftrace set 1`,
-    `    ${syn} tcp sport != @ftp_ports ct state new ip6 daddr @clients6 meta nftrace set 1`,
+    `    ${syn} tcp sport != @ftp_ports ct state new ip daddr @clients4 ${trace}`,
+    `    ${syn} tcp sport != @ftp_ports ct state new ip6 daddr @clients6 ${trace}`,
     '  }',
     '}',
     '',
