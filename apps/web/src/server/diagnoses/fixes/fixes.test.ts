@@ -127,3 +127,24 @@ describe('fix writers', () => {
     });
   });
 });
+
+describe('the explanation of ftp-helper-not-assigned on firewalld', () => {
+  it('names the bare port in the zone, and stays quiet once the ftp service is there', async () => {
+    const { managerOpensBarePort } = await import('./index.ts');
+    const zone = { name: 'public', interfaces: [], services: ['ssh'], ports: ['21/tcp'] };
+    const fw = (services: string[]) =>
+      info('firewalld', {
+        firewalld: {
+          running: true,
+          backend: 'nftables',
+          defaultZone: 'public',
+          ftpZones: [{ ...zone, services }],
+        },
+      });
+    expect(managerOpensBarePort(hostWindow('open', { firewall: fw(['ssh']) }), [21])).toMatch(
+      /21\/tcp in zone public as a plain port/,
+    );
+    expect(managerOpensBarePort(hostWindow('open', { firewall: fw(['ssh', 'ftp']) }), [21])).toBeNull();
+    expect(managerOpensBarePort(hostWindow('open', { firewall: info('ufw') }), [21])).toBeNull();
+  });
+});

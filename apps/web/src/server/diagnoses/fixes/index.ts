@@ -23,6 +23,20 @@ export function fixWriter(w: HostWindow): FixWriter {
   return FIX_WRITERS[w.firewall?.manager ?? 'none'];
 }
 
+/**
+ * The classic firewalld mistake in words, when it is what the host does: the control port opened as a bare
+ * port in the FTP interface's zone, not as the `ftp` service (which is what carries the helper).
+ */
+export function managerOpensBarePort(w: HostWindow, ports: number[]): string | null {
+  const fd = w.firewall?.manager === 'firewalld' ? w.firewall.firewalld : null;
+  for (const z of fd?.ftpZones ?? []) {
+    const bare = ports.filter((p) => z.ports.includes(`${p}/tcp`));
+    if (bare.length > 0 && !z.services.includes('ftp'))
+      return `firewalld opens ${bare.map((p) => `${p}/tcp`).join(', ')} in zone ${z.name} as a plain port, not as the ftp service: only the service carries the FTP helper.`;
+  }
+  return null;
+}
+
 /** A finding's fix: the plan, and its lines with optional prose before and after. */
 export function fixed(
   plan: FixPlan,

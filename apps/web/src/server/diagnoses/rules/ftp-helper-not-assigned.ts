@@ -1,4 +1,4 @@
-import { fixed, fixWriter } from '../fixes/index.ts';
+import { fixed, fixWriter, managerOpensBarePort } from '../fixes/index.ts';
 import type { DiagnosisRule, Finding } from '../types.ts';
 import {
   controlPorts,
@@ -34,6 +34,8 @@ export const ftpHelperNotAssigned: DiagnosisRule = (w, now) => {
   ];
   if (dropped > 0)
     parts.push(`Meanwhile inbound drop rules counted ${dropped} packets: ${describeDrops(ruleDrops)}.`);
+  const bare = managerOpensBarePort(w, controlPorts(w));
+  if (bare) parts.push(bare);
   if (drops.length > 0) {
     const ports = [...new Set(drops.map((d) => d.dport))].slice(0, 5).join(', ');
     parts.push(
