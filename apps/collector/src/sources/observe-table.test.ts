@@ -28,3 +28,20 @@ describe('the observation table', () => {
     expect(s).toContain('elements = { 21, 2121 }');
   });
 });
+
+describe('loading the observation table is no ruleset change', () => {
+  it('nft monitor lines about table inet ftpscope do not count', async () => {
+    const { isRulesetChangeLine } = await import('./nft-monitor.ts');
+    expect(isRulesetChangeLine('add table inet ftpscope')).toBe(false);
+    expect(
+      isRulesetChangeLine(
+        'add rule inet ftpscope learn_and_trace_in tcp dport @ftp_ports update @clients4 { ip saddr }',
+      ),
+    ).toBe(false);
+    expect(isRulesetChangeLine('delete table inet ftpscope')).toBe(false);
+    expect(isRulesetChangeLine('add rule inet firewalld filter_IN_public_allow tcp dport 21 accept')).toBe(
+      true,
+    );
+    expect(isRulesetChangeLine('add table inet ftpscope_lab')).toBe(true);
+  });
+});
