@@ -11,7 +11,7 @@ import { rulesetChange } from './09-ruleset-change.ts';
 import { observeCost } from './10-observe.ts';
 import { packagedCollector } from './11-packaged-collector.ts';
 
-/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md (9: issue 12's observation table). */
+/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md (10: issue 12's observation table). */
 export const BENCHES: Bench[] = [
   conntrackListing,
   eventLoad,
