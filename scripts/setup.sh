@@ -26,7 +26,8 @@ fi
 if [[ ! -x "$NFP_ROOT/usr/sbin/netfilter-persistent" ]]; then
   echo "setup: extracting netfilter-persistent and iptables-persistent into $NFP_ROOT"
   tmp="$(mktemp -d)"
-  (cd "$tmp" && chmod 777 . && apt-get -o DPkg::Lock::Timeout=600 download netfilter-persistent iptables-persistent >/dev/null)
+  get() { (cd "$tmp" && chmod 777 . && apt-get -o DPkg::Lock::Timeout=600 download netfilter-persistent iptables-persistent >/dev/null); }
+  get || { apt-get -o DPkg::Lock::Timeout=600 update -qq && get; }
   mkdir -p "$NFP_ROOT"
   for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$NFP_ROOT"; done
   rm -rf "$tmp"
