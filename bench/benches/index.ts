@@ -8,9 +8,10 @@ import { historyQueries } from './06-history-queries.ts';
 import { uiHostView } from './07-ui-host-view.ts';
 import { memorySoak } from './08-memory-soak.ts';
 import { rulesetChange } from './09-ruleset-change.ts';
+import { observeCost } from './10-observe.ts';
 import { packagedCollector } from './11-packaged-collector.ts';
 
-/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md. */
+/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md (10: issue 12's observation table). */
 export const BENCHES: Bench[] = [
   conntrackListing,
   eventLoad,
@@ -21,5 +22,6 @@ export const BENCHES: Bench[] = [
   uiHostView,
   memorySoak,
   rulesetChange,
+  observeCost,
   packagedCollector,
 ];

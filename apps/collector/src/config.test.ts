@@ -91,17 +91,33 @@ describe('parseConfig', () => {
     vi.stubEnv('FTPSCOPE_NFLOG_GROUP', '7');
     vi.stubEnv('FTPSCOPE_INTERVAL', '2000');
     vi.stubEnv('FTPSCOPE_LOG_LEVEL', 'warn');
+    vi.stubEnv('FTPSCOPE_OBSERVE', 'off');
+    vi.stubEnv('FTPSCOPE_MANAGER_PID', 'ns2=4242');
     const c = parse(['--interval', '3000']);
     expect(c.hub).toBe('wss://hub.example/custom');
     expect(c.token).toBe('env-token');
     expect(c.tokenSource).toBe('env');
     expect(c.hosts).toEqual([
-      { name: 'site-ns1', netns: 'ns1' },
-      { name: 'site-ns2', netns: 'ns2' },
+      { name: 'site-ns1', netns: 'ns1', managerPid: null },
+      { name: 'site-ns2', netns: 'ns2', managerPid: 4242 },
     ]);
+    expect(c.observe).toBe(false);
     expect(c.nflogGroups).toEqual([7]);
     expect(c.intervalMs).toBe(3000);
     expect(c.logLevel).toBe('warn');
+  });
+
+  it('observes by default; --manager-pid pairs with the one host, or NS=PID with several', () => {
+    expect(parse([...base]).observe).toBe(true);
+    expect(parse([...base, '--observe', 'off']).observe).toBe(false);
+    expect(parseError([...base, '--observe', 'maybe']).message).toContain('--observe');
+    expect(parse([...base, '--netns', 'a', '--manager-pid', '99']).hosts).toEqual([
+      { name: 'a', netns: 'a', managerPid: 99 },
+    ]);
+    expect(parseError([...base, '--netns', 'a', '--netns', 'b', '--manager-pid', '99']).message).toContain(
+      'NS=PID',
+    );
+    expect(parseError([...base, '--netns', 'a', '--manager-pid', 'c=99']).message).toContain('no --netns c');
   });
 
   it('reads the token from --token-file so it stays out of ps', () => {

@@ -18,6 +18,8 @@ const MiB = 1024 * 1024;
 export const HostSpec = T.Object({
   name: HostName,
   netns: T.Union([T.String({ pattern: NETNS_PATTERN }), T.Null()]),
+  /** A process whose mount namespace holds this host's firewall manager (files, firewall-cmd's D-Bus); null: the collector's own. */
+  managerPid: T.Optional(T.Union([T.Integer({ minimum: 1 }), T.Null()])),
 });
 export type HostSpec = Static<typeof HostSpec>;
 
@@ -40,6 +42,8 @@ export const Config = T.Object({
   spoolDir: T.String({ minLength: 1 }),
   spoolMaxBytes: T.Integer({ minimum: MiB, maximum: 1024 * 1024 * MiB }),
   eventBufferBytes: T.Integer({ minimum: 65536, maximum: 1024 * MiB }),
+  /** Load ftpscope's observation table (`table inet ftpscope`) to see drops without counters or log rules. */
+  observe: T.Boolean(),
   once: T.Boolean(),
   json: T.Boolean(),
   logLevel: T.Union(LOG_LEVELS.map((l) => T.Literal(l))),
@@ -72,6 +76,7 @@ const FLAG: Record<string, string> = {
   spoolDir: '--spool',
   spoolMaxBytes: '--spool-max-bytes',
   eventBufferBytes: '--event-buffer',
+  observe: '--observe',
   logLevel: '--log-level',
 };
 
@@ -190,6 +195,24 @@ export function buildCommand(version: string): Command {
       ).default('8M'),
     )
     .addOption(
+      opt(
+        '--observe <on|off>',
+        "load ftpscope's observation table (table inet ftpscope: learns FTP clients, traces their data SYNs, never accepts or drops)",
+        'FTPSCOPE_OBSERVE',
+      )
+        .choices(['on', 'off'])
+        .default('on'),
+    )
+    .addOption(
+      opt(
+        '--manager-pid <pid>',
+        "read the firewall manager's files and run its commands in the mount namespace of this process (a container's init); NS=PID per --netns (repeatable)",
+        'FTPSCOPE_MANAGER_PID',
+      )
+        .argParser(collect)
+        .default([], "the collector's own"),
+    )
+    .addOption(
       opt('--once', 'take one snapshot, print it to stdout and exit (no hub needed)', 'FTPSCOPE_ONCE'),
     )
     .addOption(opt('--json', 'with --once: print JSON instead of a summary', 'FTPSCOPE_JSON'))
@@ -204,6 +227,20 @@ export function buildCommand(version: string): Command {
         '  FTPSCOPE_TOKEN=secret pnpm collector --hub ws://127.0.0.1:8080 --name ftp1\n' +
         '  pnpm collector --once --json --netns ftp1',
     );
+}
+
+/** Pairs `--manager-pid PID` (one host) or `NS=PID` (per --netns) with the hosts; a PID for no host is an error. */
+export function withManagerPids(hosts: HostSpec[], values: string[]): HostSpec[] {
+  const byNs = new Map<string | null, number>();
+  for (const v of values) {
+    const m = /^(?:([^=]+)=)?(\d+)$/.exec(v);
+    const ns = m?.[1] ?? (hosts.length === 1 ? (hosts[0]?.netns ?? null) : undefined);
+    if (!m || ns === undefined)
+      throw new ConfigError(`--manager-pid ${v}: expected PID (one host) or NS=PID (with several --netns)`);
+    if (!hosts.some((h) => h.netns === ns)) throw new ConfigError(`--manager-pid ${v}: no --netns ${ns}`);
+    byNs.set(ns, Number(m[2]));
+  }
+  return hosts.map((h) => ({ ...h, managerPid: byNs.get(h.netns) ?? null }));
 }
 
 /** Integer with an optional k/M/G (binary) suffix; NaN when it is not one, so the schema rejects it. */
@@ -306,16 +343,20 @@ export function parseConfig(argv: string[], options: ParseOptions = {}): Config 
   const netns = o.netns as string[];
   const dup = netns.find((ns, i) => netns.indexOf(ns) !== i);
   if (dup !== undefined) throw new ConfigError(`--netns ${dup} is given twice`);
+  const hosts = withManagerPids(
+    hostSpecs(
+      o.name as string | undefined,
+      netns,
+      options.defaultName ?? hostname().split('.')[0] ?? 'localhost',
+    ),
+    o.managerPid as string[],
+  );
   const config = {
     hub: hubUrl(o.hub as string | undefined),
     hubFingerprint: (o.hubFingerprint as string | undefined) ?? null,
     token,
     tokenSource,
-    hosts: hostSpecs(
-      o.name as string | undefined,
-      netns,
-      options.defaultName ?? hostname().split('.')[0] ?? 'localhost',
-    ),
+    hosts,
     intervalMs: parseInteger(o.interval as string),
     ftpPorts: collect(o.ftpPorts as string).map(parseInteger),
     nflogGroups: (o.nflogGroup as string[]).map(parseInteger),
@@ -326,6 +367,7 @@ export function parseConfig(argv: string[], options: ParseOptions = {}): Config 
     spoolDir: o.spool as string,
     spoolMaxBytes: parseSize(o.spoolMaxBytes as string),
     eventBufferBytes: parseSize(o.eventBuffer as string),
+    observe: o.observe !== 'off',
     once: flag(o.once),
     json: flag(o.json),
     logLevel: o.logLevel as string,

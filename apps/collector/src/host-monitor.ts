@@ -9,6 +9,7 @@ import type {
 } from '@ftpscope/shared';
 import { CAP_NET_ADMIN, hasEffectiveCap } from './capabilities.ts';
 import { realSpawnLines, spawnWithNetns, withNetns } from './exec.ts';
+import { FirewallWatch } from './firewall-watch.ts';
 import { FtpServerSource } from './ftp-servers/server-source.ts';
 import type { HostInfo, HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
 import type { CounterDrop } from './model/channel-outcome.ts';
@@ -178,6 +179,24 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     problem,
     now: opts.now,
   });
+  const firewall = new FirewallWatch({
+    name: opts.name,
+    netns: opts.netns,
+    managerPid: opts.managerPid ?? null,
+    observe: opts.observe ?? true,
+    ftpPorts: opts.ftpPorts,
+    exec: opts.exec,
+    netExec: exec,
+    spawn,
+    rules: () => rules,
+    // Observed drops settle data-channel attempts like NFLOG's do.
+    emit: (e) => {
+      emit(e);
+      if (e.kind === 'drop') tracker.drop(e.drop);
+    },
+    problem,
+    now: opts.now,
+  });
 
   /** Takes kernel-filtered listings after the streams are subscribed and merges them; emits sync. */
   async function resync(): Promise<void> {
@@ -236,6 +255,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
         const first = rulesAt === 0;
         // A change found by a poll may also have moved rules to another backend: ask every tool next time.
         if (!first && notified === null) rulesSource.recheckSoon();
+        // A manager may have been started, reloaded or flushed the observation table away.
+        if (!first) firewall.rulesChanged();
         const at = first ? startedAt : (notified ?? opts.now());
         const event: CollectorEvent = {
           kind: 'ruleset',
@@ -278,6 +299,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     tracker.counters(now, drops);
     counters = all;
     countersAt = now;
+    firewall.flushDrops();
     emit({ kind: 'counters', at: now, intervalMs: budget.intervalMs, counters: moved });
     return poll.costMs + ownCpuMs() - cpuStart;
   }
@@ -359,6 +381,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       await healthLoop();
       nflog.start();
       const nflogListening = opts.nflogGroups.length > 0 && (await nflog.whenListening(NFLOG_ATTACH_MS));
+      await firewall.start();
       const caps: string[] = [];
       const failed = (word: string) => problems.some((p) => p.startsWith(word));
       if (!failed('conntrack')) caps.push('conntrack-events', 'expectations', 'health');
@@ -367,12 +390,15 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       if (nflogListening) caps.push('nflog');
       if (settings) caps.push('ftp-settings');
       if (server.following) caps.push('ftp-log');
+      if (firewall.current()?.observe === 'on') caps.push('observe');
       return { kernel: release(), backends, capabilities: caps, problems: [...problems] } satisfies HostInfo;
     },
 
     snapshot() {
       const out: CollectorEvent[] = [];
       if (settings) out.push({ kind: 'settings', settings });
+      const fw = firewall.current();
+      if (fw) out.push({ kind: 'firewall', firewall: fw });
       if (rulesAt) out.push({ kind: 'ruleset', at: rulesAt, rules: ruleDefs, diff: null });
       if (countersAt) out.push({ kind: 'counters', at: countersAt, intervalMs: budget.intervalMs, counters });
       if (health) out.push({ kind: 'health', health });
@@ -389,6 +415,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       nflog.stop();
       nftMonitor.stop();
       await server.stop();
+      await firewall.stop();
       await resyncing;
     },
 
@@ -396,6 +423,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       const out: Record<string, Stats> = { ...stats };
       if (events.stats.unknown) out['conntrack-events'] = events.stats;
       if (nflog.stats.unknown) out.nflog = nflog.stats;
+      if (firewall.stats.unknown) out['nft-trace'] = firewall.stats;
       return out;
     },
   };

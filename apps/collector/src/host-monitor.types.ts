@@ -29,6 +29,10 @@ export interface HostMonitorOptions {
   ftpLog: string | null;
   /** conntrack -E receive buffer (bytes) to start with. */
   eventBufferBytes: number;
+  /** Load ftpscope's observation table and follow its traces (default true). */
+  observe?: boolean;
+  /** Process whose mount namespace holds the firewall manager (files, firewall-cmd); null: the collector's own. */
+  managerPid?: number | null;
   exec: Exec;
   /** Starts long-running tools (conntrack -E, tcpdump); default: the real spawn. Not netns-wrapped by the caller. */
   spawn?: SpawnLines;

@@ -30,6 +30,8 @@ function monitorOptions(config: Config, host: HostSpec, log: Logger): HostMonito
     ftpConf: config.ftpConf,
     ftpLog: config.ftpLog,
     eventBufferBytes: config.eventBufferBytes,
+    observe: config.observe,
+    managerPid: host.managerPid ?? null,
     exec: realExec,
     // The monitor logs each problem once (naming the package or privilege that fixes it).
     log: (level, msg) => hostLog[level](msg),

@@ -2,6 +2,7 @@ import type {
   CollectorEvent,
   DataConnection,
   Expectation,
+  FirewallInfo,
   FtpServerSettings,
   FtpSession,
   Gap,
@@ -24,6 +25,8 @@ export interface OnceHost {
   rules: RuleWithCounters[];
   health: NetfilterHealth | null;
   settings: FtpServerSettings | null;
+  /** The firewall manager as detected (null when detection did not finish). */
+  firewall: FirewallInfo | null;
   gaps: Gap[];
   problems: string[];
 }
@@ -44,6 +47,7 @@ export function onceHost(
   let rules: RuleDef[] = [];
   let health: NetfilterHealth | null = null;
   let settings: FtpServerSettings | null = null;
+  let firewall: FirewallInfo | null = null;
   for (const e of events) {
     if (e.kind === 'session') sessions.set(e.session.id, e.session);
     else if (e.kind === 'expectation') expectations.set(e.expectation.id, e.expectation);
@@ -53,6 +57,7 @@ export function onceHost(
     else if (e.kind === 'health') health = e.health;
     else if (e.kind === 'settings') settings = e.settings;
     else if (e.kind === 'gap') gaps.push(e.gap);
+    else if (e.kind === 'firewall') firewall = e.firewall;
   }
   return {
     name,
@@ -68,6 +73,7 @@ export function onceHost(
     })),
     health,
     settings,
+    firewall,
     gaps,
     problems: [...(info?.problems ?? []), ...extraProblems],
   };
@@ -89,6 +95,12 @@ export function formatSummary(hosts: OnceHost[]): string {
     if (h.health) {
       lines.push(
         `  conntrack ${h.health.conntrackCount}/${h.health.conntrackMax}, helper rules ${h.health.helperRules.length}`,
+      );
+    }
+    if (h.firewall) {
+      const zones = h.firewall.firewalld?.ftpZones.map((z) => z.name).join(', ');
+      lines.push(
+        `  firewall manager ${h.firewall.manager}${zones ? ` (zones ${zones})` : ''}, observation table ${h.firewall.observe}`,
       );
     }
     for (const p of h.problems) lines.push(`  problem: ${p}`);

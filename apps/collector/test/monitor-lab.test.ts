@@ -210,10 +210,18 @@ describe('host monitor on a real lab host', () => {
     const [lo, hi] = lab.host('ftp1').passiveRange;
     const drop = await r.waitFor(
       'drop',
-      (e) => e.drop.src === lab.client.ip && e.drop.flags === 'S',
+      (e) => e.drop.src === lab.client.ip && e.drop.flags === 'S' && e.drop.source === 'nflog',
       5000,
       from,
     );
+    // The observation table saw the same SYN and names the policy that dropped it, without any log rule.
+    const traced = await r.waitFor(
+      'drop',
+      (e) => e.drop.src === lab.client.ip && e.drop.source === 'trace' && e.drop.dport === drop.drop.dport,
+      5000,
+      from,
+    );
+    expect(traced.drop).toMatchObject({ ruleId: policy?.id, verdict: 'drop', group: 0 });
     expect(drop.drop.dport).toBeGreaterThanOrEqual(lo);
     expect(drop.drop.dport).toBeLessThanOrEqual(hi);
     expect(drop.drop.dst).toBe(lab.host('ftp1').ip);

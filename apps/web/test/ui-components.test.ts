@@ -118,6 +118,40 @@ describe('DiagnosisCard', () => {
     expect(el.querySelector('.fix')?.textContent).toContain('CT --helper ftp');
     expect(el.querySelector('button')?.textContent).toContain('Copy fix commands');
   });
+
+  it("shows a manager's fix: its steps (edits with file and place), how it persists, the runtime equivalent folded", () => {
+    const d: DiagnosisView = {
+      id: 'dg2',
+      kind: 'ftp-helper-not-assigned',
+      host: 'ftp1',
+      severity: 'critical',
+      title: 'FTP helper not assigned',
+      explanation: 'x',
+      evidence: [],
+      fix: ['ufw reload', '# ufw loads before.rules at every start'],
+      fixPlan: {
+        manager: 'ufw',
+        steps: [
+          { kind: 'edit', path: '/etc/ufw/before.rules', placement: 'prepend', lines: ['*raw', 'COMMIT'] },
+          { kind: 'run', command: 'ufw reload', reload: true },
+        ],
+        persistence: 'ufw loads before.rules at every start',
+        runtime: ['iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp'],
+      },
+      firstSeen: '2025-01-01T12:00:00.000Z',
+      lastSeen: '2025-01-01T12:05:00.000Z',
+      resolvedAt: null,
+    };
+    const el = render(DiagnosisCard, { d });
+    expect(el.querySelector('h4')?.textContent).toContain('ufw');
+    expect(el.querySelector('[data-fix-steps]')?.textContent).toBe(
+      '# /etc/ufw/before.rules (at the top):\n*raw\nCOMMIT\nufw reload',
+    );
+    expect(el.querySelector('.persist')?.textContent).toContain('ufw loads before.rules at every start');
+    const folded = el.querySelector('details');
+    expect(folded?.open).toBe(false);
+    expect(folded?.textContent).toContain('CT --helper ftp');
+  });
 });
 
 describe('TimelineList', () => {
@@ -189,6 +223,31 @@ describe('FleetView', () => {
     expect(el.querySelector('tr[data-host="b-dropping"] [role="img"]')?.getAttribute('aria-label')).toBe(
       'drops per minute over the last 30 minutes: peak 40, this minute 12',
     );
+  });
+
+  it("shows each host's firewall manager, with firewalld's backend and zone", async () => {
+    const firewall: HostSummary['firewall'] = {
+      at: 1,
+      manager: 'firewalld',
+      evidence: ['table inet firewalld in the ruleset'],
+      neighbours: ['docker'],
+      firewalld: {
+        running: true,
+        backend: 'nftables',
+        defaultZone: 'public',
+        ftpZones: [{ name: 'public', interfaces: [], services: [], ports: ['21/tcp'] }],
+      },
+      files: [],
+      problems: [],
+      observe: 'on',
+    };
+    const s = services({ '/api/hosts': [host('fw', { firewall }), host('plain')], '/api/diagnoses': [] });
+    await s.fleet.load();
+    const el = render(FleetView, {}, appContext(s));
+    const cells = (name: string) =>
+      [...el.querySelectorAll(`tr[data-host="${name}"] td`)].map((c) => c.textContent);
+    expect(cells('fw')).toContain('firewalld (nftables, zone public) + docker');
+    expect(cells('plain')).toContain('–');
   });
 });
 

@@ -12,7 +12,23 @@ export type FtpServerKind = 'vsftpd' | 'proftpd' | 'pure-ftpd';
 export type NatMode = 'none' | 'plain' | 'helper';
 
 /** Firewall profiles a lab host can run; see profiles.ts for what each one does. */
-export type Profile = 'open' | 'healthy' | 'hardened-no-helper' | 'no-related' | 'nft-healthy';
+export type Profile =
+  | 'open'
+  | 'healthy'
+  | 'hardened-no-helper'
+  | 'no-related'
+  | 'nft-healthy'
+  | ManagedProfile;
+
+/** Profiles whose firewall a real manager owns, in a private mount namespace (managers.ts). */
+export type ManagedProfile =
+  | 'firewalld-port-only'
+  | 'firewalld-ftp-service'
+  | 'ufw-port-only'
+  | 'ufw-healthy'
+  | 'iptables-services-no-helper'
+  | 'netfilter-persistent-no-helper'
+  | 'nftables-service-no-helper';
 
 export interface LabHost {
   /** Short host name, e.g. "ftp1"; unique in its lab. */
@@ -43,6 +59,8 @@ export interface LabHost {
   /** Local user with write access. */
   user: { name: string; password: string };
   profile: Profile;
+  /** Holder of the manager's private mount namespace (managed profiles; pass as --manager-pid), else null. */
+  managerPid: number | null;
 }
 
 export interface FtpResult {
@@ -101,6 +119,13 @@ export interface Lab {
     host: string,
     variant: ServerVariant & { instance: string },
   ): Promise<{ conf: string; log: string; stop(): Promise<void> }>;
+  /** Run argv in a managed host's manager namespaces (its private /etc and /run), no shell. */
+  managerExec(host: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Read / write a file of a managed host's private /etc. */
+  readManagerFile(host: string, path: string): Promise<string>;
+  writeManagerFile(host: string, path: string, text: string): Promise<void>;
+  /** Empty the firewall and load the saved configuration as the manager's service does at boot. */
+  rebootManager(host: string): Promise<void>;
   /** Remove every namespace, link, process and file of this lab. Idempotent. */
   down(): Promise<void>;
 }
@@ -124,5 +149,6 @@ export interface LabOptions {
 export { LabError, type LabErrorCode } from './errors.ts';
 export type { ServerVariant } from './ftp-server.ts';
 export { createLab, destroyLab, labStatus, listLabs, openLab, orphanLabs } from './lab.ts';
+export { MANAGED_PROFILES } from './managed-profiles.ts';
 export { PROFILES } from './profiles.ts';
 export { FTP_SERVER_KINDS } from './servers.ts';

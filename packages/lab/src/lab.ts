@@ -7,6 +7,15 @@ import { requireBinaries, requireRoot, run, runOk } from './exec.ts';
 import { type FtpAction, runFtp } from './ftp-client.ts';
 import type { ServerVariant } from './ftp-server.ts';
 import type { FtpOptions, FtpResult, Lab, LabHost, LabOptions, Profile } from './index.ts';
+import { isManaged } from './managed-profiles.ts';
+import {
+  applyManagedProfile,
+  bootManager,
+  flushFirewall,
+  managerRun,
+  readManagerFile,
+  writeManagerFile,
+} from './managers.ts';
 import { applyProfile, ensureFtpHelper, isProfile } from './profiles.ts';
 import { stopPids, waitFreed } from './server-process.ts';
 import { isServerKind, LAB_SERVERS } from './servers.ts';
@@ -114,6 +123,7 @@ function buildState(opts: LabOptions, index: number, dir: string): LabState {
       passiveRange: addr.passiveRange(i),
       user: { ...LAB_USER },
       profile: opts.profile,
+      managerPid: null,
       pids: [],
     };
   });
@@ -184,7 +194,12 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     await writeSampleFiles(join(state.dir, 'client'), 'client');
     await mkdir(join(state.dir, 'client', 'downloads'), { recursive: true });
     for (const host of state.hosts) {
-      await applyProfile(host.netns, host.profile, profileContext(state));
+      if (isManaged(host.profile)) {
+        await flushFirewall(host.netns);
+        host.managerPid = await applyManagedProfile(host.netns, host.profile, profileContext(state));
+        host.pids.push(host.managerPid);
+        await writeState(state);
+      } else await applyProfile(host.netns, host.profile, profileContext(state));
       const hostDir = join(state.dir, host.name);
       await prepareHostDirs(host, hostDir);
       await LAB_SERVERS[host.server].write(host, hostDir, {});
@@ -281,6 +296,16 @@ function labFromState(state: LabState): Lab {
   };
   const ftp = (name: string, action: FtpAction, opts: FtpOptions): Promise<FtpResult> =>
     runFtp(target(name, opts), action, opts);
+  const managerOf = (name: string): number => {
+    const pid = host(name).managerPid;
+    if (pid == null)
+      throw new LabError(
+        'FTPSCOPE_ERR_LAB_BAD_INPUT',
+        `host "${name}" has no firewall manager`,
+        'use a managed profile',
+      );
+    return pid;
+  };
   const clientDir = join(state.dir, 'client');
   const localFile = (file: string) =>
     isAbsolute(file) || existsSync(file) ? resolve(file) : join(clientDir, file);
@@ -328,6 +353,13 @@ function labFromState(state: LabState): Lab {
         );
       }
       const h = host(name);
+      if (isManaged(profile) || isManaged(h.profile)) {
+        throw new LabError(
+          'FTPSCOPE_ERR_LAB_BAD_INPUT',
+          `a managed profile (${isManaged(profile) ? profile : h.profile}) is set when the lab is created`,
+          'create a lab with that profile instead',
+        );
+      }
       await applyProfile(h.netns, profile, profileContext(state));
       h.profile = profile;
       const fresh = await readState(state.name);
@@ -373,6 +405,14 @@ function labFromState(state: LabState): Lab {
       };
       await Promise.all(Array.from({ length: opts.sessions }, loop));
       return { transfers, failures };
+    },
+    managerExec: (name, argv) => managerRun(managerOf(name), argv),
+    readManagerFile: (name, path) => readManagerFile(managerOf(name), path),
+    writeManagerFile: (name, path, text) => writeManagerFile(managerOf(name), path, text),
+    async rebootManager(name) {
+      const h = host(name);
+      await flushFirewall(h.netns);
+      if (isManaged(h.profile)) await bootManager(managerOf(name), h.profile);
     },
     down: () => destroyLab(state.name),
   };

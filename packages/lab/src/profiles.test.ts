@@ -1,16 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isManaged, MANAGED_PROFILES } from './managed-profiles.ts';
 import { iptablesRuleset, nftRuleset, PROFILES } from './profiles.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
 
 describe('profiles', () => {
   it('documents every ruleset in the README exactly as it is loaded', () => {
-    for (const profile of PROFILES) {
+    for (const profile of PROFILES.filter((p) => !isManaged(p))) {
       const text = iptablesRuleset(profile, '<lan>', false) ?? nftRuleset({ lanNet: '<lan>', lanNet6: null });
       expect(readme, profile).toContain(text.trimEnd());
     }
+  });
+
+  it('documents every managed profile in the README', () => {
+    for (const profile of MANAGED_PROFILES) expect(readme, profile).toContain(`| \`${profile}\``);
   });
 
   it('loads no helper in the profiles that must not have one', () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { LabError } from './errors.ts';
 import { run, runOk } from './exec.ts';
 import type { Profile } from './index.ts';
+import { isManaged, MANAGED_PROFILES } from './managed-profiles.ts';
 
 /**
  * Firewall profiles of a lab server namespace. Each is a complete ruleset loaded atomically
@@ -36,6 +37,7 @@ export const PROFILES: readonly Profile[] = [
   'hardened-no-helper',
   'no-related',
   'nft-healthy',
+  ...MANAGED_PROFILES,
 ];
 
 /** What a ruleset needs to know about the lab. */
@@ -54,6 +56,7 @@ const helperRule = (comment: boolean) =>
 
 /** The iptables-restore input of an iptables profile (v6: ip6tables flavour), or null for nft-healthy. */
 export function iptablesRuleset(profile: Profile, net: string, v6: boolean): string | null {
+  if (isManaged(profile)) return null;
   const icmp6 = v6 ? ['-A INPUT -p ipv6-icmp -j ACCEPT'] : [];
   const hardened = (state: string, comment: boolean) => [
     '*filter',
@@ -93,6 +96,7 @@ export function iptablesRuleset(profile: Profile, net: string, v6: boolean): str
     case 'nft-healthy':
       return null;
   }
+  return null;
 }
 
 /** The `nft -f` input of nft-healthy. */

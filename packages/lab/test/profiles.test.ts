@@ -82,6 +82,10 @@ describe('firewall profiles, switched on one running host', () => {
     expect(ls.ok, ls.stderr).toBe(true);
   });
 
+  it('refuses to switch a running host to a profile a firewall manager owns (those are set at creation)', async () => {
+    await expect(lab.setProfile('ftp1', 'ufw-port-only')).rejects.toThrow(/set when the lab is created/);
+  });
+
   it('rejects an unknown profile with a clear error', async () => {
     await expect(lab.setProfile('ftp1', 'bogus' as never)).rejects.toThrow(/unknown profile "bogus"/);
     await expect(lab.setProfile('ftp9', 'open')).rejects.toThrow(/no host "ftp9"/);

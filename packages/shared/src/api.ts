@@ -12,6 +12,7 @@ import {
   RuleMove,
   Verdict,
 } from './domain.ts';
+import { FirewallInfo } from './firewall.ts';
 import { CollectorEvent } from './protocol.ts';
 
 /** ISO-8601 UTC timestamp, as every REST response renders time. */
@@ -103,6 +104,8 @@ export const HostSummary = T.Object({
       'the last entry is the current, still filling minute. From the 1-minute rollups.',
   }),
   activeDiagnoses: T.Integer(),
+  /** The host's firewall manager as last detected (absent until the collector reported one). */
+  firewall: T.Optional(FirewallInfo),
 });
 export type HostSummary = Static<typeof HostSummary>;
 
@@ -218,6 +221,8 @@ export const DropView = T.Object({
   sport: T.Union([T.Integer(), T.Null()]),
   dport: T.Union([T.Integer(), T.Null()]),
   flags: T.Union([T.String(), T.Null()]),
+  source: DroppedPacket.properties.source,
+  verdict: DroppedPacket.properties.verdict,
 });
 export type DropView = Static<typeof DropView>;
 
@@ -252,6 +257,8 @@ export type FtpServerSettingsView = Static<typeof FtpServerSettingsView>;
 export const HostHealthView = T.Object({
   health: T.Union([NetfilterHealthView, T.Null()]),
   settings: T.Union([FtpServerSettingsView, T.Null()]),
+  /** The host's firewall manager as last detected (absent until reported). */
+  firewall: T.Optional(FirewallInfo),
 });
 export type HostHealthView = Static<typeof HostHealthView>;
 

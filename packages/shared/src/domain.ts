@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { FixPlan } from './firewall.ts';
 
 /** Epoch milliseconds; the wire and the store use numbers, the REST API renders ISO-8601. */
 export const Millis = T.Integer({ minimum: 0, description: 'epoch milliseconds' });
@@ -234,7 +235,7 @@ export const RulesetDiff = T.Object({
 });
 export type RulesetDiff = Static<typeof RulesetDiff>;
 
-/** A packet logged to an NFLOG group, usually just before it was dropped. */
+/** A dropped packet: logged to an NFLOG group just before a drop, or traced to the rule that dropped it. */
 export const DroppedPacket = T.Object({
   at: Millis,
   group: T.Integer({ minimum: 0, maximum: 65535 }),
@@ -247,6 +248,10 @@ export const DroppedPacket = T.Object({
   sport: T.Union([T.Integer({ minimum: 0, maximum: 65535 }), T.Null()]),
   dport: T.Union([T.Integer({ minimum: 0, maximum: 65535 }), T.Null()]),
   flags: T.Union([T.String({ maxLength: 16 }), T.Null()]),
+  /** How the drop was seen: a packet logged to NFLOG (group), or a trace of ftpscope's observation table (group 0). */
+  source: T.Optional(T.Union([T.Literal('nflog'), T.Literal('trace')])),
+  /** What the rule (or policy) did to the packet, when the source knows it (trace). */
+  verdict: T.Optional(Verdict),
 });
 export type DroppedPacket = Static<typeof DroppedPacket>;
 
@@ -338,6 +343,8 @@ export const Diagnosis = T.Object({
   explanation: T.String({ maxLength: 4096 }),
   evidence: T.Array(EvidenceLink),
   fix: T.Array(T.String({ maxLength: 1024 })),
+  /** The fix in the terms of the host's firewall manager (steps, persistence, runtime equivalent); `fix` is its text. */
+  fixPlan: T.Optional(FixPlan),
   firstSeen: Millis,
   lastSeen: Millis,
   resolvedAt: T.Union([Millis, T.Null()]),

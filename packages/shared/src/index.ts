@@ -2,4 +2,5 @@ export * from './api.ts';
 export * from './collector-tokens.ts';
 export * from './domain.ts';
 export * from './errors.ts';
+export * from './firewall.ts';
 export * from './protocol.ts';

@@ -14,6 +14,7 @@ import {
   RuleDef,
   RulesetDiff,
 } from './domain.ts';
+import { FirewallInfo } from './firewall.ts';
 
 /** Bumped on any incompatible change of the collector<->hub messages. */
 export const PROTOCOL_VERSION = 1;
@@ -57,6 +58,8 @@ export const DropEvent = T.Object({ kind: T.Literal('drop'), drop: DroppedPacket
 export const HealthEvent = T.Object({ kind: T.Literal('health'), health: NetfilterHealth });
 /** The FTP server's settings, read from its config when the collector starts (replaces the last). */
 export const SettingsEvent = T.Object({ kind: T.Literal('settings'), settings: FtpServerSettings });
+/** The host's firewall manager, sent at start and when it changes (replaces the last). */
+export const FirewallEvent = T.Object({ kind: T.Literal('firewall'), firewall: FirewallInfo });
 /** Something the collector could not see (append). */
 export const GapEvent = T.Object({ kind: T.Literal('gap'), gap: Gap });
 /**
@@ -81,6 +84,7 @@ export const CollectorEvent = T.Union([
   SettingsEvent,
   GapEvent,
   SyncEvent,
+  FirewallEvent,
 ]);
 export type CollectorEvent = Static<typeof CollectorEvent>;
 

@@ -208,8 +208,8 @@ export class DataChannelTracker {
   drop(d: DroppedPacket): void {
     if (d.proto.toLowerCase() !== 'tcp' || d.dport === null) return;
     if (d.flags !== null && !/^S[^.]*$/.test(d.flags)) return;
-    const source = (d as { source?: unknown }).source;
-    const dropSource = typeof source === 'string' && source !== 'nflog' ? 'observed' : 'nflog';
+    // Traced by ftpscope's observation table (source 'trace') or logged by an NFLOG rule.
+    const dropSource = d.source === 'trace' ? 'observed' : 'nflog';
     const range = this.passiveRange();
     const inRange = range ? d.dport >= range[0] && d.dport <= range[1] : d.dport >= 1024;
     let hit: { a: Attempt; tiedBy: TiedBy } | null = null;
@@ -245,7 +245,7 @@ export class DataChannelTracker {
       tiedBy: hit.tiedBy === 'port' ? (hit.a.w.tiedBy ?? 'port') : 'client-time',
       reason:
         hit.tiedBy === 'port'
-          ? `its SYN to port ${d.dport} was dropped (${dropSource === 'nflog' ? 'NFLOG' : 'firewall log'})`
+          ? `its SYN to port ${d.dport} was dropped (${dropSource === 'nflog' ? 'NFLOG' : 'the observation trace'})`
           : `a SYN from this client to port ${d.dport} was dropped while the session waited (no port in the server log: tied by client and time)`,
     });
     this.flush(hit.a.session);

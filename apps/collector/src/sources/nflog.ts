@@ -68,6 +68,7 @@ export class NflogSource {
           sport: p.sport,
           dport: p.dport,
           flags: p.flags,
+          source: 'nflog',
         });
       },
       onStderr: (line) => {

@@ -1,4 +1,5 @@
 import type { Verdict } from '@ftpscope/shared';
+import { OBSERVE_FAMILY, OBSERVE_TABLE } from './observe-table.ts';
 import { ParseAccumulator, type ParseResult } from './parse-result.ts';
 import type { RuleRecord } from './rule-record.ts';
 
@@ -70,7 +71,8 @@ function dports(exprs: Obj[]): number[] {
 
 /**
  * Parses `nft -j list ruleset` into rules of native nftables tables. Tables in `skip` ("ip:filter", ...)
- * and tables whose rules use xt expressions are iptables-nft's and read through iptables-save instead.
+ * and tables whose rules use xt expressions are iptables-nft's and read through iptables-save instead;
+ * ftpscope's own observation table is not the host's firewall and is left out.
  * Base-chain policies become rules of their own; nftables keeps no counter for them (packets null).
  */
 export function parseNftJson(text: string, skip: ReadonlySet<string> = new Set()): ParseResult<RuleRecord> {
@@ -99,7 +101,9 @@ export function parseNftJson(text: string, skip: ReadonlySet<string> = new Set()
     if (isObj(h)) helperTypes.set(`${h.family}:${h.table}:${h.name}`, String(h.type));
   }
   const skipped = (family: Json | undefined, table: Json | undefined) =>
-    skip.has(`${family}:${table}`) || xtTables.has(`${family}:${table}`);
+    skip.has(`${family}:${table}`) ||
+    xtTables.has(`${family}:${table}`) ||
+    (family === OBSERVE_FAMILY && table === OBSERVE_TABLE);
   const positions = new Map<string, number>();
   for (const o of objs) {
     const [kind, body] = Object.entries(o)[0] ?? ['', null];
@@ -157,6 +161,7 @@ export function parseNftJson(text: string, skip: ReadonlySet<string> = new Set()
         nflogGroup: log && typeof log.group === 'number' ? log.group : null,
         nflogPrefix: log && typeof log.prefix === 'string' ? log.prefix : null,
         helper: helperType === null ? null : { name: helperType, ports: dports(exprs) },
+        ...(typeof body.handle === 'number' ? { handle: body.handle } : {}),
       });
     } else if (
       ![

@@ -1,4 +1,5 @@
 import type { LineStream, SpawnLines } from '../exec.ts';
+import { OBSERVE_FAMILY, OBSERVE_TABLE } from './observe-table.ts';
 
 /** A burst of notifications (a firewalld or ufw reload is many generations) is read once it is this quiet... */
 const QUIET_MS = 100;
@@ -14,13 +15,20 @@ export interface NftMonitorOptions {
   now(): number;
 }
 
+/** Lines about ftpscope's own observation table (and not a table whose name merely starts the same). */
+const OWN_TABLE = new RegExp(` ${OBSERVE_FAMILY} ${OBSERVE_TABLE}(?![\\w.-])`);
+
 /**
  * Whether an `nft monitor ruleset` line announces a change of tables, chains, rules, sets or objects. Set
  * elements alone (a fail2ban-style list growing) and the `# new generation` trailers do not count.
  */
 export function isRulesetChangeLine(line: string): boolean {
-  return /^(add|delete|destroy|replace|flush|rename) (table|chain|rule|set|map|flowtable|ct|counter|quota|limit|secmark|synproxy)\b/.test(
-    line,
+  return (
+    /^(add|delete|destroy|replace|flush|rename) (table|chain|rule|set|map|flowtable|ct|counter|quota|limit|secmark|synproxy)\b/.test(
+      line,
+    ) &&
+    // ftpscope's own observation table is not the host's firewall: loading it is no change of the ruleset.
+    !OWN_TABLE.test(line)
   );
 }
 

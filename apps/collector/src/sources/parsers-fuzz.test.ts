@@ -18,9 +18,11 @@ import { parseFtpLog, parseLogChunk } from '../ftp-servers/vsftpd/log-parse.ts';
 import { parseXferlogLine } from '../ftp-servers/xferlog-parse.ts';
 import { parseConntrack } from './conntrack-parse.ts';
 import { parseExpect } from './expect-parse.ts';
+import { parseFirewalldZones } from './firewalld-zones-parse.ts';
 import { parseConntrackStats, parseSysctls } from './health-parse.ts';
 import { parseIptablesSave } from './iptables-save-parse.ts';
 import { parseNftJson } from './nft-json-parse.ts';
+import { parseTraceLines } from './nft-trace-parse.ts';
 import { parseNflog } from './tcpdump-nflog-parse.ts';
 
 type Parser = (text: string) => { records: unknown[]; unknown: number } | { unknown: number };
@@ -37,6 +39,8 @@ const parsers: [string, Parser, string][] = [
   ],
   ['nft -j', (t) => parseNftJson(t), 'nft/1.0.6/native-healthy.json'],
   ['tcpdump nflog', parseNflog, 'tcpdump/4.99.3/nflog-drops.txt'],
+  ['nft monitor trace', parseTraceLines, 'firewalld/1.3.3/trace-port-only.txt'],
+  ['firewall-cmd --list-all-zones', parseFirewalldZones, 'firewalld/1.3.3/list-all-zones-port-only.txt'],
   ['vsftpd.conf', (t) => parseVsftpdConf(t, 'x'), 'vsftpd/3.0.3/vsftpd.conf'],
   ['vsftpd.log', parseFtpLog, 'vsftpd/3.0.3/vsftpd.log'],
   [

@@ -22,4 +22,6 @@ export interface RuleRecord {
   nflogPrefix: string | null;
   /** The conntrack helper this rule assigns (raw CT --helper, nft ct helper), and the ports it matches. */
   helper: { name: string; ports: number[] } | null;
+  /** nf_tables rule handle (native nftables rules), so a trace naming the handle finds the rule. */
+  handle?: number;
 }

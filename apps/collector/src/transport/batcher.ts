@@ -35,6 +35,8 @@ export function coalesceKey(e: CollectorEvent): string | null {
       return 'health';
     case 'settings':
       return 'settings';
+    case 'firewall':
+      return 'firewall';
     default:
       return null;
   }

@@ -38,6 +38,7 @@ function toCandidate(host: string, f: Finding): Candidate {
       .slice(0, 50)
       .map((e) => ({ type: e.type, id: clip(e.id, 256), label: clip(e.label, 512) })),
     fix: f.fix.slice(0, 20).map((c) => clip(c, 1024)),
+    ...(f.fixPlan ? { fixPlan: f.fixPlan } : {}),
   };
 }
 

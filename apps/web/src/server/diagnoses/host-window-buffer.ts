@@ -48,6 +48,7 @@ export class HostWindowBuffer {
   readonly #drops: Drop[] = [];
   #health: HostWindow['health'] = [];
   #settings: HostWindow['settings'] = null;
+  #firewall: HostWindow['firewall'] = null;
   readonly #gaps: Gap[] = [];
 
   readonly #privateNets: readonly string[];
@@ -100,6 +101,9 @@ export class HostWindowBuffer {
         break;
       case 'settings':
         this.#settings = event.settings;
+        break;
+      case 'firewall':
+        this.#firewall = event.firewall;
         break;
       case 'sync': {
         const alive = new Set(event.activeSessionIds);
@@ -154,6 +158,7 @@ export class HostWindowBuffer {
       drops: [...this.#drops],
       health: [...this.#health],
       settings: this.#settings,
+      firewall: this.#firewall,
       gaps: [...this.#gaps],
       privateNets: this.#privateNets,
     };

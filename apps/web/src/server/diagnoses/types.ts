@@ -4,6 +4,8 @@ import type {
   DroppedPacket,
   EvidenceLink,
   Expectation,
+  FirewallInfo,
+  FixPlan,
   FtpServerSettings,
   FtpSession,
   Gap,
@@ -57,6 +59,8 @@ export interface HostWindow {
   /** Health samples, oldest first; the last one is current. */
   health: NetfilterHealth[];
   settings: FtpServerSettings | null;
+  /** The host's firewall manager (null until the collector reported it: fixes are then written for a plain host). */
+  firewall: FirewallInfo | null;
   /** Events the collector lost (conntrack event overflow, spool drops), oldest first: near one, absence proves nothing. */
   gaps: Gap[];
   /** Networks clients elsewhere cannot reach (`--private-nets`, CIDRs; see private-nets.ts). */
@@ -73,6 +77,8 @@ export interface Finding {
   explanation: string;
   evidence: Evidence[];
   fix: string[];
+  /** The fix in the host's firewall manager's terms (fixes/); `fix` is its text. */
+  fixPlan?: FixPlan;
 }
 
 /** A diagnosis rule: a pure function of the host's window and the current time. */

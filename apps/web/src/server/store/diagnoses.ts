@@ -1,4 +1,4 @@
-import type { Diagnosis, DiagnosisView } from '@ftpscope/shared';
+import type { Diagnosis, DiagnosisView, FixPlan } from '@ftpscope/shared';
 import { iso, isoOrNull } from './convert.ts';
 import type { Db } from './db.ts';
 
@@ -14,6 +14,12 @@ interface DiagnosisRow {
   first_seen: number;
   last_seen: number;
   resolved_at: number | null;
+}
+
+/** The fix column: a JSON array of lines, or `{lines, plan}`. */
+function readFix(text: string): Pick<DiagnosisView, 'fix' | 'fixPlan'> {
+  const v = JSON.parse(text) as string[] | { lines: string[]; plan: FixPlan };
+  return Array.isArray(v) ? { fix: v } : { fix: v.lines, fixPlan: v.plan };
 }
 
 /** Diagnoses written by the engine (one row per occurrence `<key>@<firstSeen>`, updated while open) and read by the API. */
@@ -37,7 +43,9 @@ export class DiagnosesRepo {
 
   /** Stores the full state of a diagnosis. */
   upsert(d: Diagnosis): void {
-    this.#upsert.run({ ...d, evidence: JSON.stringify(d.evidence), fix: JSON.stringify(d.fix) });
+    // The fix column holds the lines, or {lines, plan} when the diagnosis has a manager's fix plan (no migration).
+    const fix = d.fixPlan ? { lines: d.fix, plan: d.fixPlan } : d.fix;
+    this.#upsert.run({ ...d, evidence: JSON.stringify(d.evidence), fix: JSON.stringify(fix) });
   }
 
   /** Diagnoses, open ones first then newest; `from`/`to` select those overlapping the window. */
@@ -69,7 +77,7 @@ export class DiagnosesRepo {
       title: r.title,
       explanation: r.explanation,
       evidence: JSON.parse(r.evidence) as DiagnosisView['evidence'],
-      fix: JSON.parse(r.fix) as string[],
+      ...readFix(r.fix),
       firstSeen: iso(r.first_seen),
       lastSeen: iso(r.last_seen),
       resolvedAt: isoOrNull(r.resolved_at),

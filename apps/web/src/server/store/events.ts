@@ -1,6 +1,7 @@
 import type {
   DroppedPacket,
   DropView,
+  FirewallInfo,
   FtpServerSettings,
   Gap,
   GapView,
@@ -33,6 +34,8 @@ export interface DropRow {
   sport: number | null;
   dport: number | null;
   flags: string | null;
+  source: 'nflog' | 'trace' | null;
+  verdict: DroppedPacket['verdict'] | null;
 }
 
 /** A stored gap. */
@@ -56,12 +59,14 @@ export class EventsRepo {
   readonly #latestHealth;
   readonly #healthOf;
   readonly #settingsOf;
+  readonly #upsertFirewall;
+  readonly #firewallOf;
 
   constructor(db: Db) {
     this.#db = db;
     this.#insertDrop = db.prepare(
-      `INSERT INTO drops (host, at, grp, rule_id, prefix, proto, src, dst, sport, dport, flags)
-       VALUES (@host, @at, @group, @ruleId, @prefix, @proto, @src, @dst, @sport, @dport, @flags)`,
+      `INSERT INTO drops (host, at, grp, rule_id, prefix, proto, src, dst, sport, dport, flags, source, verdict)
+       VALUES (@host, @at, @group, @ruleId, @prefix, @proto, @src, @dst, @sport, @dport, @flags, @source, @verdict)`,
     );
     this.#insertHealth = db.prepare('INSERT INTO health_samples (host, at, health) VALUES (?, ?, ?)');
     this.#upsertSettings = db.prepare(
@@ -80,11 +85,30 @@ export class EventsRepo {
       'SELECT health FROM health_samples WHERE host = ? ORDER BY at DESC, id DESC LIMIT 1',
     );
     this.#settingsOf = db.prepare('SELECT updated_at, settings FROM ftp_settings WHERE host = ?');
+    this.#upsertFirewall = db.prepare(
+      `INSERT INTO firewall_info (host, updated_at, info) VALUES (?, ?, ?)
+       ON CONFLICT(host) DO UPDATE SET updated_at = excluded.updated_at, info = excluded.info`,
+    );
+    this.#firewallOf = db.prepare('SELECT info FROM firewall_info WHERE host = ?');
   }
 
   /** Returns the new drop's id. */
   insertDrop(host: string, d: DroppedPacket): number {
-    return Number(this.#insertDrop.run({ host, ...d }).lastInsertRowid);
+    return Number(
+      this.#insertDrop.run({ host, ...d, source: d.source ?? null, verdict: d.verdict ?? null })
+        .lastInsertRowid,
+    );
+  }
+
+  /** Keeps the latest firewall manager detection of a host. */
+  upsertFirewall(host: string, at: number, info: FirewallInfo): void {
+    this.#upsertFirewall.run(host, at, JSON.stringify(info));
+  }
+
+  /** The host's firewall manager as last detected, or null. */
+  firewall(host: string): FirewallInfo | null {
+    const r = this.#firewallOf.get(host) as { info: string } | undefined;
+    return r ? (JSON.parse(r.info) as FirewallInfo) : null;
   }
 
   insertHealth(host: string, h: NetfilterHealth): void {
@@ -116,6 +140,7 @@ export class EventsRepo {
     return {
       health: health ? { ...health, at: iso(health.at) } : null,
       settings: s ? { ...(JSON.parse(s.settings) as FtpServerSettings), updatedAt: iso(s.updated_at) } : null,
+      ...firewallField(this.firewall(host)),
     };
   }
 
@@ -156,7 +181,14 @@ export function toDropView(r: DropRow): DropView {
     sport: r.sport,
     dport: r.dport,
     flags: r.flags,
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.verdict ? { verdict: r.verdict } : {}),
   };
+}
+
+/** `{ firewall }` when one was reported (the field is optional in the API). */
+export function firewallField(f: FirewallInfo | null): { firewall?: FirewallInfo } {
+  return f ? { firewall: f } : {};
 }
 
 /** Renders a stored gap. */

@@ -1,4 +1,4 @@
-import type { Backend, Hello, HostSummary } from '@ftpscope/shared';
+import type { Backend, FirewallInfo, Hello, HostSummary } from '@ftpscope/shared';
 import { isoOrNull } from './convert.ts';
 import type { Db } from './db.ts';
 
@@ -12,6 +12,8 @@ interface HostRow {
   open_expectations: number;
   drops_last_minute: number;
   active_diagnoses: number;
+  /** JSON FirewallInfo, or null before the collector reported one. */
+  firewall: string | null;
 }
 
 /** Minutes of drop history in each summary (the fleet sparkline). */
@@ -47,7 +49,8 @@ export class HostsRepo {
         (SELECT coalesce(sum(rs.d_packets), 0) FROM rules r JOIN rule_samples rs
            ON rs.host = r.host AND rs.rule_id = r.id AND rs.at > @now - 60000
            WHERE r.host = h.name AND r.verdict IN ('drop', 'reject') AND r.removed_at IS NULL) AS drops_last_minute,
-        (SELECT count(*) FROM diagnoses d WHERE d.host = h.name AND d.resolved_at IS NULL) AS active_diagnoses
+        (SELECT count(*) FROM diagnoses d WHERE d.host = h.name AND d.resolved_at IS NULL) AS active_diagnoses,
+        (SELECT f.info FROM firewall_info f WHERE f.host = h.name) AS firewall
       FROM hosts h`;
     this.#list = db.prepare(`${summary} ORDER BY h.name`);
     this.#get = db.prepare(`${summary} WHERE h.name = @name`);
@@ -134,5 +137,6 @@ function toSummary(r: HostRow, trends: Map<string, number[]>): HostSummary {
     dropsPerMinute: r.drops_last_minute,
     dropsTrend: trends.get(r.name) ?? new Array<number>(TREND_MINUTES).fill(0),
     activeDiagnoses: r.active_diagnoses,
+    ...(r.firewall ? { firewall: JSON.parse(r.firewall) as FirewallInfo } : {}),
   };
 }

@@ -64,5 +64,8 @@ function applyEvent(repos: IngestRepos, host: string, e: CollectorEvent, now: nu
     case 'gap':
       repos.events.insertGap(host, e.gap);
       return;
+    case 'firewall':
+      repos.events.upsertFirewall(host, now, e.firewall);
+      return;
   }
 }

@@ -1,4 +1,11 @@
-import type { FtpServerSettings, GapView, LiveEvent, LiveEvents, NetfilterHealth } from '@ftpscope/shared';
+import type {
+  FirewallInfo,
+  FtpServerSettings,
+  GapView,
+  LiveEvent,
+  LiveEvents,
+  NetfilterHealth,
+} from '@ftpscope/shared';
 import { SvelteMap } from 'svelte/reactivity';
 import type { ApiClient } from './api-client.ts';
 import {
@@ -42,6 +49,7 @@ export class HostLiveStore {
   pollIntervalMs = $state<number | null>(null);
   /** The FTP server's settings as the collector last read them (which server, its config, its log). */
   settings = $state<FtpServerSettings | null>(null);
+  firewall = $state<FirewallInfo | null>(null);
   gaps = $state<GapView[]>([]);
   connected = $state<boolean | null>(null);
   loading = $state(true);
@@ -82,6 +90,9 @@ export class HostLiveStore {
         const { updatedAt: _, ...settings } = stored.settings;
         this.settings = settings;
       }
+      // A live detection that arrived first is as new as the stored one or newer.
+      if (stored.firewall && (!this.firewall || this.firewall.at < stored.firewall.at))
+        this.firewall = stored.firewall;
       this.#replaceSessions(sessions);
       this.gaps = gaps.slice(-20).reverse();
       const old = new Map(this.rules);
@@ -186,6 +197,9 @@ export class HostLiveStore {
         break;
       case 'settings':
         this.settings = ev.settings;
+        break;
+      case 'firewall':
+        this.firewall = ev.firewall;
         break;
       case 'gap':
         this.gaps = [

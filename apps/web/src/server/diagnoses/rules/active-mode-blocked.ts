@@ -1,4 +1,5 @@
 import type { Family } from '@ftpscope/shared';
+import { fixed, fixWriter } from '../fixes/index.ts';
 import { NOT_ESTABLISHED_AFTER_MS } from '../thresholds.ts';
 import type { DiagnosisRule } from '../types.ts';
 import {
@@ -11,7 +12,6 @@ import {
 } from './activity.ts';
 import { expectationEvidence, failedExpectations, recentExpectations } from './expectations.ts';
 import { acceptsRelated, outboundFilter } from './firewall.ts';
-import { acceptRelatedFix } from './fix.ts';
 import { overlapsGap } from './gaps.ts';
 
 /**
@@ -52,10 +52,12 @@ export const activeModeBlocked: DiagnosisRule = (w, now) => {
     .filter(Boolean)
     .join(' ');
   const fix = droppedOut
-    ? acceptRelatedFix(w, families, 'out')
-    : [
-        '# nothing to change on this host: tell the client to use passive mode (lftp: set ftp:passive-mode on; curl: default)',
-      ];
+    ? fixed(fixWriter(w).acceptRelated(w, families, 'out'))
+    : {
+        fix: [
+          '# nothing to change on this host: tell the client to use passive mode (lftp: set ftp:passive-mode on; curl: default)',
+        ],
+      };
   return [
     {
       kind: 'active-mode-blocked',
@@ -66,7 +68,7 @@ export const activeModeBlocked: DiagnosisRule = (w, now) => {
         ...expectationEvidence(failed.length > 0 ? failed : active),
         ...ruleDropEvidence(ruleDrops, 'in the last minute'),
       ],
-      fix,
+      ...fix,
     },
   ];
 };

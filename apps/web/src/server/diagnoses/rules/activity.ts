@@ -123,6 +123,33 @@ export function dropEvidence(drops: Drop[]): Evidence[] {
   }));
 }
 
+/** "NFLOG shows" or "ftpscope's observation table traced" (or both), by where the drops were seen. */
+export function dropsSeenBy(drops: Drop[]): string {
+  const traced = drops.some((d) => d.source === 'trace');
+  const logged = drops.some((d) => d.source !== 'trace');
+  if (traced && logged) return 'NFLOG and the observation table show';
+  return traced ? "ftpscope's observation table traced" : 'NFLOG shows';
+}
+
+/**
+ * Rules that traced drops name (the observation table needs no counters): packets per rule, for rules the
+ * counters did not already report.
+ */
+export function tracedRuleDrops(
+  w: HostWindow,
+  drops: Drop[],
+  counted: Array<{ rule: RuleDef; packets: number }>,
+): Array<{ rule: RuleDef; packets: number }> {
+  const have = new Set(counted.map((c) => c.rule.id));
+  const byId = new Map(w.rules.map((r) => [r.id, r]));
+  const sums = new Map<string, number>();
+  for (const d of drops) {
+    if (d.source !== 'trace' || d.ruleId === null || have.has(d.ruleId) || !byId.has(d.ruleId)) continue;
+    sums.set(d.ruleId, (sums.get(d.ruleId) ?? 0) + 1);
+  }
+  return [...sums].map(([id, packets]) => ({ rule: byId.get(id) as RuleDef, packets }));
+}
+
 /** Evidence link for a health sample. */
 export function healthEvidence(h: NetfilterHealth, label: string): Evidence {
   return { type: 'health', id: String(h.at), label };

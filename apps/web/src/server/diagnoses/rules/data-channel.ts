@@ -8,6 +8,7 @@ import {
   helperCoversPort,
   helperRulesFor,
   recentFrom,
+  tracedRuleDrops,
 } from './activity.ts';
 import { acceptsRelated, explicitlyOpenedRanges, inboundFilter, isDropRule, uncovered } from './firewall.ts';
 
@@ -40,8 +41,9 @@ export function passiveFailures(
   sessions: FtpSession[],
 ): DataFailure {
   const from = recentFrom(now);
-  const ruleDrops = dropsByRule(w, from, inboundFilter(w.rules, family));
+  const counted = dropsByRule(w, from, inboundFilter(w.rules, family));
   const drops = dataDrops(w, from, new Set(sessions.map((s) => s.client.ip)));
+  const ruleDrops = [...counted, ...tracedRuleDrops(w, drops, counted)].sort((a, b) => b.packets - a.packets);
   const failed = failedDataConnections(w, now, new Set(sessions.map((s) => s.id))).filter(
     (c) => c.mode !== 'active',
   );

@@ -1,9 +1,9 @@
 import type { RuleDef } from '@ftpscope/shared';
+import { fixTool } from '../fixes/runtime.ts';
 import { HISTORY_MS, MAX_EVIDENCE_PER_TYPE, MIN_BASELINE_MS, MIN_EXTRA_DROPS } from '../thresholds.ts';
 import type { CounterSample, DiagnosisRule, Finding, HostWindow, RulesetChange } from '../types.ts';
 import { recentFrom } from './activity.ts';
 import { direction, isDropRule, ruleLabel } from './firewall.ts';
-import { fixTool } from './fix.ts';
 
 /** Longest baseline before a change that is compared with what came after. */
 const MAX_BASELINE_MS = 5 * 60_000;

@@ -1,8 +1,10 @@
+import { fixed, fixWriter, managerOpensBarePort } from '../fixes/index.ts';
 import type { DiagnosisRule, Finding } from '../types.ts';
 import {
   controlPorts,
   describeDrops,
   dropEvidence,
+  dropsSeenBy,
   plural,
   recentSessions,
   ruleDropEvidence,
@@ -10,7 +12,6 @@ import {
   totalPackets,
 } from './activity.ts';
 import { helperDependentFailures, noHelperCause } from './data-channel.ts';
-import { assignHelperFix } from './fix.ts';
 
 /**
  * Control sessions run without the FTP helper because no rule assigns it at all, so the passive
@@ -33,10 +34,12 @@ export const ftpHelperNotAssigned: DiagnosisRule = (w, now) => {
   ];
   if (dropped > 0)
     parts.push(`Meanwhile inbound drop rules counted ${dropped} packets: ${describeDrops(ruleDrops)}.`);
+  const bare = managerOpensBarePort(w, controlPorts(w));
+  if (bare) parts.push(bare);
   if (drops.length > 0) {
     const ports = [...new Set(drops.map((d) => d.dport))].slice(0, 5).join(', ');
     parts.push(
-      `NFLOG shows ${plural(drops.length, 'dropped data packet')} from these clients to ports ${ports}.`,
+      `${dropsSeenBy(drops)} ${plural(drops.length, 'dropped data packet')} from these clients to ports ${ports}.`,
     );
   }
   if (failed.length > 0) parts.push(`${plural(failed.length, 'data connection')} never got a reply.`);
@@ -53,7 +56,7 @@ export const ftpHelperNotAssigned: DiagnosisRule = (w, now) => {
       ...ruleDropEvidence(ruleDrops, 'in the last minute'),
       ...dropEvidence(drops),
     ],
-    fix: assignHelperFix(w, families, controlPorts(w)),
+    ...fixed(fixWriter(w).assignHelper(w, families, controlPorts(w))),
   };
   return [finding];
 };

@@ -1,8 +1,10 @@
+import { fixed, fixWriter } from '../fixes/index.ts';
 import { serverAdvice } from '../ftp-server-advice.ts';
 import type { DiagnosisRule } from '../types.ts';
 import {
   describeDrops,
   dropEvidence,
+  dropsSeenBy,
   plural,
   recentSessions,
   ruleDropEvidence,
@@ -10,7 +12,6 @@ import {
   totalPackets,
 } from './activity.ts';
 import { helperDependentFailures } from './data-channel.ts';
-import { openRangeFix } from './fix.ts';
 import { overlapsGap } from './gaps.ts';
 
 /**
@@ -42,18 +43,19 @@ export const helperBlindTls: DiagnosisRule = (w, now) => {
       : 'The FTP server has TLS enabled:',
     'the helper cannot read the encrypted PASV/EPSV replies, so it never learns the data port and the data connection arrives as a plain NEW connection.',
     totalPackets(ruleDrops) > 0 ? `Inbound drops meanwhile: ${describeDrops(ruleDrops)}.` : '',
-    drops.length > 0 ? `NFLOG shows ${plural(drops.length, 'dropped data packet')} from these clients.` : '',
+    drops.length > 0
+      ? `${dropsSeenBy(drops)} ${plural(drops.length, 'dropped data packet')} from these clients.`
+      : '',
     'With FTPS the passive port range has to be opened explicitly (the helper cannot help).',
   ]
     .filter(Boolean)
     .join(' ');
   const fix = range
-    ? openRangeFix(w, families, range)
-    : [
+    ? fixed(fixWriter(w).openRange(w, families, range))
+    : fixed(fixWriter(w).openRange(w, families, [40000, 40100]), [
         `# give ${serverAdvice(s).name} a passive range (${serverAdvice(s).terms.passiveRange}), then open it:`,
         ...(s ? serverAdvice(s).passiveRange(s.configPath, [40000, 40100]) : []),
-        ...openRangeFix(w, families, [40000, 40100]),
-      ];
+      ]);
   return [
     {
       kind: 'helper-blind-tls',
@@ -74,7 +76,7 @@ export const helperBlindTls: DiagnosisRule = (w, now) => {
             ]
           : []),
       ],
-      fix,
+      ...fix,
     },
   ];
 };

@@ -1,3 +1,4 @@
+import { fixed, fixWriter } from '../fixes/index.ts';
 import type { DiagnosisRule } from '../types.ts';
 import {
   controlPorts,
@@ -9,7 +10,6 @@ import {
   sessionEvidence,
 } from './activity.ts';
 import { noHelperCause, passiveFailures, passiveRangeOpened } from './data-channel.ts';
-import { assignHelperFix } from './fix.ts';
 
 /**
  * The helper is assigned to IPv4 control sessions but not to IPv6 ones: the raw-table rule exists
@@ -45,7 +45,7 @@ export const helperIpv4Only: DiagnosisRule = (w, now) => {
         ...ruleDropEvidence(failure.ruleDrops, 'in the last minute'),
         ...dropEvidence(failure.drops),
       ],
-      fix: assignHelperFix(w, ['ipv6'], controlPorts(w)),
+      ...fixed(fixWriter(w).assignHelper(w, ['ipv6'], controlPorts(w))),
     },
   ];
 };

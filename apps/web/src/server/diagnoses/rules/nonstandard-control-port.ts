@@ -1,4 +1,5 @@
 import type { Family } from '@ftpscope/shared';
+import { fixed, fixWriter } from '../fixes/index.ts';
 import { serverAdvice } from '../ftp-server-advice.ts';
 import type { DiagnosisRule, Finding } from '../types.ts';
 import {
@@ -11,7 +12,6 @@ import {
   sessionEvidence,
 } from './activity.ts';
 import { noHelperCause, passiveFailures, passiveRangeOpened } from './data-channel.ts';
-import { assignHelperFix } from './fix.ts';
 
 /**
  * The FTP server listens on a port no helper rule covers (helper rules exist, e.g. for 21, but the
@@ -82,7 +82,7 @@ export const nonstandardControlPort: DiagnosisRule = (w, now) => {
         ...sessionEvidence(sessions),
         ...ruleDropEvidence(ruleDrops, 'in the last minute'),
       ],
-      fix: assignHelperFix(w, families, [port]),
+      ...fixed(fixWriter(w).assignHelper(w, families, [port])),
     });
   }
   return findings;

@@ -1,4 +1,5 @@
 import type { Family } from '@ftpscope/shared';
+import { fixed, fixWriter } from '../fixes/index.ts';
 import { serverAdvice } from '../ftp-server-advice.ts';
 import type { DiagnosisRule } from '../types.ts';
 import { controlPorts, currentHealth, dropEvidence, helperRulesFor, recentFrom } from './activity.ts';
@@ -10,7 +11,6 @@ import {
   ruleLabel,
   uncovered,
 } from './firewall.ts';
-import { openRangeFix } from './fix.ts';
 
 /** A rule opening at least this many ports (not touching the server's range) still looks like a passive range. */
 const MIN_RANGE_PORTS = 10;
@@ -83,10 +83,13 @@ export const passiveRangeMismatch: DiagnosisRule = (w, now) => {
           ...opened.map((o) => ({ type: 'rule' as const, id: o.rule.id, label: ruleLabel(o.rule) })),
           ...dropEvidence(drops),
         ],
-        fix: [
-          ...openRangeFix(w, families, [s.pasvMinPort, s.pasvMaxPort]),
-          `# or set ${advice.terms.passiveRange} in ${s.configPath} to a range the rules open, and restart ${advice.name}`,
-        ],
+        ...fixed(
+          fixWriter(w).openRange(w, families, [s.pasvMinPort, s.pasvMaxPort]),
+          [],
+          [
+            `# or set ${advice.terms.passiveRange} in ${s.configPath} to a range the rules open, and restart ${advice.name}`,
+          ],
+        ),
       },
     ];
   }

@@ -1,9 +1,11 @@
 import type { Family } from '@ftpscope/shared';
+import { fixed, fixWriter } from '../fixes/index.ts';
 import type { DiagnosisRule } from '../types.ts';
 import {
   describeDrops,
   dropEvidence,
   dropsByRule,
+  dropsSeenBy,
   plural,
   recentFrom,
   ruleDropEvidence,
@@ -12,7 +14,6 @@ import {
 import { hostDropsRelated } from './data-channel.ts';
 import { expectationEvidence, failedExpectations, recentExpectations } from './expectations.ts';
 import { inboundFilter } from './firewall.ts';
-import { acceptRelatedFix } from './fix.ts';
 
 /**
  * The helper works (expectations are created) but no inbound rule accepts RELATED packets, so the
@@ -40,7 +41,7 @@ export const relatedNotAccepted: DiagnosisRule = (w, now) => {
     `The FTP helper created ${plural(affected.length, 'expectation')} for passive data connections in the last minute, but none led to a working data connection.`,
     `No inbound rule accepts RELATED connections (e.g. "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"), so the data SYN the helper announced is treated like any new connection and dropped: ${totalPackets(ruleDrops)} packets were dropped, ${describeDrops(ruleDrops)}.`,
     drops.length > 0
-      ? `NFLOG shows ${plural(drops.length, 'dropped packet')} to the expected data ports.`
+      ? `${dropsSeenBy(drops)} ${plural(drops.length, 'dropped packet')} to the expected data ports.`
       : '',
     'Accept RELATED (and ESTABLISHED) packets before the drop rules.',
   ]
@@ -57,7 +58,7 @@ export const relatedNotAccepted: DiagnosisRule = (w, now) => {
         ...ruleDropEvidence(ruleDrops, 'in the last minute'),
         ...dropEvidence(drops),
       ],
-      fix: acceptRelatedFix(w, families, 'in'),
+      ...fixed(fixWriter(w).acceptRelated(w, families, 'in')),
     },
   ];
 };

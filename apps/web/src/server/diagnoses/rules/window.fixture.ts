@@ -244,6 +244,7 @@ export function hostWindow(rulesetName: string, over: Partial<HostWindow> = {}):
     drops: [],
     health: [health({}, helperRules)],
     settings: settings(),
+    firewall: null,
     gaps: [],
     privateNets: DEFAULT_PRIVATE_NETS,
     ...over,

@@ -1,12 +1,12 @@
 import type { DataChannelAttempt, Family, FtpSession } from '@ftpscope/shared';
+import { fixed, fixWriter } from '../fixes/index.ts';
 import { serverAdvice } from '../ftp-server-advice.ts';
 import { isPrivate } from '../private-nets.ts';
 import { MAX_EVIDENCE_PER_TYPE } from '../thresholds.ts';
 import type { DiagnosisRule, Evidence, HostWindow } from '../types.ts';
 import { plural, recentFrom } from './activity.ts';
 import { passiveRangeOpened } from './data-channel.ts';
-import { formatRange, inboundFilter, isDropRule } from './firewall.ts';
-import { openRangeFix } from './fix.ts';
+import { formatRange, inboundFilter, isDropRule, type PortRange } from './firewall.ts';
 
 /** Whether a client cannot reach this advertised address: a private one, and the client is not in a private network. */
 export function unreachableFor(w: HostWindow, client: string, address: string): boolean {
@@ -110,25 +110,32 @@ export const wrongAdvertisedAddress: DiagnosisRule = (w, now) => {
   ]
     .filter(Boolean)
     .join(' ');
-  const fix: string[] = [];
+  // The server's own setting first, then (when the range is closed here) the firewall in the manager's terms.
+  const before: string[] = [];
   if (!publicAddress)
-    fix.push(
+    before.push(
       `# replace ${PUBLIC_ADDRESS_PLACEHOLDER} with the address clients connect to (the NAT's or load balancer's public one)`,
     );
   if (latest.why === 'other')
-    fix.push(`# if ${advertised} is not where clients reach this server, advertise the right address:`);
-  if (s) fix.push(...advice.advertiseAddress(s.configPath, target));
-  else fix.push(`# set the FTP server's ${advice.terms.advertisedAddress} to ${target}`);
+    before.push(`# if ${advertised} is not where clients reach this server, advertise the right address:`);
+  if (s) before.push(...advice.advertiseAddress(s.configPath, target));
+  else before.push(`# set the FTP server's ${advice.terms.advertisedAddress} to ${target}`);
+  const after = [
+    ...(range ? [`# the NAT/firewall in front must forward tcp ${formatRange(range)} to this host`] : []),
+    advice.restart,
+  ];
+  let openRange: PortRange | null = null;
   if (closed.length > 0) {
-    if (range) fix.push(...openRangeFix(w, closed, range));
+    if (range) openRange = range;
     else if (s) {
-      fix.push(`# the server has no passive range: give it one, then open it here`);
-      fix.push(...advice.passiveRange(s.configPath, [40000, 40100]));
-      fix.push(...openRangeFix(w, closed, [40000, 40100]));
+      before.push('# the server has no passive range: give it one, then open it here');
+      before.push(...advice.passiveRange(s.configPath, [40000, 40100]));
+      openRange = [40000, 40100];
     }
   }
-  if (range) fix.push(`# the NAT/firewall in front must forward tcp ${formatRange(range)} to this host`);
-  fix.push(advice.restart);
+  const fix = openRange
+    ? fixed(fixWriter(w).openRange(w, closed, openRange), before, after)
+    : { fix: [...before, ...after] };
   const evidence: Evidence[] = [
     ...failed.slice(-MAX_EVIDENCE_PER_TYPE).map((o) => ({
       type: 'session' as const,
@@ -152,7 +159,7 @@ export const wrongAdvertisedAddress: DiagnosisRule = (w, now) => {
       title: `The FTP server advertises ${advertised} for passive data, which its clients cannot reach`,
       explanation,
       evidence,
-      fix,
+      ...fix,
     },
   ];
 };

@@ -1,6 +1,6 @@
 import type { Family, RuleDef } from '@ftpscope/shared';
+import { coversFamily, direction, type PortRange } from '../rules/firewall.ts';
 import type { HostWindow } from '../types.ts';
-import { coversFamily, direction, type PortRange } from './firewall.ts';
 
 /** The tool the host's firewall is written with: fixes are given for that tool only. */
 export type FixTool = 'iptables' | 'iptables-legacy' | 'nftables';
@@ -22,7 +22,8 @@ function xtables(tool: FixTool, family: Family): string {
   return tool === 'iptables-legacy' ? `${base}-legacy` : base;
 }
 
-interface NftPlace {
+/** Where an nftables rule goes: an existing chain of the host, or one the fix creates. */
+export interface NftPlace {
   family: string;
   table: string;
   chain: string;
@@ -31,7 +32,7 @@ interface NftPlace {
 }
 
 /** The native nftables chain to put a rule in: an existing one with a fitting name, else a proposed one. */
-function nftChain(w: HostWindow, family: Family, want: 'input' | 'output' | 'prerouting'): NftPlace {
+export function nftChain(w: HostWindow, family: Family, want: 'input' | 'output' | 'prerouting'): NftPlace {
   const native = w.rules.filter((r) => r.backend === 'nftables' && coversFamily(r.family, family));
   const named = (r: RuleDef) => r.chain.toLowerCase().includes(want);
   const hit =

@@ -1,0 +1,110 @@
+/**
+ * The observation table's life on a real lab host with the real collector CLI: created at start, a stale
+ * copy left by `kill -9` replaced (never duplicated), nobody else's table touched, removed on a clean stop,
+ * absent with --observe off. The collector streams to a hub address nobody listens on (it spools meanwhile).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLab, type Lab } from '@ftpscope/lab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const TSX = resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
+const MAIN = resolve(import.meta.dirname, '../src/main.ts');
+
+let lab: Lab;
+let dir: string;
+let netns: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ftpscope-observe-'));
+  lab = await createLab({
+    name: `ob${randomBytes(3).toString('hex')}`,
+    hosts: 1,
+    profile: 'hardened-no-helper',
+  });
+  netns = lab.host('ftp1').netns;
+}, 60_000);
+
+afterAll(async () => {
+  await lab?.down();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+const nft = (...args: string[]) =>
+  execFileSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'nft', ...args], { encoding: 'utf8' });
+const ourTables = () =>
+  nft('list', 'tables')
+    .split('\n')
+    .filter((l) => l.trim() === 'table inet ftpscope').length;
+/** The ruleset without our table and without counters (-s), to prove nothing else changes. */
+const othersRuleset = () => nft('-s', 'list', 'ruleset').replace(/table inet ftpscope \{[\s\S]*?\n\}\n/, '');
+
+function collector(observe: 'on' | 'off'): ChildProcess {
+  return spawn(
+    TSX,
+    [
+      MAIN,
+      '--hub',
+      'ws://127.0.0.1:9',
+      '--netns',
+      netns,
+      '--name',
+      'obs',
+      '--spool',
+      join(dir, 'spool'),
+      '--observe',
+      observe,
+    ],
+    { stdio: 'ignore', env: { ...process.env, FTPSCOPE_TOKEN: 'x', FTPSCOPE_LOG_LEVEL: 'silent' } },
+  );
+}
+
+async function until(what: string, pred: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const exited = (c: ChildProcess) =>
+  new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
+
+describe('observation table lifecycle (real nft, real collector)', { timeout: 90_000 }, () => {
+  it('created once, survives kill -9 as one stale copy that the next start replaces, removed on SIGTERM', async () => {
+    const before = othersRuleset();
+    const first = collector('on');
+    await until('the table after start', () => ourTables() === 1);
+    // A client's control packet fills the set: the replacement must start from an empty one.
+    await lab.login('ftp1', { mode: 'passive' });
+    await until('the client learned', () =>
+      nft('list', 'set', 'inet', 'ftpscope', 'clients4').includes(lab.client.ip),
+    );
+    first.kill('SIGKILL');
+    await exited(first);
+    expect(ourTables()).toBe(1);
+    const second = collector('on');
+    await until(
+      'the stale copy replaced',
+      () => !nft('list', 'set', 'inet', 'ftpscope', 'clients4').includes(lab.client.ip),
+    );
+    expect(ourTables()).toBe(1);
+    expect(othersRuleset()).toBe(before);
+    second.kill('SIGTERM');
+    await exited(second);
+    expect(ourTables()).toBe(0);
+    expect(othersRuleset()).toBe(before);
+  });
+
+  it('--observe off loads nothing', async () => {
+    const c = collector('off');
+    // Proof it is running and reading the namespace: its spool directory gets the host's stream.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(ourTables()).toBe(0);
+    c.kill('SIGTERM');
+    await exited(c);
+  });
+});
