@@ -85,7 +85,9 @@ describe('data-channel outcomes (real lab, collector and hub)', { timeout: 120_0
             command: 'PASV',
             outcome: 'dropped',
             ruleId: policy?.id,
-            dropSource: 'counters',
+            // The observation table (on by default) traces the SYN to its exact port and names the policy.
+            dropSource: 'observed',
+            tiedBy: 'port',
             port: expect.any(Number),
           }),
         ]);

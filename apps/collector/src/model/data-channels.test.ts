@@ -260,6 +260,43 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     ]);
   });
 
+  it('a traced drop that arrives before the log line with the port is tied by that port once the reply is read', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+    // The observation table's trace is read within milliseconds; the server log by polling, later.
+    h.tracker.drop({
+      at: T0 + 1100,
+      group: 0,
+      ruleId: 'policy-input',
+      prefix: null,
+      proto: 'tcp',
+      src: C,
+      dst: S,
+      sport: 50000,
+      dport: 40042,
+      flags: 'S',
+      source: 'trace',
+      verdict: 'drop',
+    });
+    expect(h.attempts()[0]).toMatchObject({ outcome: 'dropped', tiedBy: 'client-time' });
+    h.vsftpd(
+      T0 + 1000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
+    );
+    expect(h.attempts()).toEqual([
+      expect.objectContaining({
+        outcome: 'dropped',
+        port: 40042,
+        tiedBy: 'port',
+        dropSource: 'observed',
+        reason: 'its SYN to port 40042 was dropped (the observation trace)',
+      }),
+    ]);
+  });
+
   it('offered but never used: no SYN anywhere and the counters show no drop', () => {
     const h = harness();
     h.control('1', 41000, T0, 'ftp');

@@ -111,10 +111,16 @@ export class DataChannelTracker {
         list.find((x) => x.w.mode === 'passive' && x.w.port === sig.port && x.w.askedAt >= sig.at - 60_000) ??
         this.latest(list, (x) => x.w.mode === 'passive' && x.w.port === null) ??
         this.create(st, 'passive', sig.at, null);
+      // A drop that came before this log line was tied by client and time; the reply's port now ties it exactly.
+      const confirmed = a.w.tiedBy === 'client-time' && a.w.port === sig.port;
       this.update(a, {
         address: sig.address ?? st.s.server.ip,
         port: sig.port,
-        tiedBy: a.w.tiedBy ?? 'port',
+        tiedBy: confirmed ? 'port' : (a.w.tiedBy ?? 'port'),
+        ...(confirmed &&
+          a.w.outcome === 'dropped' &&
+          a.w.dropSource !== null &&
+          a.w.dropSource !== 'counters' && { reason: droppedReason(sig.port, a.w.dropSource) }),
       });
     } else if (sig.type === 'failed') {
       const a = this.latest(list, (x) => x.w.outcome === 'pending');
@@ -245,7 +251,7 @@ export class DataChannelTracker {
       tiedBy: hit.tiedBy === 'port' ? (hit.a.w.tiedBy ?? 'port') : 'client-time',
       reason:
         hit.tiedBy === 'port'
-          ? `its SYN to port ${d.dport} was dropped (${dropSource === 'nflog' ? 'NFLOG' : 'the observation trace'})`
+          ? droppedReason(d.dport, dropSource)
           : `a SYN from this client to port ${d.dport} was dropped while the session waited (no port in the server log: tied by client and time)`,
     });
     this.flush(hit.a.session);
@@ -461,4 +467,9 @@ export class DataChannelTracker {
     st.s.attempts = next;
     this.model.emitSession(st);
   }
+}
+
+/** Why an attempt tied to its exact port counts as dropped. */
+function droppedReason(port: number, source: 'nflog' | 'observed'): string {
+  return `its SYN to port ${port} was dropped (${source === 'nflog' ? 'NFLOG' : 'the observation trace'})`;
 }
