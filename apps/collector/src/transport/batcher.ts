@@ -1,4 +1,4 @@
-import { type CollectorEvent, MAX_BATCH_EVENTS } from '@ftpscope/shared';
+import { type CollectorEvent, MAX_BATCH_EVENTS, replaceKey } from '@ftpscope/shared';
 
 /** Longest an event waits before its batch is flushed (ms), and the spacing of batches under load. */
 export const FLUSH_MS = 200;
@@ -20,26 +20,12 @@ export interface BatcherOptions {
 }
 
 /**
- * Key of events that carry the full state of one object: a later one replaces an earlier one in the same
- * batch. Appends (counters, drops, gaps, rulesets with their diff, sync) are never coalesced.
+ * Key of events that carry the full state of one object or host (EVENT_SEMANTICS): a later one replaces an
+ * earlier one in the same batch. Appends (counters, drops, gaps, health samples, rulesets with their diff, sync)
+ * are never coalesced.
  */
 export function coalesceKey(e: CollectorEvent): string | null {
-  switch (e.kind) {
-    case 'session':
-      return `session:${e.session.id}`;
-    case 'expectation':
-      return `expectation:${e.expectation.id}`;
-    case 'data':
-      return `data:${e.data.id}`;
-    case 'health':
-      return 'health';
-    case 'settings':
-      return 'settings';
-    case 'firewall':
-      return 'firewall';
-    default:
-      return null;
-  }
+  return replaceKey(e);
 }
 
 /**

@@ -1,11 +1,12 @@
-import type {
-  Backend,
-  CollectorEvent,
-  DataConnection,
-  Expectation,
-  FtpSession,
-  Gap,
-  RuleDef,
+import {
+  type Backend,
+  type CollectorEvent,
+  type DataConnection,
+  EVENT_SEMANTICS,
+  type Expectation,
+  type FtpSession,
+  type Gap,
+  type RuleDef,
 } from '@ftpscope/shared';
 import { DEFAULT_PRIVATE_NETS } from './private-nets.ts';
 import { HISTORY_MS, RECENT_MS } from './thresholds.ts';
@@ -41,6 +42,7 @@ export class HostWindowBuffer {
   readonly #expectations = new Map<string, Expectation>();
   readonly #data = new Map<string, DataConnection>();
   #rules: RuleDef[] = [];
+  #rulesAt = Number.NEGATIVE_INFINITY;
   #ruleById = new Map<string, RuleDef>();
   readonly #samples: CounterSample[] = [];
   #countersSince: number | null = null;
@@ -62,20 +64,24 @@ export class HostWindowBuffer {
   apply(event: CollectorEvent): void {
     switch (event.kind) {
       case 'session':
-        this.#sessions.set(event.session.id, event.session);
+        this.#sessions.set(EVENT_SEMANTICS.session.id(event), event.session);
         capMap(this.#sessions);
         break;
       case 'expectation':
-        this.#expectations.set(event.expectation.id, event.expectation);
+        this.#expectations.set(EVENT_SEMANTICS.expectation.id(event), event.expectation);
         capMap(this.#expectations);
         break;
       case 'data':
-        this.#data.set(event.data.id, event.data);
+        this.#data.set(EVENT_SEMANTICS.data.id(event), event.data);
         capMap(this.#data);
         break;
       case 'ruleset':
-        this.#rules = event.rules;
-        this.#ruleById = new Map(event.rules.map((r) => [r.id, r]));
+        // An append: every diff is a change, the current rules are those of the newest ruleset.
+        if (event.at >= this.#rulesAt) {
+          this.#rulesAt = event.at;
+          this.#rules = event.rules;
+          this.#ruleById = new Map(event.rules.map((r) => [r.id, r]));
+        }
         if (event.diff) this.#changes.push({ id: String(event.at), at: event.at, diff: event.diff });
         break;
       case 'counters':

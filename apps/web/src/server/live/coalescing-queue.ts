@@ -1,46 +1,16 @@
-import type { LiveEvent, LiveEvents, RuleCounter } from '@ftpscope/shared';
+import { type LiveEvent, type LiveEvents, mergeRecords, replaceKey, semanticsOf } from '@ftpscope/shared';
 
-type CountersEvent = Extract<LiveEvent, { kind: 'counters' }>;
-
-/** Key under which an event replaces older ones; null for events that must all be delivered (drops, gaps). */
-function stateKey(e: LiveEvent): string | null {
-  switch (e.kind) {
-    case 'session':
-      return `session:${e.session.id}`;
-    case 'expectation':
-      return `expectation:${e.expectation.id}`;
-    case 'data':
-      return `data:${e.data.id}`;
-    case 'diagnosis':
-      return `diagnosis:${e.diagnosis.id}`;
-    case 'drop':
-    case 'gap':
-      return null;
-    default:
-      // ruleset, counters, health, settings, sync, host: one latest state per host.
-      return e.kind;
-  }
-}
-
-/** Sums deltas and keeps the latest totals, so merged counters still add up. */
-function mergeCounters(older: CountersEvent, newer: CountersEvent): CountersEvent {
-  const byRule = new Map<string, RuleCounter>(older.counters.map((c) => [c.ruleId, c]));
-  for (const c of newer.counters) {
-    const o = byRule.get(c.ruleId);
-    byRule.set(c.ruleId, o ? { ...c, dPackets: o.dPackets + c.dPackets, dBytes: o.dBytes + c.dBytes } : c);
-  }
-  return {
-    kind: 'counters',
-    at: newer.at,
-    intervalMs: older.intervalMs + newer.intervalMs,
-    counters: [...byRule.values()],
-  };
+/** Queue key of an event: replaced per EVENT_SEMANTICS, merged per kind (counters), or null (kept, capped). */
+function queueKey(e: LiveEvent): string | null {
+  const s = semanticsOf(e);
+  return replaceKey(e) ?? (s.mode === 'append' && s.merge ? `merge:${e.kind}` : null);
 }
 
 /**
- * A browser's pending live events, bounded: full states are coalesced to the latest per object id (an update
- * moves the object to the end, so the order of last updates is kept), counters are merged, and appended
- * records (drops, gaps) beyond `maxAppends` per host drop the oldest. `size` never exceeds the objects alive.
+ * A browser's pending live events, bounded, following EVENT_SEMANTICS: upserts and latest-per-host states are
+ * coalesced to the latest per key (an update moves it to the end, so the order of last updates is kept),
+ * mergeable records (counters) are merged, and other appended records (drops, gaps, health, rulesets, syncs)
+ * beyond `maxAppends` per host drop the oldest. `size` never exceeds the objects alive.
  */
 export class CoalescingQueue {
   readonly #hosts = new Map<string, Map<string, LiveEvent>>();
@@ -67,7 +37,7 @@ export class CoalescingQueue {
       this.#hosts.set(host, q);
     }
     for (const e of events) {
-      const key = stateKey(e);
+      const key = queueKey(e);
       if (key === null) {
         q.set(`append:${this.#appendSeq++}`, e);
         this.#size++;
@@ -79,7 +49,7 @@ export class CoalescingQueue {
         q.delete(key);
         this.#size--;
       }
-      q.set(key, old?.kind === 'counters' && e.kind === 'counters' ? mergeCounters(old, e) : e);
+      q.set(key, (old && mergeRecords(old, e)) ?? e);
       this.#size++;
     }
   }

@@ -76,9 +76,10 @@ export class EventsRepo {
     this.#insertGap = db.prepare(
       'INSERT INTO gaps (host, at, source, reason, from_seq, to_seq) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    // Newest by sample time (health is an append, EVENT_SEMANTICS), one index probe per host.
     this.#latestHealth = db.prepare(
-      `SELECT h.host, h.health FROM health_samples h
-       WHERE h.id = (SELECT max(id) FROM health_samples x WHERE x.host = h.host)`,
+      `SELECT * FROM (SELECT name AS host, (SELECT health FROM health_samples x WHERE x.host = hosts.name
+         ORDER BY at DESC, id DESC LIMIT 1) AS health FROM hosts ORDER BY name) WHERE health IS NOT NULL`,
     );
     // By sample time: a replayed spool may deliver an older sample after a newer one.
     this.#healthOf = db.prepare(

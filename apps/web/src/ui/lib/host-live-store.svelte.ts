@@ -6,6 +6,7 @@ import type {
   LiveEvents,
   NetfilterHealth,
 } from '@ftpscope/shared';
+import { EVENT_SEMANTICS } from '@ftpscope/shared/event-semantics';
 import { SvelteMap } from 'svelte/reactivity';
 import type { ApiClient } from './api-client.ts';
 import {
@@ -61,6 +62,7 @@ export class HostLiveStore {
   #data = new Map<string, Map<string, DataTally>>();
   #now: () => number;
   #loadSeq = 0;
+  #rulesAt = Number.NEGATIVE_INFINITY;
 
   constructor(host: string, api: ApiClient, now: () => number = Date.now) {
     this.host = host;
@@ -187,13 +189,17 @@ export class HostLiveStore {
         break;
       }
       case 'ruleset': {
+        // An append: the current rules are those of the newest ruleset (a replayed spool may send an older one).
+        if (EVENT_SEMANTICS.ruleset.at(ev) < this.#rulesAt) break;
+        this.#rulesAt = ev.at;
         const old = new Map(this.rules);
         this.rules.clear();
         for (const d of ev.rules) this.rules.set(d.id, ruleRowFromDef(d, old.get(d.id)));
         break;
       }
       case 'health':
-        this.health = ev.health;
+        // An append (EVENT_SEMANTICS): the current sample is the newest by time, not the last to arrive.
+        if (!this.health || EVENT_SEMANTICS.health.at(ev) >= this.health.at) this.health = ev.health;
         break;
       case 'settings':
         this.settings = ev.settings;
