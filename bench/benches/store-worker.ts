@@ -4,15 +4,15 @@
  * argv: DB_FILE BATCH_EVENTS SECONDS. Prints { eventsPerS }.
  */
 import type { Batch } from '@ftpscope/shared';
-import { Store } from '../../apps/web/src/server/store/index.ts';
+import { openStore } from '../../apps/web/src/server/store/index.ts';
 import { Batches } from '../lib/batches.ts';
 import { reply } from '../lib/worker.ts';
 
 const [db = '', batchArg = '500', secondsArg = '3'] = process.argv.slice(2);
-const store = new Store(db, { now: Date.now });
+const store = await openStore(`sqlite:${db}`, { now: Date.now });
 const batches = new Batches(Number(batchArg));
 const at = Date.now();
-store.hosts.hello(
+await store.hosts.hello(
   {
     type: 'hello',
     protocolVersion: 1,
@@ -28,8 +28,8 @@ store.hosts.hello(
 );
 let seq = 0;
 let events = 0;
-const write = (evs: Batch['events']) => {
-  store.writeBatch(
+const write = async (evs: Batch['events']) => {
+  await store.writeBatch(
     'raw',
     'rawstream',
     { type: 'batch', seq: ++seq, sentAt: Date.now(), events: evs },
@@ -37,11 +37,11 @@ const write = (evs: Batch['events']) => {
   );
   events += evs.length;
 };
-write(batches.setup);
+await write(batches.setup);
 events = 0;
 const t0 = performance.now();
 const deadline = t0 + Number(secondsArg) * 1000;
-for (let i = 0; performance.now() < deadline; i++) write(batches.events(i));
+for (let i = 0; performance.now() < deadline; i++) await write(batches.events(i));
 const seconds = (performance.now() - t0) / 1000;
 await store.close();
 reply({ eventsPerS: events / seconds });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Store } from '../../apps/web/src/server/store/index.ts';
+import { openStore } from '../../apps/web/src/server/store/index.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -29,7 +29,7 @@ export async function createHistoryDb(
   shape: HistoryShape,
   end: number,
 ): Promise<Record<string, number>> {
-  await new Store(file, { now: () => end }).close();
+  await (await openStore(`sqlite:${file}`, { now: () => end })).close();
   const db = new Database(file);
   db.pragma('synchronous = OFF');
   const start = end - shape.days * DAY;

@@ -109,7 +109,7 @@ describe('conntrack-table-full on a really full table (real kernel, collector an
       // 30 s without the cause (hysteresis) + up to 5 s until the collector reads health again.
       await until(() => stack.kinds().length === 0, 45_000, 'conntrack-table-full did not resolve');
       process.stderr.write(`[table-full] resolved ${Date.now() - flushed} ms after the flush\n`);
-      const [past] = stack.app.store.diagnoses.list({ host: host.name, active: false });
+      const [past] = await stack.app.store.diagnoses.list({ host: host.name, active: false });
       expect(past).toMatchObject({ kind: 'conntrack-table-full', id: d?.id });
       expect(past?.resolvedAt).not.toBeNull();
     } finally {

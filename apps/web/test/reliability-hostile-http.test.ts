@@ -97,8 +97,8 @@ let doc: { paths: Record<string, Record<string, { parameters?: OpenApiParam[] }>
 beforeAll(async () => {
   ({ app, close, dir } = await testApp({ now: () => NOW }));
   const t = NOW - 5000;
-  app.store.hosts.hello(hello('alpha'), t);
-  app.store.writeBatch(
+  await app.store.hosts.hello(hello('alpha'), t);
+  await app.store.writeBatch(
     'alpha',
     'stream-0001',
     batch(1, [{ kind: 'ruleset', at: t, rules: rules(), diff: null }, session('s1', t)]),
@@ -224,7 +224,7 @@ describe('hostile HTTP', () => {
     }
     expect(cases).toBeGreaterThan(50);
     // The data is intact.
-    expect(app.store.count('sessions')).toBe(1);
+    expect(await app.store.count('sessions')).toBe(1);
     expect((await app.inject({ url: '/api/hosts', headers: auth })).json()).toHaveLength(1);
   });
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type CollectorEvent, PROTOCOL_VERSION } from '@ftpscope/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { Store } from '../src/server/store/index.ts';
+import { openStore } from '../src/server/store/index.ts';
 import {
   api,
   Child,
@@ -75,8 +75,8 @@ describe('hub crash', () => {
       20_000,
     );
     await hub.kill9();
-    const storedBeforeCrash = new Store(db, { now: Date.now });
-    const before = storedBeforeCrash.count('drops');
+    const storedBeforeCrash = await openStore(`sqlite:${db}`, { now: Date.now });
+    const before = await storedBeforeCrash.count('drops');
     await storedBeforeCrash.close();
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThan(N * hosts.length);
@@ -157,13 +157,13 @@ describe('hub crash', () => {
     const ackedBeforeKill = acked;
     ws.terminate();
 
-    const store = new Store(db, { now: Date.now });
+    const store = await openStore(`sqlite:${db}`, { now: Date.now });
     try {
-      expect(store.integrityCheck()).toBe('ok');
-      const lastSeq = store.streams.lastSeq('heavy', 'heavy-stream-1');
+      expect(await store.integrityCheck()).toBe('ok');
+      const lastSeq = await store.streams.lastSeq('heavy', 'heavy-stream-1');
       expect(lastSeq).toBeGreaterThanOrEqual(ackedBeforeKill);
       // Batches are atomic with their sequence: every stored batch is complete, none is half there.
-      expect(store.count('drops')).toBe(lastSeq * PER_BATCH);
+      expect(await store.count('drops')).toBe(lastSeq * PER_BATCH);
     } finally {
       await store.close();
     }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Store } from '../src/server/store/index.ts';
+import { openStore } from '../src/server/store/index.ts';
 import { batch, hello, session } from '../src/server/testing/events.ts';
 import { TestSocket } from '../src/server/testing/harness.ts';
 import { freePort, type HubProcess, startHub, workDir } from './reliability-helpers.ts';
@@ -88,8 +88,8 @@ it('promise: the hub restarts while a browser is connected: the UI reconnects an
   await hub?.kill9();
   await page.waitForSelector('[data-live-status="reconnecting"]', { timeout: 10_000 });
   // Stored while the browser is disconnected: it can only appear through the catch-up after the reconnect.
-  const store = new Store(db, { now: Date.now });
-  store.writeBatch(HOST, 'stream-web1', batch(2, [session('s2', Date.now())]), Date.now());
+  const store = await openStore(`sqlite:${db}`, { now: Date.now });
+  await store.writeBatch(HOST, 'stream-web1', batch(2, [session('s2', Date.now())]), Date.now());
   await store.close();
   hub = await start();
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type CollectorEvent, PROTOCOL_VERSION } from '@ftpscope/shared';
 import { afterAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { Store } from '../src/server/store/index.ts';
+import { openStore } from '../src/server/store/index.ts';
 import { freePort, type HubProcess, sleep, startHub, until, workDir } from './reliability-helpers.ts';
 
 /**
@@ -130,8 +130,8 @@ it(`promise: load held — ${COLLECTORS} collectors × ${(EVENTS_PER_BATCH * 100
   for (const c of clients) c.ws.close();
   await h.stop();
 
-  const store = new Store(db, { now: Date.now });
-  const stored = store.count('drops');
+  const store = await openStore(`sqlite:${db}`, { now: Date.now });
+  const stored = await store.count('drops');
   await store.close();
   console.log(`rss series (MiB): ${rss.map((r) => Math.round(r / 1024)).join(' ')}`);
   const third = Math.floor(rss.length / 3);

@@ -150,7 +150,7 @@ it('promise: every hostile collector gets its documented close code, is logged w
     honest.send(batch(honestSeq, [session(`h${honestSeq}`, Date.now())]));
     await honest.ack(honestSeq);
   }
-  expect(hub.app.store.count('sessions')).toBe(ATTACKS.length); // the attacks stored nothing
-  expect(hub.app.store.sessions.get(`h${ATTACKS.length}`)?.host).toBe('honest');
+  expect(await hub.app.store.count('sessions')).toBe(ATTACKS.length); // the attacks stored nothing
+  expect((await hub.app.store.sessions.get(`h${ATTACKS.length}`))?.host).toBe('honest');
   expect(honest.ws.readyState).toBe(honest.ws.OPEN);
 });

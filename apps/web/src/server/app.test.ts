@@ -220,7 +220,7 @@ describe('hub HTTP API', () => {
   it('dropsTrend sums drop rules and DROP policies per minute over the last 30 minutes only', async () => {
     const accept = rules()[1]?.id ?? '';
     const at = (minutesAgo: number) => NOW - minutesAgo * 60_000;
-    app.store.writeBatch(
+    await app.store.writeBatch(
       'alpha',
       'stream-0001',
       batch(2, [
@@ -246,7 +246,7 @@ describe('hub HTTP API', () => {
 
   it('expectations carry timeout and seenAt (the batch time); open ones lapse at seenAt + timeout', async () => {
     // created 100 s ago, reported 60 s ago with 90 s left: still open now, although created + timeout has passed
-    app.store.writeBatch(
+    await app.store.writeBatch(
       'alpha',
       'stream-0001',
       batch(2, [expectation('x9', 's1', NOW - 100_000, { timeout: 90, port: 30050 })], NOW - 60_000),
@@ -423,7 +423,7 @@ describe('hub HTTP API', () => {
   });
 
   it('GET /api/diagnoses reads what the engine stored', async () => {
-    app.store.diagnoses.upsert({
+    await app.store.diagnoses.upsert({
       id: 'alpha:ftp-helper-not-assigned',
       kind: 'ftp-helper-not-assigned',
       host: 'alpha',

@@ -33,7 +33,10 @@ import { type HubTls, resolveTls } from './tls/resolve.ts';
 
 /** Everything buildApp needs; tests pass their own clock, limits and temp database. */
 export interface AppOptions {
-  db: string;
+  /** `sqlite:PATH` or `postgres://…` (--store); default: SQLite at `db`. */
+  store?: string;
+  /** Shorthand for `store: sqlite:FILE` (what tests and --db give). */
+  db?: string;
   apiToken: string;
   collectorAuth: CollectorAuth;
   now?: () => number;
@@ -63,7 +66,7 @@ export interface AppOptions {
 /** Maps the CLI configuration to app options (reads the tokens file and TLS files, so errors surface at start). */
 export function optionsFromConfig(c: HubConfig): AppOptions {
   return {
-    db: c.db,
+    store: c.store,
     apiToken: c.apiToken,
     collectorAuth: c.tokensFile
       ? CollectorAuth.fromFile(c.tokensFile)
@@ -130,7 +133,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(db, {
-    file: opts.db,
+    store: opts.store ?? `sqlite:${opts.db ?? 'data/ftpscope.db'}`,
     now,
     retention: opts.retention ?? DEFAULT_RETENTION,
     retentionIntervalMs: opts.retentionIntervalMs ?? 10 * 60_000,

@@ -1,4 +1,6 @@
 import { DEFAULT_PRIVATE_NETS } from './diagnoses/private-nets.ts';
+import { DEFAULT_STORE } from './store/store-spec.ts';
+
 /** One flag of the hub, with its environment variable and default. */
 export interface Flag {
   flag: string;
@@ -18,11 +20,23 @@ export const FLAGS: Flag[] = [
     default: '127.0.0.1:8080',
   },
   {
+    flag: '--store <sqlite:PATH|postgres://URL>',
+    env: 'FTPSCOPE_STORE',
+    key: 'store',
+    help: 'where history lives: a SQLite file (created if missing; one hub) or a PostgreSQL database (several hubs may share it)',
+    default: DEFAULT_STORE,
+  },
+  {
     flag: '--db <file>',
     env: 'FTPSCOPE_DB',
     key: 'db',
-    help: 'SQLite database file (created if missing)',
-    default: 'data/ftpscope.db',
+    help: 'shorthand for --store sqlite:FILE',
+  },
+  {
+    flag: '--hub-id <name>',
+    env: 'FTPSCOPE_HUB_ID',
+    key: 'hubId',
+    help: "this hub's name among several sharing one PostgreSQL database (in /metrics and the logs) (default HOSTNAME:PORT)",
   },
   {
     flag: '--collector-token <token>',

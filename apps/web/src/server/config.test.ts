@@ -14,7 +14,7 @@ describe('hub config', () => {
       config: expect.objectContaining({
         host: '127.0.0.1',
         port: 8080,
-        db: 'data/ftpscope.db',
+        store: 'sqlite:data/ftpscope.db',
         retentionDays: 90,
         rawRetentionDays: 7,
         rollupRetentionDays: 90,
@@ -61,6 +61,19 @@ describe('hub config', () => {
     ]);
   });
 
+  it('--store picks the engine; --db FILE is sqlite:FILE', () => {
+    const store = (argv: string[], env = {}) => {
+      const cmd = parse([...base, ...argv], env);
+      return cmd.kind === 'serve' ? cmd.config.store : null;
+    };
+    expect(store(['--store', 'postgres://ftpscope@db.example:5432/ftpscope'])).toBe(
+      'postgres://ftpscope@db.example:5432/ftpscope',
+    );
+    expect(store([], { FTPSCOPE_STORE: 'postgresql://h/db' })).toBe('postgresql://h/db');
+    expect(store(['--db', '/var/lib/ftpscope/hub.db'])).toBe('sqlite:/var/lib/ftpscope/hub.db');
+    expect(store(['--store', 'sqlite:x.db'], { FTPSCOPE_STORE: 'postgres://h/db' })).toBe('sqlite:x.db');
+  });
+
   it('names the flag that is wrong', () => {
     const cases: [string[], RegExp][] = [
       [['--collector-token', 'coll-token-1'], /--api-token .* is required/],
@@ -78,6 +91,10 @@ describe('hub config', () => {
       [[...base, '--nope'], /unknown option '--nope'/],
       [[...base, '--private-nets', '10.0.0.0/8,10.0.0.0'], /--private-nets: "10\.0\.0\.0" is not a network/],
       [[...base, '--private-nets', 'fc00::/129'], /--private-nets: "fc00::\/129"/],
+      [[...base, '--store', 'mysql://x/y'], /--store must be sqlite:PATH or postgres:\/\//],
+      [[...base, '--store', 'postgres://u:secret@[bad'], /--store: not a valid URL: postgres:\/\/u:\*\*\*@/],
+      [[...base, '--store', 'sqlite:'], /--store sqlite: needs a file/],
+      [[...base, '--store', 'sqlite:a.db', '--db', 'b.db'], /either --store or --db/],
     ];
     for (const [argv, re] of cases) {
       expect(() => parse(argv), argv.join(' ')).toThrow(ConfigError);
@@ -94,6 +111,7 @@ describe('hub config', () => {
     const help = buildProgram().helpInformation();
     for (const f of [
       '--listen',
+      '--store',
       '--db',
       '--collector-token',
       '--tokens',

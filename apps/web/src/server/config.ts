@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildInfo, versionLine } from '@ftpscope/shared/build-info';
 import { type Static, Type as T } from '@sinclair/typebox';
@@ -8,12 +9,16 @@ import { addTokensCommand, type OnTokensCommand, type TokensCommand } from './cl
 import { FLAGS } from './config-flags.ts';
 import { invalidCidr } from './diagnoses/private-nets.ts';
 import { isLoopback, parseHostPort } from './listen-address.ts';
+import { parseStoreSpec } from './store/store-spec.ts';
 
 /** The hub's validated configuration. */
 export const HubConfig = T.Object({
   host: T.String({ minLength: 1 }),
   port: T.Integer({ minimum: 0, maximum: 65535 }),
-  db: T.String({ minLength: 1 }),
+  /** `sqlite:PATH` or `postgres://…`. */
+  store: T.String({ minLength: 1 }),
+  /** This hub's name among several on one database. */
+  hubId: T.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$' }),
   collectorToken: T.Optional(T.String({ minLength: 8 })),
   tokensFile: T.Optional(T.String({ minLength: 1 })),
   apiToken: T.String({ minLength: 8 }),
@@ -54,7 +59,7 @@ const NUMERIC = new Set(['retentionDays', 'rawRetentionDays', 'rollupRetentionDa
 export function buildProgram(onTokens?: OnTokensCommand): Command {
   const program = new Command('hub')
     .description(
-      'ftpscope hub: ingests collectors over WebSocket, stores history in SQLite, serves the API and UI',
+      'ftpscope hub: ingests collectors over WebSocket, stores history in SQLite or PostgreSQL, serves the API and UI',
     )
     .allowExcessArguments(false)
     .version(versionLine(buildInfo(new URL('../../package.json', import.meta.url))), '-V, --version')
@@ -119,7 +124,21 @@ export function parseCommand(
     raw.plainPort = plain.port;
     delete raw.plainListen;
   }
-  raw.tlsDir ??= join(dirname(String(raw.db)), 'tls');
+  raw.hubId ??= `${hostname()}:${raw.port}`;
+  if (raw.db !== undefined) {
+    if (given.store !== undefined || nonEmpty(env.FTPSCOPE_STORE) !== undefined)
+      throw new ConfigError('give either --store or --db (a shorthand for --store sqlite:FILE), not both');
+    raw.store = `sqlite:${String(raw.db)}`;
+  }
+  delete raw.db;
+  let spec: ReturnType<typeof parseStoreSpec>;
+  try {
+    spec = parseStoreSpec(String(raw.store));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  // Beside the SQLite file; with PostgreSQL the hub keeps no data of its own but this.
+  raw.tlsDir ??= join(spec.engine === 'sqlite' ? dirname(spec.file) : 'data', 'tls');
 
   if (raw.apiToken === undefined) throw new ConfigError('--api-token (or FTPSCOPE_API_TOKEN) is required');
   if (tokens)

@@ -35,22 +35,18 @@ const signature = (d: Diagnosis) => `${d.severity}|${d.title}|${d.explanation}|$
 export default fp(
   async (app: FastifyInstance, opts: DiagnosesPluginOptions) => {
     const published = new Map<string, { at: number; sig: string }>();
-    const restore = app.store.diagnoses.list({ active: true, limit: 10_000 }).map(
-      (v): Diagnosis => ({
-        ...v,
-        firstSeen: Date.parse(v.firstSeen),
-        lastSeen: Date.parse(v.lastSeen),
-        resolvedAt: v.resolvedAt === null ? null : Date.parse(v.resolvedAt),
-      }),
-    );
+    const restore = await app.store.diagnoses.list({ active: true, limit: 10_000 });
     const onTransition = ({ event, diagnosis: d }: Transition) => {
       const last = published.get(d.id);
       const sig = signature(d);
       if (event === 'updated' && last && last.sig === sig && d.lastSeen - last.at < REFRESH_MS) return;
       if (event === 'resolved') published.delete(d.id);
       else published.set(d.id, { at: d.lastSeen, sig });
-      app.store.diagnoses.upsert(d);
-      app.hubEvents.emit('diagnosis', d);
+      // Published once stored; a store that is down loses the update, the next evaluation stores it again.
+      app.store.diagnoses.upsert(d).then(
+        () => app.hubEvents.emit('diagnosis', d),
+        (err: unknown) => app.log.error({ err, id: d.id }, 'storing a diagnosis failed'),
+      );
     };
     const service = new DiagnosisService({
       log: app.log,
@@ -63,8 +59,8 @@ export default fp(
     });
     app.decorate('diagnoses', service);
     app.hubEvents.on('batch', (host, events) => service.ingest(host, events));
-    app.hubEvents.on('host', (host, connected) => {
-      if (connected) service.hostConnected(host, app.store.hosts.get(host, app.now())?.backends ?? []);
+    app.hubEvents.on('host', (host, connected, _at, backends) => {
+      if (connected) service.hostConnected(host, backends);
       else service.hostDisconnected(host);
     });
     app.addHook('onReady', async () => {

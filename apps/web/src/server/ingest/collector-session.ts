@@ -18,6 +18,9 @@ import { TokenBucket } from './token-bucket.ts';
 
 const checkMessage = TypeCompiler.Compile(CollectorMessage);
 
+/** Messages of one collector waiting for the store before its socket stops being read (backpressure). */
+const MAX_QUEUED = 16;
+
 /** Shared by every collector connection. */
 export interface IngestContext {
   store: Store;
@@ -43,6 +46,10 @@ export class CollectorSession {
   readonly remote: string;
   #hello: Hello | undefined;
   #lastSeqOnConnection = 0;
+  #helloSeen = false;
+  /** Messages are stored one after another, in order: each waits for the previous one's commit. */
+  #chain: Promise<void> = Promise.resolve();
+  #queued = 0;
   #closed = false;
   #alive = true;
   #heartbeat: NodeJS.Timeout;
@@ -134,17 +141,50 @@ export class CollectorSession {
       return;
     }
     if (msg.type === 'hello') {
-      this.#onHello(msg);
-      return;
+      if (this.#helloSeen) {
+        this.fail('FTPSCOPE_ERR_SCHEMA', 'hello sent twice on one connection');
+        return;
+      }
+      this.#helloSeen = true;
+    } else {
+      if (!this.#helloSeen) {
+        this.fail('FTPSCOPE_ERR_NO_HELLO', 'batch before hello');
+        return;
+      }
+      if (msg.seq <= this.#lastSeqOnConnection) {
+        this.fail('FTPSCOPE_ERR_SEQUENCE', `seq ${msg.seq} after ${this.#lastSeqOnConnection}`);
+        return;
+      }
+      this.#lastSeqOnConnection = msg.seq;
     }
-    this.#onBatch(msg);
+    this.#enqueue(() => (msg.type === 'hello' ? this.#onHello(msg) : this.#onBatch(msg)));
   }
 
-  #onHello(hello: Hello): void {
-    if (this.#hello) {
-      this.fail('FTPSCOPE_ERR_SCHEMA', 'hello sent twice on one connection');
-      return;
-    }
+  /** Runs `step` after every earlier message was handled; reads pause while too many wait (the store is slow). */
+  #enqueue(step: () => Promise<void>): void {
+    this.#queued += 1;
+    if (this.#queued === MAX_QUEUED) this.#ws.pause();
+    this.#chain = this.#chain
+      .then(() => (this.#closed ? undefined : step()))
+      .catch((err: unknown) => {
+        this.#ctx.log.error(
+          { remote: this.remote, host: this.host, err },
+          'handling a collector message failed',
+        );
+        this.fail('FTPSCOPE_ERR_INTERNAL', 'the hub could not handle the message; it will be resent');
+      })
+      .finally(() => {
+        this.#queued -= 1;
+        if (this.#queued === MAX_QUEUED - 1) this.#ws.resume();
+      });
+  }
+
+  /** Resolves once every message received so far was handled (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.#chain;
+  }
+
+  async #onHello(hello: Hello): Promise<void> {
     if (!allows(this.#grant, hello.host)) {
       this.fail('FTPSCOPE_ERR_HOST_FORBIDDEN', `token may not report host ${hello.host}`);
       return;
@@ -163,9 +203,22 @@ export class CollectorSession {
     this.#hello = hello;
     connected.set(hello.host, this);
     const at = now();
-    store.hosts.hello(hello, at);
-    const lastSeq = store.streams.lastSeq(hello.host, hello.streamId);
-    this.#lastSeqOnConnection = 0;
+    let lastSeq: number;
+    try {
+      await store.hosts.hello(hello, at);
+      lastSeq = await store.streams.lastSeq(hello.host, hello.streamId);
+    } catch (err) {
+      log.error(
+        { remote: this.remote, host: hello.host, err },
+        'store unavailable: collector asked to retry',
+      );
+      this.fail(
+        'FTPSCOPE_ERR_INTERNAL',
+        'the hub cannot reach its store; retry later (batches stay in the spool)',
+      );
+      return;
+    }
+    if (this.#closed) return;
     log.info(
       {
         remote: this.remote,
@@ -177,23 +230,15 @@ export class CollectorSession {
       'collector connected',
     );
     this.#send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, lastSeq });
-    events.emit('host', hello.host, true, at);
+    events.emit('host', hello.host, true, at, hello.backends);
   }
 
-  #onBatch(batch: Batch): void {
+  async #onBatch(batch: Batch): Promise<void> {
     const hello = this.#hello;
-    if (!hello) {
-      this.fail('FTPSCOPE_ERR_NO_HELLO', 'batch before hello');
-      return;
-    }
-    if (batch.seq <= this.#lastSeqOnConnection) {
-      this.fail('FTPSCOPE_ERR_SEQUENCE', `seq ${batch.seq} after ${this.#lastSeqOnConnection}`);
-      return;
-    }
-    this.#lastSeqOnConnection = batch.seq;
+    if (!hello) return; // its hello failed: the socket is closing
     let stored: boolean;
     try {
-      stored = this.#ctx.store.writeBatch(hello.host, hello.streamId, batch, this.#ctx.now());
+      stored = await this.#ctx.store.writeBatch(hello.host, hello.streamId, batch, this.#ctx.now());
     } catch (err) {
       this.#ctx.log.error(
         { remote: this.remote, host: hello.host, seq: batch.seq, err },
@@ -203,6 +248,7 @@ export class CollectorSession {
       return;
     }
     // Acknowledged only now: the batch and its sequence are committed (or were already).
+    if (this.#closed) return;
     this.#send({ type: 'ack', seq: batch.seq });
     if (stored && batch.events.length > 0) this.#ctx.events.emit('batch', hello.host, batch.events);
   }
@@ -214,14 +260,15 @@ export class CollectorSession {
     if (host === undefined || this.#ctx.connected.get(host) !== this) return;
     this.#ctx.connected.delete(host);
     const at = this.#ctx.now();
-    try {
-      this.#ctx.store.hosts.setConnected(host, false, at);
-    } catch (err) {
-      // The store may already be closed during shutdown.
-      this.#ctx.log.debug({ err }, 'could not mark host disconnected');
-    }
+    // After what this connection still had queued, so the host is not marked connected again by a late hello.
+    void this.#chain.then(() =>
+      this.#ctx.store.hosts.setConnected(host, false, at).catch((err: unknown) => {
+        // The store may already be closed during shutdown, or unreachable.
+        this.#ctx.log.debug({ err }, 'could not mark host disconnected');
+      }),
+    );
     this.#ctx.log.info({ remote: this.remote, host, code }, 'collector disconnected');
-    this.#ctx.events.emit('host', host, false, at);
+    this.#ctx.events.emit('host', host, false, at, []);
   }
 }
 

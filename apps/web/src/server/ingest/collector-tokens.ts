@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CollectorTokenView } from '@ftpscope/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import { iso, isoOrNull } from '../store/convert.ts';
+import { iso, isoOrNull } from '../views/iso.ts';
 import type { CollectorToken, Store } from '../store/index.ts';
 import { type Grant, sha256 } from './collector-auth.ts';
 import type { CollectorSession } from './collector-session.ts';
@@ -32,29 +32,32 @@ export class CollectorTokens {
     this.#log = o.log;
   }
 
+  /** True when the token looks like one this hub issues (only those are looked up in the store). */
+  static issued(token: string | undefined): token is string {
+    return token?.startsWith(TOKEN_PREFIX) ?? false;
+  }
+
   /** The grant of an issued, unrevoked token (its one host), recording the use; null otherwise. */
-  authenticate(token: string | undefined): Grant {
-    if (!token?.startsWith(TOKEN_PREFIX)) return null;
-    const found = this.#store.collectorTokens.findActive(sha256(token));
+  async authenticate(token: string | undefined): Promise<Grant> {
+    if (!CollectorTokens.issued(token)) return null;
+    const found = await this.#store.collectorTokens.findActive(sha256(token));
     if (!found) return null;
-    this.#store.collectorTokens.touch(found.id, this.#now());
+    await this.#store.collectorTokens.touch(found.id, this.#now());
     return { hosts: new Set([found.host]), tokenId: found.id };
   }
 
   /** A collector that used this token disconnected: its last use is now. */
   released(tokenId: string): void {
-    try {
-      this.#store.collectorTokens.touch(tokenId, this.#now());
-    } catch (err) {
+    this.#store.collectorTokens.touch(tokenId, this.#now()).catch((err: unknown) => {
       // The store may already be closed during shutdown.
       this.#log.debug({ err }, 'could not record the last use of a collector token');
-    }
+    });
   }
 
   /** Issues a token for one host; the returned `token` is not kept anywhere. */
-  create(host: string): { view: CollectorTokenView; token: string } {
+  async create(host: string): Promise<{ view: CollectorTokenView; token: string }> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const created = this.#store.collectorTokens.create({
+    const created = await this.#store.collectorTokens.create({
       id: `ct_${randomBytes(6).toString('hex')}`,
       host,
       hash: sha256(token),
@@ -65,13 +68,13 @@ export class CollectorTokens {
   }
 
   /** Every issued token, newest first, with whether a collector uses it now. */
-  list(): CollectorTokenView[] {
-    return this.#store.collectorTokens.list().map((t) => this.#view(t));
+  async list(): Promise<CollectorTokenView[]> {
+    return (await this.#store.collectorTokens.list()).map((t) => this.#view(t));
   }
 
   /** Revokes a token and disconnects its collectors with 4401; null for an unknown id. */
-  revoke(id: string): CollectorTokenView | null {
-    const revoked = this.#store.collectorTokens.revoke(id, this.#now());
+  async revoke(id: string): Promise<CollectorTokenView | null> {
+    const revoked = await this.#store.collectorTokens.revoke(id, this.#now());
     if (!revoked) return null;
     let closed = 0;
     for (const session of this.#sessions) {

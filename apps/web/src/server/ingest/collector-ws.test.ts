@@ -1,5 +1,6 @@
 import { MAX_FRAME_BYTES } from '@ftpscope/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../../test/reliability-helpers.ts';
 import { batch, counters, data, expectation, hello, rules, session } from '../testing/events.ts';
 import { ALPHA_TOKEN, API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../testing/harness.ts';
 
@@ -67,7 +68,7 @@ describe('WS /ws/collector', () => {
     (bad as { session: { startedAt: unknown } }).session.startedAt = 'yesterday';
     c.send(batch(1, [session('s0', Date.now()), bad]));
     expect((await c.closed).code).toBe(4422);
-    expect(hub.app.store.count('sessions')).toBe(0);
+    expect(await hub.app.store.count('sessions')).toBe(0);
   });
 
   it('closes 4409 when sequences do not increase on a connection', async () => {
@@ -92,7 +93,7 @@ describe('WS /ws/collector', () => {
     expect((await c.closed).code).toBe(4429);
     other.send(batch(1, [session('b1', Date.now())]));
     await other.ack(1);
-    expect(hub.app.store.sessions.get('b1')?.host).toBe('beta');
+    expect((await hub.app.store.sessions.get('b1'))?.host).toBe('beta');
     other.close();
   });
 
@@ -153,17 +154,15 @@ describe('WS /ws/collector', () => {
     expect(c2.messages.filter((m) => (m as { type: string }).type === 'ack')).toHaveLength(4);
 
     const store = hub.app.store;
-    expect(store.count('sessions')).toBe(1);
-    expect(store.count('expectations')).toBe(1);
-    expect(store.count('data_connections')).toBe(1);
-    expect(store.count('rule_samples')).toBe(2);
-    expect(store.count('drops')).toBe(1);
-    const s = store.sessions.get('s1');
-    expect(s?.expectations).toEqual([
-      expect.objectContaining({ id: 'x1', fulfilledAt: new Date(t0 + 20).toISOString() }),
-    ]);
+    expect(await store.count('sessions')).toBe(1);
+    expect(await store.count('expectations')).toBe(1);
+    expect(await store.count('data_connections')).toBe(1);
+    expect(await store.count('rule_samples')).toBe(2);
+    expect(await store.count('drops')).toBe(1);
+    const s = await store.sessions.get('s1');
+    expect(s?.expectations).toEqual([expect.objectContaining({ id: 'x1', fulfilledAt: t0 + 20 })]);
     // Rollup sums the two deltas exactly once.
-    const policy = store.rules.list('alpha', Date.now()).find((r) => r.isPolicy);
+    const policy = (await store.rules.list('alpha', Date.now())).find((r) => r.isPolicy);
     expect(policy).toMatchObject({ packets: 12, dropsLastMinute: 5 });
     c2.close();
   });
@@ -177,10 +176,12 @@ describe('WS /ws/collector', () => {
 
   it('marks the host connected, then disconnected when the collector goes away', async () => {
     const c = await connected('alpha');
-    expect(hub.app.store.hosts.get('alpha', Date.now())?.connected).toBe(true);
+    expect((await hub.app.store.hosts.get('alpha', Date.now()))?.connected).toBe(true);
     c.close();
     await c.closed;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(hub.app.store.hosts.get('alpha', Date.now())?.connected).toBe(false);
+    await until(
+      'alpha marked disconnected',
+      async () => (await hub.app.store.hosts.get('alpha', Date.now()))?.connected === false,
+    );
   });
 });

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { CollectorEvent, Diagnosis } from '@ftpscope/shared';
+import type { Backend, CollectorEvent, Diagnosis } from '@ftpscope/shared';
 
 /** What happened in the hub, after it was committed: the live fan-out and the diagnoses engine listen here. */
 export interface HubEventMap {
   /** A batch of a host was stored (never emitted for resends). */
   batch: [host: string, events: CollectorEvent[]];
-  /** A collector for this host connected or went away. */
-  host: [host: string, connected: boolean, at: number];
+  /** A collector for this host connected (with the backends its hello named) or went away. */
+  host: [host: string, connected: boolean, at: number, backends: Backend[]];
   /** A diagnosis opened, changed or resolved. */
   diagnosis: [diagnosis: Diagnosis];
 }

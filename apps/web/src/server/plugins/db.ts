@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { type RetentionPolicy, Store } from '../store/index.ts';
+import { openStore, type RetentionPolicy, type Store } from '../store/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The hub's storage (repositories over SQLite). */
+    /** The hub's storage (the Store interface; the engine stays inside store/). */
     store: Store;
     /** The hub's clock (injected in tests). */
     now: () => number;
@@ -13,20 +13,27 @@ declare module 'fastify' {
 
 /** Options of the db plugin. */
 export interface DbPluginOptions {
-  file: string;
+  /** `sqlite:PATH` or `postgres://…` (--store). */
+  store: string;
   now: () => number;
   retention: RetentionPolicy;
   /** How often retention runs (ms); 0 disables the timer (tests call pruneOnce). */
   retentionIntervalMs: number;
 }
 
-/** Opens the store at start (a locked or corrupt file fails here, clearly), prunes on a timer, closes on exit. */
+/** Opens the store at start (a locked, corrupt or unreachable store fails here, clearly), prunes on a timer. */
 export default fp(
   async (app: FastifyInstance, opts: DbPluginOptions) => {
-    const store = new Store(opts.file, { now: opts.now, retention: opts.retention });
-    store.hosts.disconnectAll();
+    const store = await openStore(opts.store, { now: opts.now, retention: opts.retention });
+    try {
+      await store.disconnectAll();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     app.decorate('store', store);
     app.decorate('now', opts.now);
+    app.log.info({ store: store.location }, 'store opened');
     if (opts.retentionIntervalMs > 0) {
       store.retention.start(opts.retentionIntervalMs, (err) =>
         app.log.error({ err }, 'retention pruning failed'),

@@ -49,9 +49,18 @@ export default fp(
       connected: app.collectors,
       heartbeatMs: opts.heartbeatMs,
     };
-    app.get('/ws/collector', { websocket: true, schema: { hide: true } }, (socket, req) => {
+    app.get('/ws/collector', { websocket: true, schema: { hide: true } }, async (socket, req) => {
       const presented = bearerToken(req.headers.authorization);
-      const grant = opts.auth.check(presented) ?? tokens.authenticate(presented);
+      let grant = opts.auth.check(presented);
+      if (!grant && CollectorTokens.issued(presented)) {
+        // The store answers asynchronously: hold the socket's frames (a hello may already be on its way).
+        socket.pause();
+        grant = await tokens.authenticate(presented).catch((err: unknown) => {
+          app.log.error({ err, remote: remoteOf(req.raw) }, 'checking an issued collector token failed');
+          return null;
+        });
+        socket.resume();
+      }
       if (!grant) {
         app.log.warn({ remote: remoteOf(req.raw) }, 'collector rejected: wrong or missing token (4401)');
         socket.close(UNAUTHORIZED.close, `FTPSCOPE_ERR_UNAUTHORIZED: ${UNAUTHORIZED.message}`);

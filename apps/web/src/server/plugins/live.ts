@@ -52,11 +52,19 @@ export default fp(
         limits: opts.limits,
         now: app.now,
         onSubscribe: (c) => {
-          for (const h of app.store.hosts.list(app.now())) {
-            const at = h.lastSeen ? Date.parse(h.lastSeen) : app.now();
-            const state: LiveEvent = { kind: 'host', connected: h.connected, at };
-            c.enqueue(h.name, [state]);
-          }
+          app.store.hosts.list(app.now()).then(
+            (hosts) => {
+              for (const h of hosts) {
+                const state: LiveEvent = {
+                  kind: 'host',
+                  connected: h.connected,
+                  at: h.lastSeen ?? app.now(),
+                };
+                c.enqueue(h.name, [state]);
+              }
+            },
+            (err: unknown) => app.log.warn({ err, remote }, 'live subscribe: could not read the hosts'),
+          );
         },
       });
       hub.add(client);

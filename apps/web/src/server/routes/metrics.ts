@@ -1,5 +1,6 @@
-import type { HostSummary, NetfilterHealth, RuleView } from '@ftpscope/shared';
+import type { NetfilterHealth } from '@ftpscope/shared';
 import type { FastifyPluginAsync } from 'fastify';
+import type { HostRecord, RuleRecord } from '../store/index.ts';
 import { secured } from './api/schemas.ts';
 
 /** Escapes a Prometheus label value. */
@@ -45,8 +46,8 @@ const metrics: FastifyPluginAsync = async (app) => {
     async (_req, reply) => {
       const now = app.now();
       const m = new Exposition();
-      const hosts = app.store.hosts.list(now);
-      const perHost = (name: string, help: string, value: (h: HostSummary) => number) =>
+      const hosts = await app.store.hosts.list(now);
+      const perHost = (name: string, help: string, value: (h: HostRecord) => number) =>
         m.family(name, 'gauge', help, hosts, (h) => [{ host: h.name }, value(h)]);
       perHost('ftpscope_collector_connected', 'A collector is connected for the host.', (h) =>
         h.connected ? 1 : 0,
@@ -60,8 +61,12 @@ const metrics: FastifyPluginAsync = async (app) => {
       );
       perHost('ftpscope_diagnoses_active', 'Open diagnoses.', (h) => h.activeDiagnoses);
 
-      const rules = hosts.flatMap((h) => app.store.rules.list(h.name, now).map((r) => ({ host: h.name, r })));
-      const perRule = (name: string, help: string, value: (r: RuleView) => number) =>
+      const rules = (
+        await Promise.all(
+          hosts.map(async (h) => (await app.store.rules.list(h.name, now)).map((r) => ({ host: h.name, r }))),
+        )
+      ).flat();
+      const perRule = (name: string, help: string, value: (r: RuleRecord) => number) =>
         m.family(name, 'counter', help, rules, ({ host, r }) => [
           {
             host,
@@ -81,7 +86,7 @@ const metrics: FastifyPluginAsync = async (app) => {
       );
       perRule('ftpscope_rule_bytes_total', 'Bytes counted by the rule (kernel counter).', (r) => r.bytes);
 
-      const health = app.store.events.latestHealth();
+      const health = await app.store.events.latestHealth();
       const perHealth = (name: string, help: string, value: (h: NetfilterHealth) => number) =>
         m.family(name, 'gauge', help, health, ({ host, health: h }) => [{ host }, value(h)]);
       perHealth('ftpscope_conntrack_entries', 'conntrack table entries.', (h) => h.conntrackCount);

@@ -39,7 +39,7 @@ const collectorTokens: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const install = app.installInfo(req, req.body.hubUrl);
-      const { view, token } = app.collectorTokens.create(req.body.host);
+      const { view, token } = await app.collectorTokens.create(req.body.host);
       const command = installCommand({
         hubUrl: install.hubUrl,
         fingerprint: install.fingerprint,
@@ -62,7 +62,7 @@ const collectorTokens: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const revoked = app.collectorTokens.revoke(req.params.id);
+      const revoked = await app.collectorTokens.revoke(req.params.id);
       if (!revoked) throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `collector token ${req.params.id}`);
       return revoked;
     },

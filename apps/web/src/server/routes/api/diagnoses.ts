@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DiagnosesQuery, DiagnosisView } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
+import { toDiagnosisView } from '../../views/diagnoses.ts';
 import { errors, secured } from './schemas.ts';
 
 /** GET /api/diagnoses: open ones first, then newest (filled by the diagnoses engine). */
@@ -17,10 +18,11 @@ const diagnoses: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const q = req.query;
-      return app.store.diagnoses.list({
+      const list = await app.store.diagnoses.list({
         ...(q.host !== undefined && { host: q.host }),
         ...(q.active !== undefined && { active: q.active }),
       });
+      return list.map(toDiagnosisView);
     },
   );
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DropsQuery, DropView, GapsQuery, GapView } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
+import { toDropView, toGapView } from '../../views/events.ts';
 import { errors, secured } from './schemas.ts';
 import { HOUR, timeRange } from './time-range.ts';
 
@@ -18,12 +19,13 @@ const drops: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const q = req.query;
-      return app.store.events.drops({
+      const drops = await app.store.events.drops({
         ...timeRange(q, app.now(), 24 * HOUR),
         ...(q.host !== undefined && { host: q.host }),
         ...(q.client !== undefined && { client: q.client }),
         limit: q.limit ?? 1000,
       });
+      return drops.map(toDropView);
     },
   );
   app.get(
@@ -38,11 +40,12 @@ const drops: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const q = req.query;
-      return app.store.events.gaps({
+      const gaps = await app.store.events.gaps({
         ...timeRange(q, app.now(), 24 * HOUR),
         ...(q.host !== undefined && { host: q.host }),
         limit: q.limit ?? 1000,
       });
+      return gaps.map(toGapView);
     },
   );
 };

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { FtpscopeError, HostHealthView, HostSummary } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
+import { toHostHealthView } from '../../views/events.ts';
+import { toHostSummary } from '../../views/hosts.ts';
 import { errors, HostParams, secured } from './schemas.ts';
 
 /** GET /api/hosts and /api/hosts/:host: hosts with connection state and live counts; /health: netfilter health. */
@@ -8,7 +10,7 @@ const hosts: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/hosts',
     { schema: { tags: ['hosts'], security: secured, response: { 200: T.Array(HostSummary), ...errors } } },
-    async () => app.store.hosts.list(app.now()),
+    async () => (await app.store.hosts.list(app.now())).map(toHostSummary),
   );
   app.get(
     '/api/hosts/:host',
@@ -21,9 +23,9 @@ const hosts: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const host = app.store.hosts.get(req.params.host, app.now());
+      const host = await app.store.hosts.get(req.params.host, app.now());
       if (!host) throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `host ${req.params.host}`);
-      return host;
+      return toHostSummary(host);
     },
   );
   app.get(
@@ -41,9 +43,9 @@ const hosts: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      if (!app.store.hosts.get(req.params.host, app.now()))
+      if (!(await app.store.hosts.get(req.params.host, app.now())))
         throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `host ${req.params.host}`);
-      return app.store.events.hostHealth(req.params.host);
+      return toHostHealthView(await app.store.events.hostHealth(req.params.host));
     },
   );
 };

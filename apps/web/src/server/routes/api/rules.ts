@@ -8,7 +8,8 @@ import {
   TimeRangeQuery,
 } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
-import { seriesGrid } from '../../store/rules.ts';
+import { seriesGrid } from '../../store/index.ts';
+import { toChangeView, toRuleView, toSeriesPoint } from '../../views/rules.ts';
 import { errors, HostParams, secured } from './schemas.ts';
 import { DAY, HOUR, timeRange } from './time-range.ts';
 
@@ -18,8 +19,8 @@ const TARGET_POINTS = 300;
 
 /** Rules of a host with counters and drops, one rule's counter series, and the host's ruleset changes. */
 const rules: FastifyPluginAsyncTypebox = async (app) => {
-  const requireHost = (host: string) => {
-    if (!app.store.hosts.get(host, app.now()))
+  const requireHost = async (host: string) => {
+    if (!(await app.store.hosts.get(host, app.now())))
       throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `host ${host}`);
   };
 
@@ -34,8 +35,8 @@ const rules: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      requireHost(req.params.host);
-      return app.store.rules.list(req.params.host, app.now());
+      await requireHost(req.params.host);
+      return (await app.store.rules.list(req.params.host, app.now())).map(toRuleView);
     },
   );
 
@@ -59,8 +60,8 @@ const rules: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { host, id } = req.params;
-      requireHost(host);
-      if (!app.store.rules.exists(host, id))
+      await requireHost(host);
+      if (!(await app.store.rules.exists(host, id)))
         throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `rule ${id} on ${host}`);
       const { from, to } = timeRange(req.query, app.now(), HOUR);
       const span = Math.max(to - from, 1000);
@@ -78,9 +79,9 @@ const rules: FastifyPluginAsyncTypebox = async (app) => {
             `use step=${fits.step / 1000} or more`,
         );
       }
-      const { tier, points } = app.store.rules.series(host, id, from, to, stepMs);
+      const { tier, buckets } = await app.store.rules.series(host, id, from, to, stepMs);
       reply.header('x-ftpscope-tier', tier);
-      return points;
+      return buckets.map(toSeriesPoint);
     },
   );
 
@@ -96,9 +97,9 @@ const rules: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      requireHost(req.params.host);
+      await requireHost(req.params.host);
       const { from, to } = timeRange(req.query, app.now(), 7 * DAY);
-      return app.store.rules.changes(req.params.host, from, to);
+      return (await app.store.rules.changes(req.params.host, from, to)).map(toChangeView);
     },
   );
 };

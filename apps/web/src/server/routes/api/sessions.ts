@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { FtpscopeError, SessionsQuery, SessionView } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
+import { toSessionView } from '../../views/sessions.ts';
 import { errors, HostParams, secured } from './schemas.ts';
 import { optionalRange } from './time-range.ts';
 
@@ -19,16 +20,17 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const { host } = req.params;
-      if (!app.store.hosts.get(host, app.now()))
+      if (!(await app.store.hosts.get(host, app.now())))
         throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `host ${host}`);
       const q = req.query;
-      return app.store.sessions.list({
+      const sessions = await app.store.sessions.list({
         host,
         ...optionalRange(q),
         ...(q.active !== undefined && { active: q.active }),
         ...(q.client !== undefined && { client: q.client }),
         limit: q.limit ?? 500,
       });
+      return sessions.map(toSessionView);
     },
   );
   app.get(
@@ -42,9 +44,9 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const s = app.store.sessions.get(req.params.id);
+      const s = await app.store.sessions.get(req.params.id);
       if (!s) throw new FtpscopeError('FTPSCOPE_ERR_NOT_FOUND', `session ${req.params.id}`);
-      return s;
+      return toSessionView(s);
     },
   );
 };

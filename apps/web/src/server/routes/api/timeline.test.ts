@@ -1,6 +1,6 @@
 import type { CollectorEvent, RuleDef, TimelineItem } from '@ftpscope/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_ROWS } from '../../store/timeline.ts';
+import { TIMELINE_MAX_ROWS as MAX_ROWS } from '../../store/index.ts';
 import { batch, CLIENT_IP, counters, hello, POLICY_ID, rules, session } from '../../testing/events.ts';
 import { API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../../testing/harness.ts';
 

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { FtpscopeError, TIMELINE_TRUNCATED_HEADER, TimelineItem, TimelineQuery } from '@ftpscope/shared';
 import { Type as T } from '@sinclair/typebox';
-import { MAX_ROWS } from '../../store/timeline.ts';
+import { TIMELINE_MAX_ROWS as MAX_ROWS } from '../../store/index.ts';
+import { timelineItems } from '../../views/timeline.ts';
 import { errors, secured } from './schemas.ts';
 import { DAY, timeRange } from './time-range.ts';
 
@@ -34,14 +35,14 @@ const timeline: FastifyPluginAsyncTypebox = async (app) => {
           'querystring/client, querystring/user or querystring/host is required',
         );
       }
-      const { items, truncated } = app.store.timeline.run({
+      const records = await app.store.timeline({
         ...timeRange(q, app.now(), DAY),
         ...(q.client !== undefined && { client: q.client }),
         ...(q.user !== undefined && { user: q.user }),
         ...(q.host !== undefined && { host: q.host }),
       });
-      reply.header(TIMELINE_TRUNCATED_HEADER, String(truncated));
-      return items;
+      reply.header(TIMELINE_TRUNCATED_HEADER, String(records.truncated));
+      return timelineItems(records);
     },
   );
 };

@@ -2,9 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/harness.ts';
-import { loadMigrations, openDatabase, StoreOpenError } from './db.ts';
-import { Store } from './index.ts';
+import { tempDir } from '../../testing/harness.ts';
+import { StoreOpenError } from '../errors.ts';
+import { loadMigrations, migrate, openDatabase } from './db.ts';
+import { SqliteStore } from './sqlite-store.ts';
 
 describe('database open and migrations', () => {
   let dir: string;
@@ -14,7 +15,7 @@ describe('database open and migrations', () => {
   });
   afterEach(() => cleanup());
 
-  it('applies every migration on a fresh file with the hub pragmas, and re-opens without re-applying', () => {
+  it('applies every migration on a fresh file with the hub pragmas, and re-opens without re-applying', async () => {
     const file = join(dir, 'hub.db');
     const latest = loadMigrations().at(-1)?.version;
     const db = openDatabase(file);
@@ -47,11 +48,11 @@ describe('database open and migrations', () => {
     );
     db.prepare("INSERT INTO hosts (name) VALUES ('alpha')").run();
     db.close();
-    const again = new Store(file, { now: Date.now });
-    expect(again.schemaVersion()).toBe(latest);
-    expect(again.hosts.list(Date.now()).map((h) => h.name)).toEqual(['alpha']);
-    expect(again.integrityCheck()).toBe('ok');
-    void again.close();
+    const again = new SqliteStore(file, { now: Date.now });
+    expect(await again.schemaVersion()).toBe(latest);
+    expect((await again.hosts.list(Date.now())).map((h) => h.name)).toEqual(['alpha']);
+    expect(await again.integrityCheck()).toBe('ok');
+    await again.close();
   });
 
   it('refuses a database from a newer ftpscope', () => {
@@ -85,5 +86,23 @@ describe('database open and migrations', () => {
 
   it('explains an unwritable path', () => {
     expect(() => openDatabase(join(dir, 'missing-dir', 'x.db'))).toThrow(/cannot open database/);
+  });
+
+  it('migration 0003 gives diagnoses stored with a bare stable id their occurrence id', () => {
+    const db = new Database(join(dir, 'hub.db'));
+    for (const m of loadMigrations().filter((m) => m.version <= 2)) db.exec(m.sql);
+    db.pragma('user_version = 2');
+    const insert = db.prepare(
+      `INSERT INTO diagnoses (id, kind, host, severity, title, explanation, evidence, fix, first_seen, last_seen)
+       VALUES (?, 'k', 'ftp1', 'critical', 't', 'e', '[]', '[]', ?, ?)`,
+    );
+    insert.run('ftp1:ftp-helper-not-assigned', 1000, 2000);
+    insert.run('ftp1:related-not-accepted@5000', 5000, 6000);
+    migrate(db);
+    expect(db.prepare('SELECT id FROM diagnoses ORDER BY id').pluck().all()).toEqual([
+      'ftp1:ftp-helper-not-assigned@1000',
+      'ftp1:related-not-accepted@5000',
+    ]);
+    db.close();
   });
 });

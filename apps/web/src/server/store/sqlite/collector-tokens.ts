@@ -1,13 +1,5 @@
+import type { CollectorToken } from '../store.ts';
 import type { Db } from './db.ts';
-
-/** A collector token the hub issued (times in epoch ms; the token itself is never stored). */
-export interface CollectorToken {
-  id: string;
-  host: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
 
 interface Row {
   id: string;

@@ -1,5 +1,5 @@
-import type { Diagnosis, DiagnosisView, FixPlan } from '@ftpscope/shared';
-import { iso, isoOrNull } from './convert.ts';
+import type { Diagnosis, FixPlan } from '@ftpscope/shared';
+import type { DiagnosisFilter } from '../records.ts';
 import type { Db } from './db.ts';
 
 interface DiagnosisRow {
@@ -17,7 +17,7 @@ interface DiagnosisRow {
 }
 
 /** The fix column: a JSON array of lines, or `{lines, plan}`. */
-function readFix(text: string): Pick<DiagnosisView, 'fix' | 'fixPlan'> {
+function readFix(text: string): Pick<Diagnosis, 'fix' | 'fixPlan'> {
   const v = JSON.parse(text) as string[] | { lines: string[]; plan: FixPlan };
   return Array.isArray(v) ? { fix: v } : { fix: v.lines, fixPlan: v.plan };
 }
@@ -49,14 +49,7 @@ export class DiagnosesRepo {
   }
 
   /** Diagnoses, open ones first then newest; `from`/`to` select those overlapping the window. */
-  list(f: {
-    host?: string;
-    hosts?: string[];
-    active?: boolean;
-    from?: number;
-    to?: number;
-    limit?: number;
-  }): DiagnosisView[] {
+  list(f: DiagnosisFilter): Diagnosis[] {
     const where: string[] = [];
     if (f.host !== undefined) where.push('host = @host');
     if (f.hosts !== undefined) where.push('host IN (SELECT value FROM json_each(@hostsJson))');
@@ -76,11 +69,11 @@ export class DiagnosesRepo {
       severity: r.severity,
       title: r.title,
       explanation: r.explanation,
-      evidence: JSON.parse(r.evidence) as DiagnosisView['evidence'],
+      evidence: JSON.parse(r.evidence) as Diagnosis['evidence'],
       ...readFix(r.fix),
-      firstSeen: iso(r.first_seen),
-      lastSeen: iso(r.last_seen),
-      resolvedAt: isoOrNull(r.resolved_at),
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+      resolvedAt: r.resolved_at,
     }));
   }
 }

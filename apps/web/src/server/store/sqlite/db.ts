@@ -1,11 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { StoreOpenError } from '../errors.ts';
 
 /** The one SQLite connection of the hub (the only writer). */
 export type Db = Database.Database;
-
-/** Raised when the database cannot be opened; the message says what to do. */
-export class StoreOpenError extends Error {}
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
@@ -37,7 +35,7 @@ export function openDatabase(file: string, opts: { busyTimeoutMs?: number } = {}
     db = new Database(file);
   } catch (err) {
     throw new StoreOpenError(
-      `cannot open database ${file}: ${(err as Error).message} (check the path and permissions of --db)`,
+      `cannot open database ${file}: ${(err as Error).message} (check the path and permissions given to --store)`,
     );
   }
   try {
@@ -64,7 +62,7 @@ function explainOpenError(file: string, err: Error & { code?: string }): Error {
   const code = err.code ?? '';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new StoreOpenError(
-      `database ${file} is locked by another process (is another hub running on it?); stop it or use another --db`,
+      `database ${file} is locked by another process (is another hub running on it?); stop it or use another --store sqlite:FILE`,
     );
   }
   if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {

@@ -1,41 +1,21 @@
-import type {
-  RuleCounter,
-  RuleDef,
-  RulesetChangeView,
-  RulesetDiff,
-  RuleView,
-  SeriesPoint,
-} from '@ftpscope/shared';
-import { iso } from './convert.ts';
+import type { RuleCounter, RuleDef, RulesetDiff } from '@ftpscope/shared';
+import type { RuleRecord, RulesetChangeRecord, SeriesBucket } from '../records.ts';
+import { fillGrid, seriesGrid } from '../series-grid.ts';
 import type { Db } from './db.ts';
 
 const MINUTE = 60_000;
 
-/** Raw samples answer ranges up to this long; longer ranges read the 1-minute rollups. */
-export const RAW_TIER_MAX_MS = 6 * 60 * MINUTE;
-
-/** The buckets a series query reads: the rollup tier snaps step and start to whole minutes. */
-export function seriesGrid(
-  from: number,
-  to: number,
-  stepMs: number,
-): { tier: 'raw' | '1m'; start: number; step: number; count: number } {
-  const tier = to - from <= RAW_TIER_MAX_MS ? 'raw' : '1m';
-  const step = tier === 'raw' ? stepMs : Math.ceil(stepMs / MINUTE) * MINUTE;
-  const start = tier === 'raw' ? from : Math.floor(from / MINUTE) * MINUTE;
-  return { tier, start, step, count: Math.ceil((to - start) / step) };
-}
-
 interface RuleRow {
   id: string;
-  backend: RuleView['backend'];
+  backend: RuleDef['backend'];
   family: string;
   tbl: string;
   chain: string;
   position: number;
   text: string;
-  verdict: RuleView['verdict'];
+  verdict: RuleDef['verdict'];
   is_policy: number;
+  comment: string | null;
   packets: number;
   bytes: number;
   drops_last_minute: number;
@@ -54,8 +34,10 @@ export class RulesRepo {
   readonly #rawSeries;
   readonly #rollupSeries;
   readonly #changes;
+  readonly #rulesetAt;
 
   constructor(db: Db) {
+    this.#rulesetAt = db.prepare('SELECT max(seen_at) FROM rules WHERE host = ?').pluck();
     this.#upsertRule = db.prepare(
       `INSERT INTO rules (host, id, backend, family, tbl, chain, position, text, verdict, is_policy, comment, seen_at)
        VALUES (@host, @id, @backend, @family, @table, @chain, @position, @text, @verdict, @is_policy, @comment, @at)
@@ -105,7 +87,10 @@ export class RulesRepo {
     );
   }
 
-  /** The full rule list of a host: upsert every rule, mark the missing ones removed, record the diff. */
+  /**
+   * The full rule list of a host: upsert every rule, mark the missing ones removed, record the diff. A ruleset
+   * older than the one applied last (a replayed spool) only adds its change: the newest is current.
+   */
   applyRuleset(
     host: string,
     at: number,
@@ -113,10 +98,13 @@ export class RulesRepo {
     diff: RulesetDiff | null,
     notBefore: number | null = null,
   ): number | null {
-    for (const r of rules) {
-      this.#upsertRule.run({ host, ...r, is_policy: r.isPolicy ? 1 : 0, at });
+    const current = this.#rulesetAt.get(host) as number | null;
+    if (current === null || at >= current) {
+      for (const r of rules) {
+        this.#upsertRule.run({ host, ...r, is_policy: r.isPolicy ? 1 : 0, at });
+      }
+      this.#markRemoved.run({ host, at, ids: JSON.stringify(rules.map((r) => r.id)) });
     }
-    this.#markRemoved.run({ host, at, ids: JSON.stringify(rules.map((r) => r.id)) });
     if (!diff) return null;
     return Number(this.#insertChange.run(host, at, notBefore, JSON.stringify(diff)).lastInsertRowid);
   }
@@ -132,7 +120,7 @@ export class RulesRepo {
   }
 
   /** Current rules of a host in chain order, policies first, with drops over the last minute. */
-  list(host: string, now: number): RuleView[] {
+  list(host: string, now: number): RuleRecord[] {
     return (this.#list.all({ host, now }) as RuleRow[]).map((r) => ({
       id: r.id,
       backend: r.backend,
@@ -143,6 +131,7 @@ export class RulesRepo {
       text: r.text,
       verdict: r.verdict,
       isPolicy: r.is_policy === 1,
+      comment: r.comment,
       packets: r.packets,
       bytes: r.bytes,
       dropsLastMinute: r.drops_last_minute,
@@ -164,22 +153,20 @@ export class RulesRepo {
     from: number,
     to: number,
     stepMs: number,
-  ): { tier: 'raw' | '1m'; points: SeriesPoint[] } {
-    const { tier, start, step, count } = seriesGrid(from, to, stepMs);
-    const stmt = tier === 'raw' ? this.#rawSeries : this.#rollupSeries;
-    const rows = stmt.all({ host, rule, from: start, to, step }) as { i: number; p: number; b: number }[];
-    const points: SeriesPoint[] = [];
-    const byIndex = new Map(rows.map((r) => [r.i, r]));
-    for (let i = 0; i < count; i++) {
-      const r = byIndex.get(i);
-      points.push({ t: iso(start + i * step), packets: r?.p ?? 0, bytes: r?.b ?? 0 });
-    }
-    return { tier, points };
+  ): { tier: 'raw' | '1m'; buckets: SeriesBucket[] } {
+    const grid = seriesGrid(from, to, stepMs);
+    const stmt = grid.tier === 'raw' ? this.#rawSeries : this.#rollupSeries;
+    const rows = stmt.all({ host, rule, from: grid.start, to, step: grid.step }) as {
+      i: number;
+      p: number;
+      b: number;
+    }[];
+    return { tier: grid.tier, buckets: fillGrid(grid, rows) };
   }
 
   /** Ruleset changes of a host in a window, oldest first. */
-  changes(host: string, from: number, to: number): RulesetChangeView[] {
-    return (this.#changes.all({ host, from, to }) as ChangeRow[]).map(toChangeView);
+  changes(host: string, from: number, to: number): RulesetChangeRecord[] {
+    return (this.#changes.all({ host, from, to }) as ChangeRow[]).map(toChangeRecord);
   }
 }
 
@@ -192,17 +179,7 @@ export interface ChangeRow {
   diff: string;
 }
 
-/** Renders a stored change as the API view. */
-export function toChangeView(r: ChangeRow): RulesetChangeView {
-  const diff = JSON.parse(r.diff) as RulesetDiff;
-  return {
-    id: r.id,
-    host: r.host,
-    at: iso(r.at),
-    notBefore: r.not_before === null ? null : iso(r.not_before),
-    added: diff.added,
-    removed: diff.removed,
-    moved: diff.moved,
-    policyChanges: diff.policyChanges,
-  };
+/** A stored change as a record. */
+export function toChangeRecord(r: ChangeRow): RulesetChangeRecord {
+  return { id: r.id, host: r.host, at: r.at, notBefore: r.not_before, diff: JSON.parse(r.diff) as RulesetDiff };
 }

@@ -1,24 +1,6 @@
-import type {
-  DroppedPacket,
-  DropView,
-  FirewallInfo,
-  FtpServerSettings,
-  Gap,
-  GapView,
-  HostHealthView,
-  NetfilterHealth,
-} from '@ftpscope/shared';
-import { iso } from './convert.ts';
+import type { DroppedPacket, FirewallInfo, FtpServerSettings, Gap, NetfilterHealth } from '@ftpscope/shared';
+import type { DropFilter, DropRecord, GapFilter, GapRecord, HostHealthRecord } from '../records.ts';
 import type { Db } from './db.ts';
-
-/** Filters of GET /api/drops (times in ms). */
-export interface DropFilter {
-  host?: string;
-  client?: string;
-  from: number;
-  to: number;
-  limit: number;
-}
 
 /** A stored dropped packet. */
 export interface DropRow {
@@ -134,45 +116,44 @@ export class EventsRepo {
   }
 
   /** The newest health sample and the FTP server settings of one host, null where none was reported. */
-  hostHealth(host: string): HostHealthView {
+  hostHealth(host: string): HostHealthRecord {
     const h = this.#healthOf.get(host) as { health: string } | undefined;
     const s = this.#settingsOf.get(host) as { updated_at: number; settings: string } | undefined;
-    const health = h ? (JSON.parse(h.health) as NetfilterHealth) : null;
     return {
-      health: health ? { ...health, at: iso(health.at) } : null,
-      settings: s ? { ...(JSON.parse(s.settings) as FtpServerSettings), updatedAt: iso(s.updated_at) } : null,
-      ...firewallField(this.firewall(host)),
+      health: h ? (JSON.parse(h.health) as NetfilterHealth) : null,
+      settings: s ? { ...(JSON.parse(s.settings) as FtpServerSettings), updatedAt: s.updated_at } : null,
+      firewall: this.firewall(host),
     };
   }
 
   /** Dropped packets, newest first; `client` matches either address (active mode drops go to the client). */
-  drops(f: DropFilter): DropView[] {
+  drops(f: DropFilter): DropRecord[] {
     const where = ['at >= @from', 'at <= @to'];
     if (f.host !== undefined) where.push('host = @host');
     if (f.client !== undefined) where.push('(src = @client OR dst = @client)');
     const rows = this.#db
       .prepare(`SELECT * FROM drops WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT @limit`)
       .all({ ...f }) as DropRow[];
-    return rows.map(toDropView);
+    return rows.map(toDropRecord);
   }
 
   /** Gaps in what collectors could see, newest first. */
-  gaps(f: { host?: string; from: number; to: number; limit: number }): GapView[] {
+  gaps(f: GapFilter): GapRecord[] {
     const where = ['at >= @from', 'at <= @to'];
     if (f.host !== undefined) where.push('host = @host');
     const rows = this.#db
       .prepare(`SELECT * FROM gaps WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT @limit`)
       .all({ ...f }) as GapRow[];
-    return rows.map(toGapView);
+    return rows.map(toGapRecord);
   }
 }
 
-/** Renders a stored drop. */
-export function toDropView(r: DropRow): DropView {
+/** A stored drop as a record. */
+export function toDropRecord(r: DropRow): DropRecord {
   return {
     id: r.id,
     host: r.host,
-    at: iso(r.at),
+    at: r.at,
     group: r.grp,
     ruleId: r.rule_id,
     prefix: r.prefix,
@@ -187,17 +168,12 @@ export function toDropView(r: DropRow): DropView {
   };
 }
 
-/** `{ firewall }` when one was reported (the field is optional in the API). */
-export function firewallField(f: FirewallInfo | null): { firewall?: FirewallInfo } {
-  return f ? { firewall: f } : {};
-}
-
-/** Renders a stored gap. */
-export function toGapView(r: GapRow): GapView {
+/** A stored gap as a record. */
+export function toGapRecord(r: GapRow): GapRecord {
   return {
     id: r.id,
     host: r.host,
-    at: iso(r.at),
+    at: r.at,
     source: r.source,
     reason: r.reason,
     fromSeq: r.from_seq,

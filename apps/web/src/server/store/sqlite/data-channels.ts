@@ -1,5 +1,4 @@
-import type { DataChannelAttempt, DataChannelAttemptView } from '@ftpscope/shared';
-import { iso, isoOrNull } from './convert.ts';
+import type { DataChannelAttempt } from '@ftpscope/shared';
 import type { Db } from './db.ts';
 
 /** A stored data-channel attempt (data_channels table). */
@@ -78,19 +77,19 @@ export class DataChannelsRepo {
     }
   }
 
-  /** The attempts of some sessions of one host as views (times in ISO), by session id, oldest first. */
-  viewsOf(host: string, sessionIds: string[]): Map<string, DataChannelAttemptView[]> {
-    const out = new Map<string, DataChannelAttemptView[]>();
+  /** The attempts of some sessions of one host (times in ms), by session id, oldest first. */
+  of(host: string, sessionIds: string[]): Map<string, DataChannelAttempt[]> {
+    const out = new Map<string, DataChannelAttempt[]>();
     for (const r of this.#of.all(host, JSON.stringify(sessionIds)) as AttemptRow[]) {
-      const v: DataChannelAttemptView = {
+      const a: DataChannelAttempt = {
         id: r.id,
         mode: r.mode,
         command: r.command,
         address: r.address,
         port: r.port,
-        askedAt: iso(r.asked_at),
+        askedAt: r.asked_at,
         outcome: r.outcome,
-        settledAt: isoOrNull(r.settled_at),
+        settledAt: r.settled_at,
         bytes: r.bytes,
         bytesFrom: r.bytes_from,
         ruleId: r.rule_id,
@@ -101,8 +100,8 @@ export class DataChannelsRepo {
         reason: r.reason,
       };
       const list = out.get(r.session_id);
-      if (list) list.push(v);
-      else out.set(r.session_id, [v]);
+      if (list) list.push(a);
+      else out.set(r.session_id, [a]);
     }
     return out;
   }

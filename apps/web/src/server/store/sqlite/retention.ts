@@ -1,20 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { DAY_MS as DAY, type RetentionPolicy } from '../retention-policy.ts';
+import type { Pruner } from '../store.ts';
 import type { Db } from './db.ts';
-
-const DAY = 86_400_000;
-
-/** How long each kind of history is kept, in days. */
-export interface RetentionPolicy {
-  /** Raw rule samples and health samples (default 7). */
-  rawDays: number;
-  /** 1-minute rule rollups (default 90). */
-  rollupDays: number;
-  /** Sessions, expectations, data connections, drops, ruleset changes, gaps, resolved diagnoses (default 90). */
-  historyDays: number;
-}
-
-/** Default retention of the issue: raw 7 d, rollups and history 90 d. */
-export const DEFAULT_RETENTION: RetentionPolicy = { rawDays: 7, rollupDays: 90, historyDays: 90 };
 
 type Tier = keyof RetentionPolicy;
 
@@ -37,7 +24,7 @@ const TARGETS: { table: string; where: string; tier: Tier }[] = [
  * Prunes old history in small chunks, yielding to the event loop between chunks so ingest (same thread, same
  * connection) is never blocked for long. Runs on a timer; the clock is injected so tests can jump in time.
  */
-export class Retention {
+export class Retention implements Pruner {
   readonly #policy: RetentionPolicy;
   readonly #now: () => number;
   readonly #chunk: number;

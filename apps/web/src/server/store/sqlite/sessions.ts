@@ -1,5 +1,5 @@
-import type { DataConnection, Expectation, FtpSession, SessionView } from '@ftpscope/shared';
-import { iso, isoOrNull } from './convert.ts';
+import type { DataConnection, Expectation, FtpMode, FtpSession } from '@ftpscope/shared';
+import type { SessionFilter, SessionRecord } from '../records.ts';
 import { DataChannelsRepo } from './data-channels.ts';
 import type { Db } from './db.ts';
 
@@ -15,7 +15,7 @@ export interface SessionRow {
   state: string;
   helper: string | null;
   user: string | null;
-  mode: SessionView['mode'];
+  mode: FtpMode;
   tls: number;
   started_at: number;
   ended_at: number | null;
@@ -27,8 +27,9 @@ export interface ExpectationRow {
   host: string;
   id: string;
   session_id: string | null;
+  family: string;
   port: number;
-  mode: SessionView['mode'];
+  mode: FtpMode;
   src: string;
   dst: string;
   created_at: number;
@@ -43,24 +44,17 @@ export interface DataRow {
   host: string;
   id: string;
   session_id: string | null;
+  expectation_id: string | null;
   client_port: number;
   server_port: number;
-  mode: SessionView['mode'];
+  mode: FtpMode;
   attribution: string;
+  state: string;
   established: number;
+  related: number;
   started_at: number;
   ended_at: number | null;
   bytes: number | null;
-}
-
-/** Filters of GET /api/hosts/:host/sessions (times in ms). */
-export interface SessionFilter {
-  host: string;
-  active?: boolean;
-  client?: string;
-  from?: number;
-  to?: number;
-  limit: number;
 }
 
 /** FTP control sessions with their expectations and data connections (full-state upserts by id). */
@@ -197,7 +191,7 @@ export class SessionsRepo {
   }
 
   /** Sessions of one host, newest first, with their expectations and data connections. */
-  list(f: SessionFilter): SessionView[] {
+  list(f: SessionFilter): SessionRecord[] {
     const where = ['host = @host'];
     if (f.active === true) where.push('ended_at IS NULL');
     if (f.active === false) where.push('ended_at IS NOT NULL');
@@ -207,24 +201,24 @@ export class SessionsRepo {
     const rows = this.#db
       .prepare(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY started_at DESC LIMIT @limit`)
       .all({ ...f }) as SessionRow[];
-    return this.views(rows);
+    return this.records(rows);
   }
 
   /** One session by id (the newest if two hosts reuse an id). */
-  get(id: string): SessionView | undefined {
+  get(id: string): SessionRecord | undefined {
     const row = this.#byId.get(id) as SessionRow | undefined;
-    return row ? this.views([row])[0] : undefined;
+    return row ? this.records([row])[0] : undefined;
   }
 
-  /** Renders rows as API views, loading children with one query per host. */
-  views(rows: SessionRow[]): SessionView[] {
+  /** Rows as records with their children, loading children with one query per host. */
+  records(rows: SessionRow[]): SessionRecord[] {
     const byHost = new Map<string, string[]>();
     for (const r of rows) push(byHost, r.host, r.id);
     const exps = new Map<string, ExpectationRow[]>();
     const datas = new Map<string, DataRow[]>();
-    const attempts = new Map<string, ReturnType<DataChannelsRepo['viewsOf']>>();
+    const attempts = new Map<string, ReturnType<DataChannelsRepo['of']>>();
     for (const [host, ids] of byHost) {
-      attempts.set(host, this.#attempts.viewsOf(host, ids));
+      attempts.set(host, this.#attempts.of(host, ids));
       const json = JSON.stringify(ids);
       for (const e of this.#expectationsOf.all(host, json) as ExpectationRow[])
         push(exps, `${host}\0${e.session_id}`, e);
@@ -235,6 +229,7 @@ export class SessionsRepo {
       return {
         id: r.id,
         host: r.host,
+        family: r.family as FtpSession['family'],
         client: { ip: r.client_ip, port: r.client_port },
         server: { ip: r.server_ip, port: r.server_port },
         state: r.state,
@@ -242,29 +237,37 @@ export class SessionsRepo {
         user: r.user,
         mode: r.mode,
         tls: r.tls === 1,
-        startedAt: iso(r.started_at),
-        endedAt: isoOrNull(r.ended_at),
+        startedAt: r.started_at,
+        endedAt: r.ended_at,
         requestedHost: r.requested_host ?? null,
         attempts: attempts.get(r.host)?.get(r.id) ?? [],
         expectations: (exps.get(key) ?? []).map((e) => ({
           id: e.id,
+          sessionId: e.session_id,
+          family: e.family as Expectation['family'],
+          src: e.src,
+          dst: e.dst,
           port: e.port,
           mode: e.mode,
-          createdAt: iso(e.created_at),
+          createdAt: e.created_at,
           timeout: e.timeout,
-          seenAt: iso(e.seen_at ?? e.created_at),
-          fulfilledAt: isoOrNull(e.fulfilled_at),
-          expiredAt: isoOrNull(e.expired_at),
+          seenAt: e.seen_at ?? e.created_at,
+          fulfilledAt: e.fulfilled_at,
+          expiredAt: e.expired_at,
         })),
         dataConnections: (datas.get(key) ?? []).map((d) => ({
           id: d.id,
+          sessionId: d.session_id,
+          expectationId: d.expectation_id,
+          attribution: d.attribution as DataConnection['attribution'],
+          mode: d.mode,
           clientPort: d.client_port,
           serverPort: d.server_port,
-          mode: d.mode,
-          attribution: d.attribution,
+          state: d.state,
           established: d.established === 1,
-          startedAt: iso(d.started_at),
-          endedAt: isoOrNull(d.ended_at),
+          related: d.related === 1,
+          startedAt: d.started_at,
+          endedAt: d.ended_at,
           bytes: d.bytes,
         })),
       };

@@ -20,6 +20,7 @@ export interface IngestRepos {
  * and acknowledged or not at all. Returns false for a sequence already stored (a resend): nothing is written.
  */
 export function createBatchWriter(db: Db, repos: IngestRepos) {
+  // better-sqlite3 is synchronous: the transaction holds the only connection, so batches never interleave.
   const apply = db.transaction((host: string, streamId: string, batch: Batch, now: number): boolean => {
     if (batch.seq <= repos.streams.lastSeq(host, streamId)) return false;
     for (const event of batch.events) applyEvent(repos, host, event, now, batch.sentAt);

@@ -1,5 +1,5 @@
-import type { Backend, FirewallInfo, Hello, HostSummary } from '@ftpscope/shared';
-import { isoOrNull } from './convert.ts';
+import type { Backend, FirewallInfo, Hello } from '@ftpscope/shared';
+import { type HostRecord, TREND_MINUTES } from '../records.ts';
 import type { Db } from './db.ts';
 
 interface HostRow {
@@ -16,8 +16,6 @@ interface HostRow {
   firewall: string | null;
 }
 
-/** Minutes of drop history in each summary (the fleet sparkline). */
-export const TREND_MINUTES = 30;
 const MINUTE = 60_000;
 
 /** Hosts and the collector connection state of each. */
@@ -94,15 +92,15 @@ export class HostsRepo {
   }
 
   /** Every host with its live summary. */
-  list(now: number): HostSummary[] {
+  list(now: number): HostRecord[] {
     const trends = this.#trends(null, now);
-    return (this.#list.all({ now }) as HostRow[]).map((r) => toSummary(r, trends));
+    return (this.#list.all({ now }) as HostRow[]).map((r) => toRecord(r, trends));
   }
 
   /** One host, or undefined. */
-  get(name: string, now: number): HostSummary | undefined {
+  get(name: string, now: number): HostRecord | undefined {
     const row = this.#get.get({ name, now }) as HostRow | undefined;
-    return row && toSummary(row, this.#trends(name, now));
+    return row && toRecord(row, this.#trends(name, now));
   }
 
   /** Drops per minute over the last TREND_MINUTES per host (one host, or all when name is null). */
@@ -125,11 +123,11 @@ export class HostsRepo {
   }
 }
 
-function toSummary(r: HostRow, trends: Map<string, number[]>): HostSummary {
+function toRecord(r: HostRow, trends: Map<string, number[]>): HostRecord {
   return {
     name: r.name,
     connected: r.connected === 1,
-    lastSeen: isoOrNull(r.last_seen),
+    lastSeen: r.last_seen,
     kernel: r.kernel,
     backends: JSON.parse(r.backends) as Backend[],
     activeSessions: r.active_sessions,

@@ -1,0 +1,140 @@
+import type { Batch, Diagnosis, Hello } from '@ftpscope/shared';
+import type { DiagnosisFilter, DropFilter, GapFilter, SessionFilter, TimelineFilter } from '../records.ts';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention-policy.ts';
+import type { CountedTable, Store } from '../store.ts';
+import { CollectorTokensRepo } from './collector-tokens.ts';
+import { type Db, openDatabase } from './db.ts';
+import { DiagnosesRepo } from './diagnoses.ts';
+import { EventsRepo } from './events.ts';
+import { HostsRepo } from './hosts.ts';
+import { createBatchWriter } from './ingest.ts';
+import { Retention } from './retention.ts';
+import { RulesRepo } from './rules.ts';
+import { SessionsRepo } from './sessions.ts';
+import { StreamsRepo } from './streams.ts';
+import { TimelineQuery } from './timeline.ts';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  now: () => number;
+  retention?: RetentionPolicy;
+  pruneChunkRows?: number;
+}
+
+/**
+ * The embedded engine: one SQLite file opened by one hub (EXCLUSIVE locking), synchronous better-sqlite3
+ * repositories behind the asynchronous Store interface.
+ */
+export class SqliteStore implements Store {
+  readonly #db: Db;
+  readonly #hosts: HostsRepo;
+  readonly #streams: StreamsRepo;
+  readonly #sessions: SessionsRepo;
+  readonly #rules: RulesRepo;
+  readonly #events: EventsRepo;
+  readonly #diagnoses: DiagnosesRepo;
+  readonly #timeline: TimelineQuery;
+  readonly #writeBatch: ReturnType<typeof createBatchWriter>;
+  readonly #tokens: CollectorTokensRepo;
+  readonly retention: Retention;
+  readonly location: string;
+
+  constructor(file: string, opts: SqliteStoreOptions) {
+    this.location = `sqlite:${file}`;
+    this.#db = openDatabase(file);
+    this.#hosts = new HostsRepo(this.#db);
+    this.#streams = new StreamsRepo(this.#db);
+    this.#sessions = new SessionsRepo(this.#db);
+    this.#rules = new RulesRepo(this.#db);
+    this.#events = new EventsRepo(this.#db);
+    this.#diagnoses = new DiagnosesRepo(this.#db);
+    this.#timeline = new TimelineQuery(this.#db, this.#sessions, this.#diagnoses);
+    this.retention = new Retention(this.#db, opts.retention ?? DEFAULT_RETENTION, {
+      now: opts.now,
+      ...(opts.pruneChunkRows !== undefined && { chunkRows: opts.pruneChunkRows }),
+    });
+    this.#tokens = new CollectorTokensRepo(this.#db);
+    this.#writeBatch = createBatchWriter(this.#db, {
+      hosts: this.#hosts,
+      streams: this.#streams,
+      sessions: this.#sessions,
+      rules: this.#rules,
+      events: this.#events,
+    });
+  }
+
+  readonly hosts = {
+    hello: async (hello: Hello, now: number) => this.#hosts.hello(hello, now),
+    setConnected: async (name: string, connected: boolean, now: number) =>
+      this.#hosts.setConnected(name, connected, now),
+    list: async (now: number) => this.#hosts.list(now),
+    get: async (name: string, now: number) => this.#hosts.get(name, now),
+  };
+
+  readonly streams = {
+    lastSeq: async (host: string, streamId: string) => this.#streams.lastSeq(host, streamId),
+  };
+
+  readonly sessions = {
+    list: async (f: SessionFilter) => this.#sessions.list(f),
+    get: async (id: string) => this.#sessions.get(id),
+  };
+
+  readonly rules = {
+    list: async (host: string, now: number) => this.#rules.list(host, now),
+    exists: async (host: string, ruleId: string) => this.#rules.exists(host, ruleId),
+    series: async (host: string, ruleId: string, from: number, to: number, stepMs: number) =>
+      this.#rules.series(host, ruleId, from, to, stepMs),
+    changes: async (host: string, from: number, to: number) => this.#rules.changes(host, from, to),
+  };
+
+  readonly events = {
+    drops: async (f: DropFilter) => this.#events.drops(f),
+    gaps: async (f: GapFilter) => this.#events.gaps(f),
+    hostHealth: async (host: string) => this.#events.hostHealth(host),
+    latestHealth: async () => this.#events.latestHealth(),
+  };
+
+  readonly diagnoses = {
+    upsert: async (d: Diagnosis) => this.#diagnoses.upsert(d),
+    list: async (f: DiagnosisFilter) => this.#diagnoses.list(f),
+  };
+
+  readonly collectorTokens = {
+    create: async (t: { id: string; host: string; hash: Buffer; createdAt: number }) => this.#tokens.create(t),
+    list: async () => this.#tokens.list(),
+    get: async (id: string) => this.#tokens.get(id),
+    findActive: async (hash: Buffer) => this.#tokens.findActive(hash),
+    touch: async (id: string, now: number) => this.#tokens.touch(id, now),
+    revoke: async (id: string, now: number) => this.#tokens.revoke(id, now),
+  };
+
+  async writeBatch(host: string, streamId: string, batch: Batch, now: number): Promise<boolean> {
+    return this.#writeBatch(host, streamId, batch, now);
+  }
+
+  async timeline(f: TimelineFilter) {
+    return this.#timeline.run(f);
+  }
+
+  async disconnectAll(): Promise<void> {
+    this.#hosts.disconnectAll();
+  }
+
+  async count(table: CountedTable): Promise<number> {
+    return this.#db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.#db.pragma('user_version', { simple: true }) as number;
+  }
+
+  async integrityCheck(): Promise<string> {
+    return String(this.#db.pragma('integrity_check', { simple: true }));
+  }
+
+  async close(): Promise<void> {
+    await this.retention.stop();
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,240 @@
+import { type CollectorEvent, type Diagnosis, EVENT_SEMANTICS, type FtpSession } from '@ftpscope/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EVENT_PAIRS } from '../testing/event-pairs.ts';
+import { batch, counters, data, expectation, hello, POLICY_ID, rules, session } from '../testing/events.ts';
+import { ENGINES, freshStore } from '../testing/store-engines.ts';
+import type { Store } from './index.ts';
+
+const DAY = 86_400_000;
+const T = Date.parse('2026-03-01T15:00:00.000Z');
+
+/** What a collector reports of a passive session while it watches it from the start. */
+const watched: FtpSession = {
+  id: 's-1',
+  family: 'ipv4',
+  client: { ip: '198.18.1.100', port: 42814 },
+  server: { ip: '198.18.1.11', port: 21 },
+  state: 'ESTABLISHED',
+  helper: 'ftp',
+  user: 'bob',
+  mode: 'passive',
+  tls: true,
+  startedAt: 1000,
+  endedAt: null,
+};
+
+const diagnosis = (id: string, firstSeen: number, resolvedAt: number | null): Diagnosis => ({
+  id,
+  kind: 'ftp-helper-not-assigned',
+  host: 'ftp1',
+  severity: 'critical',
+  title: 't',
+  explanation: 'e',
+  evidence: [{ type: 'rule', id: POLICY_ID, label: 'INPUT policy DROP' }],
+  fix: ['iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp'],
+  firstSeen,
+  lastSeen: resolvedAt ?? firstSeen,
+  resolvedAt,
+});
+
+// Every engine behind the Store interface must behave the same: routes, ingest and diagnoses rely on it.
+describe.each(ENGINES)('store contract (%s)', (engine) => {
+  let store: Store;
+  let close: () => Promise<void>;
+  let now = T;
+  beforeEach(async () => {
+    now = T;
+    ({ store, close } = await freshStore(engine, {
+      now: () => now,
+      retention: { rawDays: 7, rollupDays: 90, historyDays: 90 },
+      pruneChunkRows: 5,
+    }));
+  });
+  afterEach(async () => {
+    await close();
+  });
+
+  it('stores a batch exactly once: a resend of a stored sequence writes nothing', async () => {
+    await store.hosts.hello(hello('alpha'), T);
+    const b = batch(1, [session('s1', T), expectation('x1', 's1', T + 5), data('d1', 's1', T + 9)], T);
+    expect(await store.writeBatch('alpha', 'stream-0001', b, T)).toBe(true);
+    expect(await store.writeBatch('alpha', 'stream-0001', b, T)).toBe(false);
+    expect(await store.streams.lastSeq('alpha', 'stream-0001')).toBe(1);
+    expect(await store.streams.lastSeq('alpha', 'other-stream')).toBe(0);
+    expect(await store.count('sessions')).toBe(1);
+    const s = await store.sessions.get('s1');
+    expect(s).toMatchObject({ id: 's1', host: 'alpha', startedAt: T, endedAt: null });
+    expect(s?.expectations).toEqual([expect.objectContaining({ id: 'x1', createdAt: T + 5, seenAt: T + 5 })]);
+    expect(s?.dataConnections).toEqual([
+      expect.objectContaining({ id: 'd1', established: true, bytes: 1_048_576 }),
+    ]);
+    expect((await store.hosts.get('alpha', T))?.lastSeen).toBe(T);
+  });
+
+  it('keeps each kind as EVENT_SEMANTICS says: objects replace, records append, the newest by time is current', async () => {
+    await store.hosts.hello(hello('alpha'), T);
+    const events = Object.values(EVENT_PAIRS).flat();
+    expect(await store.writeBatch('alpha', 'stream-0001', batch(1, events, T), T + 60_000)).toBe(true);
+    const appended = (kind: CollectorEvent['kind']) => (EVENT_SEMANTICS[kind].mode === 'append' ? 2 : 1);
+    expect(await store.count('sessions')).toBe(appended('session'));
+    expect(await store.count('expectations')).toBe(appended('expectation'));
+    expect(await store.count('data_connections')).toBe(appended('data'));
+    expect(await store.count('health_samples')).toBe(appended('health'));
+    expect(await store.count('drops')).toBe(appended('drop'));
+    expect(await store.count('gaps')).toBe(appended('gap'));
+    expect(await store.count('ruleset_changes')).toBe(appended('ruleset'));
+    const health = await store.events.hostHealth('alpha');
+    const [newerHealth] = EVENT_PAIRS.health;
+    expect(health.health).toEqual(newerHealth?.kind === 'health' && newerHealth.health);
+    expect(health.settings).toMatchObject({ listenPort: 2121, updatedAt: T + 60_000 });
+    expect(await store.events.latestHealth()).toEqual([{ host: 'alpha', health: health.health }]);
+    // The newer ruleset (arrived first) has all four rules; the older one arriving later does not remove two.
+    expect((await store.rules.list('alpha', T + 60_000)).map((r) => r.id)).toEqual(rules().map((r) => r.id));
+  });
+
+  it('a later report from a restarted collector closes a session without erasing what it cannot know', async () => {
+    await store.hosts.hello(hello('ftp1'), T);
+    await store.writeBatch('ftp1', 'st-1', batch(1, [{ kind: 'session', session: watched }]), T);
+    // Seen again only at its DESTROY: no helper on the line, mode unknown, start = end = event time.
+    const late: FtpSession = {
+      ...watched,
+      state: 'CLOSED',
+      helper: null,
+      user: null,
+      mode: 'unknown',
+      tls: false,
+      startedAt: 9000,
+      endedAt: 9000,
+    };
+    await store.writeBatch('ftp1', 'st-2', batch(1, [{ kind: 'session', session: late }]), T);
+    const [s] = await store.sessions.list({ host: 'ftp1', limit: 10 });
+    expect(s).toMatchObject({ state: 'CLOSED', helper: 'ftp', user: 'bob', mode: 'passive', tls: true });
+    expect(s?.startedAt).toBe(1000);
+    expect(s?.endedAt).toBe(9000);
+    // A newer, informed report still wins.
+    await store.writeBatch(
+      'ftp1',
+      'st-2',
+      batch(2, [{ kind: 'session', session: { ...watched, mode: 'active', endedAt: 9500 } }]),
+      T,
+    );
+    expect((await store.sessions.list({ host: 'ftp1', limit: 10 }))[0]).toMatchObject({ mode: 'active' });
+    expect(await store.count('sessions')).toBe(1);
+  });
+
+  it('a sync closes the open sessions it does not list', async () => {
+    await store.hosts.hello(hello('alpha'), T);
+    await store.writeBatch(
+      'alpha',
+      'st',
+      batch(1, [session('s1', T), session('s2', T), { kind: 'sync', at: T + 500, activeSessionIds: ['s2'] }]),
+      T,
+    );
+    const open = await store.sessions.list({ host: 'alpha', active: true, limit: 10 });
+    expect(open.map((s) => s.id)).toEqual(['s2']);
+    expect(await store.sessions.get('s1')).toMatchObject({ state: 'CLOSED', endedAt: T + 500 });
+    expect((await store.hosts.get('alpha', T + 600))?.activeSessions).toBe(1);
+  });
+
+  it('keeps a resolved diagnosis occurrence when the problem opens again, and updates the open one in place', async () => {
+    await store.diagnoses.upsert(diagnosis('ftp1:ftp-helper-not-assigned@1000', 1000, null));
+    await store.diagnoses.upsert(diagnosis('ftp1:ftp-helper-not-assigned@1000', 1000, 40_000));
+    await store.diagnoses.upsert(diagnosis('ftp1:ftp-helper-not-assigned@90000', 90_000, null));
+    expect((await store.diagnoses.list({})).map((v) => [v.id, v.resolvedAt !== null])).toEqual([
+      ['ftp1:ftp-helper-not-assigned@90000', false],
+      ['ftp1:ftp-helper-not-assigned@1000', true],
+    ]);
+    expect((await store.diagnoses.list({ active: false })).map((v) => v.id)).toEqual([
+      'ftp1:ftp-helper-not-assigned@1000',
+    ]);
+    expect(await store.diagnoses.list({ hosts: ['ftp2'] })).toEqual([]);
+    expect(await store.diagnoses.list({ hosts: ['ftp1'], active: true })).toEqual([
+      diagnosis('ftp1:ftp-helper-not-assigned@90000', 90_000, null),
+    ]);
+  });
+
+  it('answers rule series from raw samples up to 6 h and from minute rollups beyond', async () => {
+    await store.hosts.hello(hello('alpha'), T);
+    await store.writeBatch(
+      'alpha',
+      'st',
+      batch(1, [
+        { kind: 'ruleset', at: T, rules: rules(), diff: null },
+        counters(T + 1000, 10, 2),
+        counters(T + 2000, 13, 3),
+        counters(T + 61_000, 14, 1),
+      ]),
+      T,
+    );
+    const raw = await store.rules.series('alpha', POLICY_ID, T, T + 120_000, 60_000);
+    expect(raw).toEqual({
+      tier: 'raw',
+      buckets: [
+        { t: T, packets: 5, bytes: 300 },
+        { t: T + 60_000, packets: 1, bytes: 60 },
+      ],
+    });
+    const rolled = await store.rules.series('alpha', POLICY_ID, T - 7 * 3_600_000, T + 120_000, 3_600_000);
+    expect(rolled.tier).toBe('1m');
+    expect(rolled.buckets.reduce((n, b) => n + b.packets, 0)).toBe(6);
+    const policy = (await store.rules.list('alpha', T + 61_500)).find((r) => r.isPolicy);
+    expect(policy).toMatchObject({ packets: 14, bytes: 840, dropsLastMinute: 4 });
+    expect(await store.rules.exists('alpha', POLICY_ID)).toBe(true);
+    expect(await store.rules.exists('alpha', 'nope')).toBe(false);
+  });
+
+  it('prunes each tier past its age, keeps the rest, and ingest goes on while it runs', async () => {
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    now = start;
+    await store.hosts.hello(hello('alpha'), now);
+    let seq = 0;
+    // 100 days of history, one batch every 12 hours: samples, rollups, closed sessions with children, drops.
+    for (let t = start; t < start + 100 * DAY; t += DAY / 2) {
+      const id = `s${seq}`;
+      await store.writeBatch(
+        'alpha',
+        'stream-0001',
+        batch(++seq, [
+          ...(seq === 1 ? [{ kind: 'ruleset' as const, at: t, rules: rules(), diff: null }] : []),
+          session(id, t, { endedAt: t + 60_000, state: 'CLOSED' }),
+          expectation(`x${seq}`, id, t + 10),
+          data(`d${seq}`, id, t + 20),
+          counters(t, seq, 1),
+          {
+            kind: 'drop',
+            drop: {
+              at: t,
+              group: 5,
+              ruleId: null,
+              prefix: null,
+              proto: 'TCP',
+              src: '198.18.0.100',
+              dst: '198.18.1.1',
+              sport: 1,
+              dport: 2,
+              flags: 'S',
+            },
+          },
+        ]),
+        t,
+      );
+    }
+    now = start + 100 * DAY;
+    expect(await store.count('rule_samples')).toBe(200);
+    expect(await store.count('sessions')).toBe(200);
+
+    const pruning = store.retention.pruneOnce();
+    await store.writeBatch('alpha', 'stream-0001', batch(++seq, [session('live', now)]), now);
+    await pruning;
+
+    expect(await store.count('rule_samples')).toBe(14); // 7 days × 2 kept
+    expect(await store.count('rule_rollup_1m')).toBe(180); // 10 of 100 days older than 90
+    expect(await store.count('sessions')).toBe(180 + 1);
+    expect(await store.count('drops')).toBe(180);
+    expect(await store.count('expectations')).toBe(180);
+    expect(await store.count('data_connections')).toBe(180);
+    expect((await store.sessions.get('live'))?.endedAt).toBeNull();
+    // Idempotent: nothing left to prune at the same time.
+    expect(Object.values(await store.retention.pruneOnce()).reduce((a, b) => a + b, 0)).toBe(0);
+  });
+});

@@ -1,0 +1,163 @@
+import type { Batch, Diagnosis, Hello, NetfilterHealth } from '@ftpscope/shared';
+import type {
+  DiagnosisFilter,
+  DropFilter,
+  DropRecord,
+  GapFilter,
+  GapRecord,
+  HostHealthRecord,
+  HostRecord,
+  RuleRecord,
+  RulesetChangeRecord,
+  SeriesBucket,
+  SessionFilter,
+  SessionRecord,
+  TimelineFilter,
+  TimelineRecords,
+} from './records.ts';
+
+/** Hosts and the collector connection state of each. */
+export interface HostsStore {
+  /** A collector said hello for this host: record what it runs and mark it connected. */
+  hello(hello: Hello, now: number): Promise<void>;
+  /** Connection state changed. */
+  setConnected(name: string, connected: boolean, now: number): Promise<void>;
+  /** Every host with its live summary, by name. */
+  list(now: number): Promise<HostRecord[]>;
+  /** One host, or undefined. */
+  get(name: string, now: number): Promise<HostRecord | undefined>;
+}
+
+/** Exactly-once bookkeeping: the highest sequence stored per (host, collector stream). */
+export interface StreamsStore {
+  /** 0 when nothing of this stream was stored yet. */
+  lastSeq(host: string, streamId: string): Promise<number>;
+}
+
+/** FTP control sessions with their expectations and data connections. */
+export interface SessionsStore {
+  /** Sessions of one host, newest first. */
+  list(f: SessionFilter): Promise<SessionRecord[]>;
+  /** One session by id (the newest if two hosts reuse an id). */
+  get(id: string): Promise<SessionRecord | undefined>;
+}
+
+/** Rules with their counters, series and ruleset changes. */
+export interface RulesStore {
+  /** Current rules of a host in chain order, policies first, with drops over the last minute. */
+  list(host: string, now: number): Promise<RuleRecord[]>;
+  /** True when the host has (or had) this rule. */
+  exists(host: string, ruleId: string): Promise<boolean>;
+  /** Counter deltas in the buckets of seriesGrid(from, to, stepMs), empty buckets as zeros. */
+  series(
+    host: string,
+    ruleId: string,
+    from: number,
+    to: number,
+    stepMs: number,
+  ): Promise<{ tier: 'raw' | '1m'; buckets: SeriesBucket[] }>;
+  /** Ruleset changes of a host in a window, oldest first. */
+  changes(host: string, from: number, to: number): Promise<RulesetChangeRecord[]>;
+}
+
+/** Appended host records: dropped packets, gaps, health samples and the FTP server settings. */
+export interface EventsStore {
+  /** Dropped packets, newest first. */
+  drops(f: DropFilter): Promise<DropRecord[]>;
+  /** Gaps in what collectors could see, newest first. */
+  gaps(f: GapFilter): Promise<GapRecord[]>;
+  /** The newest health sample and the FTP server settings of one host. */
+  hostHealth(host: string): Promise<HostHealthRecord>;
+  /** The newest health sample (by sample time) of every host that reported one, by host name. */
+  latestHealth(): Promise<{ host: string; health: NetfilterHealth }[]>;
+}
+
+/** Diagnoses written by the engine (one row per occurrence) and read by the API. */
+export interface DiagnosesStore {
+  /** Stores the full state of a diagnosis occurrence. */
+  upsert(d: Diagnosis): Promise<void>;
+  /** Open ones first, then newest first. */
+  list(f: DiagnosisFilter): Promise<Diagnosis[]>;
+}
+
+/** A collector token the hub issued (times in epoch ms; the token itself is never stored). */
+export interface CollectorToken {
+  id: string;
+  host: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** Issued collector tokens, looked up by the SHA-256 of the token a collector presents. */
+export interface CollectorTokensStore {
+  /** Stores a new token's hash for one host. */
+  create(t: { id: string; host: string; hash: Buffer; createdAt: number }): Promise<CollectorToken>;
+  /** Every token, newest first (revoked ones included). */
+  list(): Promise<CollectorToken[]>;
+  get(id: string): Promise<CollectorToken | null>;
+  /** The token with this hash if it is not revoked. */
+  findActive(hash: Buffer): Promise<CollectorToken | null>;
+  /** A collector used the token (connected or disconnected) now. */
+  touch(id: string, now: number): Promise<void>;
+  /** Revokes once (a second revoke keeps the first time); null for an unknown id. */
+  revoke(id: string, now: number): Promise<CollectorToken | null>;
+}
+
+/** Tables whose rows tests and /metrics count. */
+export type CountedTable =
+  | 'sessions'
+  | 'expectations'
+  | 'data_connections'
+  | 'data_channels'
+  | 'rule_samples'
+  | 'rule_rollup_1m'
+  | 'drops'
+  | 'gaps'
+  | 'health_samples'
+  | 'ruleset_changes'
+  | 'diagnoses'
+  | 'streams';
+
+/** Deletes history past its retention on a timer. */
+export interface Pruner {
+  /** Deletes everything past its retention now; returns rows (or partitions' rows) removed per table. */
+  pruneOnce(): Promise<Record<string, number>>;
+  /** Prunes now and then every intervalMs; errors are reported, never thrown. */
+  start(intervalMs: number, onError: (err: Error) => void): void;
+  /** Stops the timer and waits for a running prune. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything the hub keeps. The only door to the database: routes, ingest, live and diagnoses use this
+ * interface and never know which engine (SQLite or PostgreSQL) runs behind it.
+ */
+export interface Store {
+  readonly hosts: HostsStore;
+  readonly streams: StreamsStore;
+  readonly sessions: SessionsStore;
+  readonly rules: RulesStore;
+  readonly events: EventsStore;
+  readonly diagnoses: DiagnosesStore;
+  readonly collectorTokens: CollectorTokensStore;
+  readonly retention: Pruner;
+  /** Where the data lives, for logs (passwords masked). */
+  readonly location: string;
+  /**
+   * Stores one batch and advances the stream's sequence in ONE transaction: fully stored or not at all.
+   * Resolves false for a sequence already stored (a resend): nothing is written.
+   */
+  writeBatch(host: string, streamId: string, batch: Batch, now: number): Promise<boolean>;
+  /** Everything about one client (or host) in a window, for the investigation timeline. */
+  timeline(f: TimelineFilter): Promise<TimelineRecords>;
+  /** At start: no collector is connected yet, whatever the last run left behind. */
+  disconnectAll(): Promise<void>;
+  /** Rows of a table (tests and /metrics). */
+  count(table: CountedTable): Promise<number>;
+  /** The schema version the migrations reached. */
+  schemaVersion(): Promise<number>;
+  /** 'ok' when the database checks out sound (SQLite: PRAGMA integrity_check). */
+  integrityCheck(): Promise<string>;
+  close(): Promise<void>;
+}
