@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
 DEBS=(iptables conntrack nftables vsftpd lftp curl tcpdump iproute2 chromium procps util-linux libcap2-bin kmod python3 openssl binutils
-  firewalld ufw dbus-daemon)
+  firewalld ufw dbus-daemon postgresql)
 # netfilter-persistent conflicts with ufw, so the lab runs it from its packages extracted here (never installed).
 NFP_ROOT=/opt/ftpscope-lab/netfilter-persistent
 

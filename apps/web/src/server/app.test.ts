@@ -14,6 +14,7 @@ import {
   session,
 } from './testing/events.ts';
 import { API_TOKEN, tempDir, testApp } from './testing/harness.ts';
+import { ENGINES, useEngine } from './testing/store-engines.ts';
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
@@ -56,11 +57,11 @@ const BAD_PARAMS: [string, string][] = [
   [`/api/sessions/${'x'.repeat(129)}`, 'params/id'],
 ];
 
-function seed(app: FastifyInstance): void {
+async function seed(app: FastifyInstance): Promise<void> {
   const s = app.store;
-  s.hosts.hello(hello('alpha'), NOW - 10_000);
+  await s.hosts.hello(hello('alpha'), NOW - 10_000);
   const t = NOW - 5_000;
-  s.writeBatch(
+  await s.writeBatch(
     'alpha',
     'stream-0001',
     batch(1, [
@@ -134,12 +135,12 @@ function seed(app: FastifyInstance): void {
   );
 }
 
-describe('hub HTTP API', () => {
+describe('hub HTTP API: auth, validation, errors', () => {
   let app: FastifyInstance;
   let close: () => Promise<void>;
   beforeEach(async () => {
     ({ app, close } = await testApp({ now: () => NOW }));
-    seed(app);
+    await seed(app);
   });
   afterEach(async () => {
     await close();
@@ -195,6 +196,57 @@ describe('hub HTTP API', () => {
       headers: { cookie, origin: 'http://localhost' },
     });
     expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
+  });
+
+  it('errors are JSON from the catalogue with security headers and no stack', async () => {
+    const res = await app.inject({ url: '/api/nothing-here', headers: auth });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      code: 'FTPSCOPE_ERR_NOT_FOUND',
+      message: 'not found: GET /api/nothing-here',
+    });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"token":',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).not.toContain('at ');
+  });
+
+  it('serves a placeholder telling to run pnpm build when the UI is not built', async () => {
+    for (const url of ['/', '/hosts/alpha']) {
+      const res = await app.inject({ url, headers: { accept: 'text/html' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('pnpm build');
+    }
+  });
+
+  it('/docs serves the OpenAPI document behind the token', async () => {
+    const doc = (await app.inject({ url: '/docs/json', headers: auth })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/hosts', '/api/timeline', '/api/hosts/{host}/rules/{id}/series']),
+    );
+    expect(Object.keys(doc.paths)).not.toContain('/ws/collector');
+    for (const documented of ['dropsTrend', 'seenAt', 'rule-drops', 'host=NAME (all clients of that host)'])
+      expect(JSON.stringify(doc)).toContain(documented);
+  });
+});
+
+// Every route that reads the store, on every engine.
+describe.each(ENGINES)('hub HTTP API: stored data (%s)', (engine) => {
+  useEngine(engine);
+  let app: FastifyInstance;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    ({ app, close } = await testApp({ now: () => NOW, engine }));
+    await seed(app);
+  });
+  afterEach(async () => {
+    await close();
   });
 
   it('GET /api/hosts summarises each host', async () => {
@@ -458,43 +510,6 @@ describe('hub HTTP API', () => {
     );
     expect(res.body).toContain('ftpscope_conntrack_stat_total{host="alpha",stat="invalid"} 3');
     expect(res.body.match(/^# TYPE ftpscope_sessions_active gauge$/gm)).toHaveLength(1);
-  });
-
-  it('errors are JSON from the catalogue with security headers and no stack', async () => {
-    const res = await app.inject({ url: '/api/nothing-here', headers: auth });
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({
-      code: 'FTPSCOPE_ERR_NOT_FOUND',
-      message: 'not found: GET /api/nothing-here',
-    });
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-    const bad = await app.inject({
-      method: 'POST',
-      url: '/api/login',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"token":',
-    });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.body).not.toContain('at ');
-  });
-
-  it('serves a placeholder telling to run pnpm build when the UI is not built', async () => {
-    for (const url of ['/', '/hosts/alpha']) {
-      const res = await app.inject({ url, headers: { accept: 'text/html' } });
-      expect(res.statusCode).toBe(200);
-      expect(res.body).toContain('pnpm build');
-    }
-  });
-
-  it('/docs serves the OpenAPI document behind the token', async () => {
-    const doc = (await app.inject({ url: '/docs/json', headers: auth })).json();
-    expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/hosts', '/api/timeline', '/api/hosts/{host}/rules/{id}/series']),
-    );
-    expect(Object.keys(doc.paths)).not.toContain('/ws/collector');
-    for (const documented of ['dropsTrend', 'seenAt', 'rule-drops', 'host=NAME (all clients of that host)'])
-      expect(JSON.stringify(doc)).toContain(documented);
   });
 });
 

@@ -11,7 +11,7 @@ import {
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Store } from '../store/index.ts';
+import { type Store, StreamMovedError } from '../store/index.ts';
 import { allows, type Grant } from './collector-auth.ts';
 import type { HubEvents } from './hub-events.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -206,7 +206,7 @@ export class CollectorSession {
     let lastSeq: number;
     try {
       await store.hosts.hello(hello, at);
-      lastSeq = await store.streams.lastSeq(hello.host, hello.streamId);
+      lastSeq = await store.streams.attach(hello.host, hello.streamId, at);
     } catch (err) {
       log.error(
         { remote: this.remote, host: hello.host, err },
@@ -240,6 +240,10 @@ export class CollectorSession {
     try {
       stored = await this.#ctx.store.writeBatch(hello.host, hello.streamId, batch, this.#ctx.now());
     } catch (err) {
+      if (err instanceof StreamMovedError) {
+        this.fail('FTPSCOPE_ERR_HOST_TAKEN', `${err.message}; this connection is stale`);
+        return;
+      }
       this.#ctx.log.error(
         { remote: this.remote, host: hello.host, seq: batch.seq, err },
         'storing a batch failed',

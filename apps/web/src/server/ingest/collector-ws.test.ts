@@ -3,14 +3,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { until } from '../../../test/reliability-helpers.ts';
 import { batch, counters, data, expectation, hello, rules, session } from '../testing/events.ts';
 import { ALPHA_TOKEN, API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../testing/harness.ts';
+import { ENGINES, useEngine } from '../testing/store-engines.ts';
 
 type Hub = Awaited<ReturnType<typeof listeningApp>>;
 
-describe('WS /ws/collector', () => {
+describe.each(ENGINES)('WS /ws/collector (%s)', (engine) => {
+  useEngine(engine);
   let hub: Hub;
   const url = () => hub.wsUrl('/ws/collector');
   beforeEach(async () => {
-    hub = await listeningApp({ collectorRate: 50 });
+    hub = await listeningApp({ collectorRate: 50, engine });
   });
   afterEach(async () => {
     await hub.close();

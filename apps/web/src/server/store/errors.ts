@@ -1,2 +1,12 @@
 /** Raised when the store cannot be opened or reached; the message says what to do. */
 export class StoreOpenError extends Error {}
+
+/** Raised by writeBatch when another hub attached the stream after this one: this hub must stop writing it. */
+export class StreamMovedError extends Error {
+  constructor(
+    readonly host: string,
+    readonly owner: string,
+  ) {
+    super(`the stream of host ${host} moved to hub ${owner}`);
+  }
+}

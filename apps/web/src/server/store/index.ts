@@ -1,9 +1,8 @@
-import { StoreOpenError } from './errors.ts';
 import type { RetentionPolicy } from './retention-policy.ts';
-import type { Store } from './store.ts';
+import type { Store, StoreLog } from './store.ts';
 import { parseStoreSpec } from './store-spec.ts';
 
-export { StoreOpenError } from './errors.ts';
+export { StoreOpenError, StreamMovedError } from './errors.ts';
 export * from './records.ts';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './retention-policy.ts';
 export { RAW_TIER_MAX_MS, seriesGrid } from './series-grid.ts';
@@ -16,7 +15,13 @@ export interface StoreOptions {
   retention?: RetentionPolicy;
   /** Rows deleted per chunk by SQLite's retention (tests make it small). */
   pruneChunkRows?: number;
+  /** This hub's name, for an engine several hubs share (default "hub"). */
+  hubId?: string;
+  /** Where the engine reports outages and recoveries (default: nowhere). */
+  log?: StoreLog;
 }
+
+const SILENT: StoreLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /**
  * Opens the store named by --store (`sqlite:PATH` or `postgres://…`) and applies pending migrations. The
@@ -28,5 +33,11 @@ export async function openStore(spec: string, opts: StoreOptions): Promise<Store
     const { SqliteStore } = await import('./sqlite/sqlite-store.ts');
     return new SqliteStore(parsed.file, opts);
   }
-  throw new StoreOpenError(`--store ${parsed.engine} is not available in this build`);
+  const { PgStore } = await import('./postgres/pg-store.ts');
+  return PgStore.open(parsed.url, {
+    now: opts.now,
+    hubId: opts.hubId ?? 'hub',
+    log: opts.log ?? SILENT,
+    ...(opts.retention && { retention: opts.retention }),
+  });
 }

@@ -2,7 +2,7 @@ import { type CollectorEvent, type Diagnosis, EVENT_SEMANTICS, type FtpSession }
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_PAIRS } from '../testing/event-pairs.ts';
 import { batch, counters, data, expectation, hello, POLICY_ID, rules, session } from '../testing/events.ts';
-import { ENGINES, freshStore } from '../testing/store-engines.ts';
+import { ENGINES, freshStore, useEngine } from '../testing/store-engines.ts';
 import type { Store } from './index.ts';
 
 const DAY = 86_400_000;
@@ -39,6 +39,7 @@ const diagnosis = (id: string, firstSeen: number, resolvedAt: number | null): Di
 
 // Every engine behind the Store interface must behave the same: routes, ingest and diagnoses rely on it.
 describe.each(ENGINES)('store contract (%s)', (engine) => {
+  useEngine(engine);
   let store: Store;
   let close: () => Promise<void>;
   let now = T;

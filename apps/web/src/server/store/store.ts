@@ -16,6 +16,13 @@ import type {
   TimelineRecords,
 } from './records.ts';
 
+/** Where an engine reports what it noticed (the hub's pino logger fits). */
+export interface StoreLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 /** Hosts and the collector connection state of each. */
 export interface HostsStore {
   /** A collector said hello for this host: record what it runs and mark it connected. */
@@ -32,6 +39,11 @@ export interface HostsStore {
 export interface StreamsStore {
   /** 0 when nothing of this stream was stored yet. */
   lastSeq(host: string, streamId: string): Promise<number>;
+  /**
+   * A collector attached this stream to this hub: from now on this hub writes it (another hub that wrote it
+   * before gets StreamMovedError), waiting for a batch of it still being stored elsewhere. Returns lastSeq.
+   */
+  attach(host: string, streamId: string, now: number): Promise<number>;
 }
 
 /** FTP control sessions with their expectations and data connections. */

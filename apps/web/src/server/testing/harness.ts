@@ -7,6 +7,7 @@ import { type ClientOptions, WebSocket } from 'ws';
 import { type AppOptions, buildApp } from '../app.ts';
 import { hashToken } from '../config.ts';
 import { CollectorAuth, parseTokensFile } from '../ingest/collector-auth.ts';
+import { type Engine, freshStoreSpec } from './store-engines.ts';
 
 export const API_TOKEN = 'api-token-for-tests';
 export const COLLECTOR_TOKEN = 'collector-token-all-hosts';
@@ -26,31 +27,37 @@ export function testCollectorAuth(): CollectorAuth {
   );
 }
 
-/** A hub on a fresh SQLite file in a temp dir, not listening. */
+/**
+ * A hub on a fresh store in a temp dir (SQLite by default; a fresh database of the file's cluster with
+ * `engine: 'postgres'`, see useEngine), not listening.
+ */
 export async function testApp(
-  over: Partial<AppOptions> = {},
+  over: Partial<AppOptions> & { engine?: Engine } = {},
 ): Promise<{ app: FastifyInstance; dir: string; close: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
+  const { engine = 'sqlite', ...rest } = over;
+  const store = await freshStoreSpec(engine);
   const app = await buildApp({
-    db: join(dir, 'hub.db'),
+    ...(rest.db === undefined && { store: store.spec }),
     apiToken: API_TOKEN,
     collectorAuth: testCollectorAuth(),
     retentionIntervalMs: 0,
     uiDir: join(dir, 'no-ui'),
-    ...over,
+    ...rest,
   });
   return {
     app,
     dir,
     close: async () => {
       await app.close();
+      await store.cleanup();
       cleanup();
     },
   };
 }
 
 /** A hub listening on 127.0.0.1 with an ephemeral port. */
-export async function listeningApp(over: Partial<AppOptions> = {}) {
+export async function listeningApp(over: Partial<AppOptions> & { engine?: Engine } = {}) {
   const t = await testApp(over);
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = t.app.server.address();

@@ -2,6 +2,7 @@ import type { CollectorEvent, FtpServerSettings, HostHealthView, NetfilterHealth
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batch, hello } from '../../testing/events.ts';
 import { API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../../testing/harness.ts';
+import { ENGINES, useEngine } from '../../testing/store-engines.ts';
 
 const T = Date.parse('2026-03-01T15:00:00.000Z');
 const auth = { authorization: `Bearer ${API_TOKEN}` };
@@ -39,10 +40,11 @@ const settings: FtpServerSettings = {
   portEnabled: true,
 };
 
-describe('GET /api/hosts/:host/health', () => {
+describe.each(ENGINES)('GET /api/hosts/:host/health (%s)', (engine) => {
+  useEngine(engine);
   let hub: Awaited<ReturnType<typeof listeningApp>>;
   beforeEach(async () => {
-    hub = await listeningApp({ now: () => T + 60_000 });
+    hub = await listeningApp({ now: () => T + 60_000, engine });
   });
   afterEach(async () => {
     await hub.close();

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TIMELINE_MAX_ROWS as MAX_ROWS } from '../../store/index.ts';
 import { batch, CLIENT_IP, counters, hello, POLICY_ID, rules, session } from '../../testing/events.ts';
 import { API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../../testing/harness.ts';
+import { ENGINES, useEngine } from '../../testing/store-engines.ts';
 
 const T = Date.parse('2026-03-01T15:00:00.000Z');
 const auth = { authorization: `Bearer ${API_TOKEN}` };
@@ -36,10 +37,11 @@ function poll(at: number, deltas: Record<string, number>): CollectorEvent {
   };
 }
 
-describe('GET /api/timeline: rule-counter drops (no NFLOG rule)', () => {
+describe.each(ENGINES)('GET /api/timeline: rule-counter drops (no NFLOG rule) (%s)', (engine) => {
+  useEngine(engine);
   let hub: Awaited<ReturnType<typeof listeningApp>>;
   beforeEach(async () => {
-    hub = await listeningApp();
+    hub = await listeningApp({ engine });
   });
   afterEach(async () => {
     await hub.close();
@@ -121,10 +123,11 @@ describe('GET /api/timeline: rule-counter drops (no NFLOG rule)', () => {
   });
 });
 
-describe('GET /api/timeline: row limit', () => {
+describe.each(ENGINES)('GET /api/timeline: row limit (%s)', (engine) => {
+  useEngine(engine);
   let hub: Awaited<ReturnType<typeof listeningApp>>;
   beforeEach(async () => {
-    hub = await listeningApp();
+    hub = await listeningApp({ engine });
   });
   afterEach(async () => {
     await hub.close();

@@ -73,6 +73,8 @@ export class SqliteStore implements Store {
 
   readonly streams = {
     lastSeq: async (host: string, streamId: string) => this.#streams.lastSeq(host, streamId),
+    // One hub per file (EXCLUSIVE locking): attaching is reading where the stream stands.
+    attach: async (host: string, streamId: string) => this.#streams.lastSeq(host, streamId),
   };
 
   readonly sessions = {

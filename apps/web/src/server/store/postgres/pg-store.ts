@@ -1,0 +1,180 @@
+import type { Batch, Diagnosis, Hello } from '@ftpscope/shared';
+import type pg from 'pg';
+import type { DiagnosisFilter, DropFilter, GapFilter, SessionFilter, TimelineFilter } from '../records.ts';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention-policy.ts';
+import type { CountedTable, Store, StoreLog } from '../store.ts';
+import { maskPassword } from '../store-spec.ts';
+import { createPool, openError } from './connect.ts';
+import { PgDiagnoses } from './diagnoses.ts';
+import { PgEvents } from './events.ts';
+import { PgHealth } from './health.ts';
+import { PgHosts } from './hosts.ts';
+import { migrate, schemaVersion } from './migrate.ts';
+import { Partitions } from './partitions.ts';
+import { PgRetention } from './retention.ts';
+import { PgRules } from './rules.ts';
+import { PgSessions } from './sessions.ts';
+import { PgTimeline } from './timeline.ts';
+import { PgBatchWriter } from './write-batch.ts';
+
+/** Options of the PostgreSQL store. */
+export interface PgStoreOptions {
+  now: () => number;
+  retention?: RetentionPolicy;
+  /** This hub's name: which hub serves a host and owns a stream (several hubs share one database). */
+  hubId: string;
+  log: StoreLog;
+}
+
+// `sessions` counts every session: the open and recent ones plus the finished ones moved to sessions_done.
+const COUNTED: Record<CountedTable, string> = {
+  sessions: 'all_sessions',
+  expectations: 'expectations',
+  data_connections: 'data_connections',
+  rule_samples: 'rule_samples',
+  rule_rollup_1m: 'rule_rollup_1m',
+  drops: 'drops',
+  gaps: 'gaps',
+  health_samples: 'health_samples',
+  ruleset_changes: 'ruleset_changes',
+  diagnoses: 'diagnoses',
+  streams: 'streams',
+};
+
+/**
+ * The server engine: a pool of connections to a PostgreSQL database that several hubs may share. Batches are
+ * written in one transaction each with their stream's row locked; history is partitioned by day.
+ */
+export class PgStore implements Store {
+  readonly location: string;
+  readonly pool: pg.Pool;
+  readonly health: PgHealth;
+  readonly partitions: Partitions;
+  readonly writer: PgBatchWriter;
+  readonly retention: PgRetention;
+  readonly #hosts: PgHosts;
+  readonly #sessions: PgSessions;
+  readonly #rules: PgRules;
+  readonly #events: PgEvents;
+  readonly #diagnoses: PgDiagnoses;
+  readonly #timeline: PgTimeline;
+  readonly #hubId: string;
+
+  private constructor(url: string, opts: PgStoreOptions) {
+    this.location = maskPassword(url);
+    this.#hubId = opts.hubId;
+    this.health = new PgHealth(url, opts.log);
+    this.pool = createPool(url, (err) => this.health.failed(err));
+    const policy = opts.retention ?? DEFAULT_RETENTION;
+    this.partitions = new Partitions(this.pool, policy, opts.now);
+    this.writer = new PgBatchWriter(this.pool, this.partitions, opts.hubId);
+    this.retention = new PgRetention(this.pool, this.partitions, policy, { now: opts.now });
+    this.#hosts = new PgHosts(this.pool, opts.hubId);
+    this.#sessions = new PgSessions(this.pool);
+    this.#rules = new PgRules(this.pool);
+    this.#events = new PgEvents(this.pool);
+    this.#diagnoses = new PgDiagnoses(this.pool);
+    this.#timeline = new PgTimeline(this.pool, this.#sessions, this.#diagnoses);
+  }
+
+  /** Connects, applies pending migrations and creates today's partitions; StoreOpenError names URL and cause. */
+  static async open(url: string, opts: PgStoreOptions): Promise<PgStore> {
+    const store = new PgStore(url, opts);
+    try {
+      await migrate(store.pool);
+      await store.partitions.init();
+      return store;
+    } catch (err) {
+      await store.pool.end().catch(() => undefined);
+      throw openError(url, err);
+    }
+  }
+
+  readonly hosts = {
+    hello: (hello: Hello, now: number) => this.health.track(() => this.#hosts.hello(hello, now)),
+    setConnected: (name: string, connected: boolean, now: number) =>
+      this.health.track(() => this.#hosts.setConnected(name, connected, now)),
+    list: (now: number) => this.health.track(() => this.#hosts.list(now)),
+    get: (name: string, now: number) => this.health.track(() => this.#hosts.get(name, now)),
+  };
+
+  readonly streams = {
+    lastSeq: async (host: string, streamId: string): Promise<number> => {
+      const { rows } = await this.pool.query<{ last_seq: number }>(
+        'SELECT last_seq FROM streams WHERE host = $1 AND stream_id = $2',
+        [host, streamId],
+      );
+      return rows[0]?.last_seq ?? 0;
+    },
+    attach: (host: string, streamId: string, now: number) =>
+      this.health.track(async () => {
+        // Takes the stream's row lock: waits for a batch of it that another hub is committing right now.
+        const { rows } = await this.pool.query<{ last_seq: number }>({
+          name: 'ftpscope_attach_stream',
+          text: `INSERT INTO streams (host, stream_id, last_seq, updated_at, owner_hub) VALUES ($1, $2, 0, $3, $4)
+            ON CONFLICT (host, stream_id) DO UPDATE SET owner_hub = excluded.owner_hub, updated_at = excluded.updated_at
+            RETURNING last_seq`,
+          values: [host, streamId, now, this.#hubId],
+        });
+        return rows[0]?.last_seq ?? 0;
+      }),
+  };
+
+  readonly sessions = {
+    list: (f: SessionFilter) => this.health.track(() => this.#sessions.list(f)),
+    get: (id: string) => this.health.track(() => this.#sessions.get(id)),
+  };
+
+  readonly rules = {
+    list: (host: string, now: number) => this.health.track(() => this.#rules.list(host, now)),
+    exists: (host: string, ruleId: string) => this.health.track(() => this.#rules.exists(host, ruleId)),
+    series: (host: string, ruleId: string, from: number, to: number, stepMs: number) =>
+      this.health.track(() => this.#rules.series(host, ruleId, from, to, stepMs)),
+    changes: (host: string, from: number, to: number) =>
+      this.health.track(() => this.#rules.changes(host, from, to)),
+  };
+
+  readonly events = {
+    drops: (f: DropFilter) => this.health.track(() => this.#events.drops(f)),
+    gaps: (f: GapFilter) => this.health.track(() => this.#events.gaps(f)),
+    hostHealth: (host: string) => this.health.track(() => this.#events.hostHealth(host)),
+    latestHealth: () => this.health.track(() => this.#events.latestHealth()),
+  };
+
+  readonly diagnoses = {
+    upsert: (d: Diagnosis) => this.health.track(() => this.#diagnoses.upsert(d)),
+    list: (f: DiagnosisFilter) => this.health.track(() => this.#diagnoses.list(f)),
+  };
+
+  writeBatch(host: string, streamId: string, batch: Batch, now: number): Promise<boolean> {
+    return this.health.track(() => this.writer.write(host, streamId, batch, now));
+  }
+
+  timeline(f: TimelineFilter) {
+    return this.health.track(() => this.#timeline.run(f));
+  }
+
+  async disconnectAll(): Promise<void> {
+    await this.#hosts.disconnectAll();
+  }
+
+  async count(table: CountedTable): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ${COUNTED[table]}`);
+    return rows[0]?.n ?? 0;
+  }
+
+  schemaVersion(): Promise<number> {
+    return schemaVersion(this.pool);
+  }
+
+  async integrityCheck(): Promise<string> {
+    // PostgreSQL checks its own pages (and recovers after a crash); reaching it and reading the catalogue is ours.
+    await this.pool.query('SELECT count(*) FROM schema_migrations');
+    return 'ok';
+  }
+
+  async close(): Promise<void> {
+    await this.retention.stop();
+    await this.pool.end();
+  }
+}
