@@ -37,6 +37,8 @@ export interface AppOptions {
   store?: string;
   /** Shorthand for `store: sqlite:FILE` (what tests and --db give). */
   db?: string;
+  /** This hub's name among several on one database (--hub-id); default "hub". */
+  hubId?: string;
   apiToken: string;
   collectorAuth: CollectorAuth;
   now?: () => number;
@@ -67,6 +69,7 @@ export interface AppOptions {
 export function optionsFromConfig(c: HubConfig): AppOptions {
   return {
     store: c.store,
+    hubId: c.hubId,
     apiToken: c.apiToken,
     collectorAuth: c.tokensFile
       ? CollectorAuth.fromFile(c.tokensFile)
@@ -134,6 +137,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(db, {
     store: opts.store ?? `sqlite:${opts.db ?? 'data/ftpscope.db'}`,
+    hubId: opts.hubId ?? 'hub',
     now,
     retention: opts.retention ?? DEFAULT_RETENTION,
     retentionIntervalMs: opts.retentionIntervalMs ?? 10 * 60_000,

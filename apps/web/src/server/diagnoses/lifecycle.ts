@@ -47,6 +47,11 @@ export class DiagnosisLifecycle {
     }
   }
 
+  /** Forgets a host's active diagnoses (another hub evaluates it now; restore() takes them back). */
+  forget(host: string): void {
+    for (const [key, t] of this.#active) if (t.diagnosis.host === host) this.#active.delete(key);
+  }
+
   /** Applies one evaluation of one host; returns the transitions to store, publish and alert. */
   apply(host: string, candidates: Candidate[], now: number): Transition[] {
     const out: Transition[] = [];

@@ -100,7 +100,7 @@ describe('diagnoses plugin in the hub', () => {
       clock,
     );
     clock = NOW;
-    const [opened] = app.diagnoses.evaluateAll(NOW);
+    const [opened] = await app.diagnoses.evaluateAll(NOW);
     const firstId = `ftp1:ftp-helper-not-assigned@${NOW}`;
     expect(opened).toMatchObject({ event: 'opened', diagnosis: { id: firstId } });
 
@@ -113,8 +113,8 @@ describe('diagnoses plugin in the hub', () => {
     expect(body[0]?.explanation).toContain('3 packets on INPUT policy DROP');
 
     // Cause gone (drops older than the window): resolves after 30 s and 3 evaluations, alerts once each.
-    for (const t of [NOW + 61_000, NOW + 75_000, NOW + 95_000]) app.diagnoses.evaluateAll(t);
-    await app.diagnoses.webhook?.flush();
+    for (const t of [NOW + 61_000, NOW + 75_000, NOW + 95_000]) await app.diagnoses.evaluateAll(t);
+    await app.alertOutbox?.flush();
     expect(alerts.map((a) => (a as { event: string }).event)).toEqual(['opened', 'resolved']);
     expect(published).toEqual([`${firstId}:open`, `${firstId}:resolved`]);
 
@@ -137,10 +137,12 @@ describe('diagnoses plugin in the hub', () => {
       2,
     );
     const secondId = `ftp1:ftp-helper-not-assigned@${back}`;
-    expect(app.diagnoses.evaluateAll(back)).toMatchObject([{ event: 'opened', diagnosis: { id: secondId } }]);
-    for (const t of [back + 61_000, back + 75_000, back + 95_000]) app.diagnoses.evaluateAll(t);
+    expect(await app.diagnoses.evaluateAll(back)).toMatchObject([
+      { event: 'opened', diagnosis: { id: secondId } },
+    ]);
+    for (const t of [back + 61_000, back + 75_000, back + 95_000]) await app.diagnoses.evaluateAll(t);
     clock = back + 95_000;
-    await app.diagnoses.webhook?.flush();
+    await app.alertOutbox?.flush();
     expect(alerts.map((a) => `${(a as AlertBody).event} ${(a as AlertBody).diagnosis.id}`)).toEqual([
       `opened ${firstId}`,
       `resolved ${firstId}`,

@@ -1,13 +1,17 @@
 import type { Diagnosis } from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { AlertOutbox } from './alert-outbox.ts';
 import type { Transition } from './lifecycle.ts';
 import { DiagnosisService } from './service.ts';
+import { AlertWebhook } from './webhook.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The diagnosis engine: evaluates every connected host each second. */
     diagnoses: DiagnosisService;
+    /** The alert outbox sender; null without --alert-webhook. */
+    alertOutbox: AlertOutbox | null;
   }
 }
 
@@ -28,36 +32,46 @@ const REFRESH_MS = 10_000;
 const signature = (d: Diagnosis) => `${d.severity}|${d.title}|${d.explanation}|${d.evidence.length}`;
 
 /**
- * Runs the diagnoses in the hub: listens to committed batches and host connects on the hub's event
- * bus, stores every opened/resolved/changed diagnosis, publishes it as a `diagnosis` hub event (live
- * fan-out) and alerts the webhook.
+ * Runs the diagnoses in the hub: listens to committed batches and host connects on the hub's event bus,
+ * evaluates the hosts whose lease this hub holds, stores every opened/resolved/changed diagnosis with its
+ * alert in the outbox (one transaction), publishes it as a `diagnosis` hub event, and sends the outbox.
  */
 export default fp(
   async (app: FastifyInstance, opts: DiagnosesPluginOptions) => {
     const published = new Map<string, { at: number; sig: string }>();
-    const restore = await app.store.diagnoses.list({ active: true, limit: 10_000 });
-    const onTransition = ({ event, diagnosis: d }: Transition) => {
+    const outbox = opts.alertWebhook
+      ? new AlertOutbox({
+          store: app.store.alerts,
+          webhook: new AlertWebhook({ url: opts.alertWebhook, log: app.log }),
+          log: app.log,
+          now: app.now,
+        })
+      : null;
+    const onTransition = async ({ event, diagnosis: d }: Transition) => {
       const last = published.get(d.id);
       const sig = signature(d);
       if (event === 'updated' && last && last.sig === sig && d.lastSeen - last.at < REFRESH_MS) return;
       if (event === 'resolved') published.delete(d.id);
       else published.set(d.id, { at: d.lastSeen, sig });
-      // Published once stored; a store that is down loses the update, the next evaluation stores it again.
-      app.store.diagnoses.upsert(d).then(
-        () => app.hubEvents.emit('diagnosis', d),
-        (err: unknown) => app.log.error({ err, id: d.id }, 'storing a diagnosis failed'),
-      );
+      // A store that is down loses an update (the next evaluation stores it again), never half a transition.
+      await app.store.diagnoses.record(d, outbox && event !== 'updated' ? event : null, app.now());
+      app.hubEvents.emit('diagnosis', d);
+      if (event !== 'updated') outbox?.kick();
     };
     const service = new DiagnosisService({
       log: app.log,
-      webhookUrl: opts.alertWebhook ?? null,
       now: app.now,
-      restore,
       onTransition,
+      store: {
+        acquire: (hosts, now, ttlMs) => app.store.leases.acquire(hosts, now, ttlMs),
+        release: (host) => app.store.leases.release(host),
+        active: (host) => app.store.diagnoses.list({ host, active: true, limit: 10_000 }),
+      },
       ...(opts.intervalMs !== undefined && { intervalMs: opts.intervalMs }),
       ...(opts.privateNets !== undefined && { privateNets: opts.privateNets }),
     });
     app.decorate('diagnoses', service);
+    app.decorate('alertOutbox', outbox);
     app.hubEvents.on('batch', (host, events) => service.ingest(host, events));
     app.hubEvents.on('host', (host, connected, _at, backends) => {
       if (connected) service.hostConnected(host, backends);
@@ -65,9 +79,11 @@ export default fp(
     });
     app.addHook('onReady', async () => {
       if (opts.intervalMs !== 0) service.start();
+      outbox?.start();
     });
     app.addHook('onClose', async () => {
       await service.stop();
+      await outbox?.stop();
     });
   },
   { name: 'ftpscope-diagnoses', dependencies: ['ftpscope-db', 'ftpscope-ingest'] },

@@ -3,45 +3,54 @@ import { evaluate } from './engine.ts';
 import { HostWindowBuffer } from './host-window-buffer.ts';
 import { DiagnosisLifecycle, type LifecycleOptions, type Transition } from './lifecycle.ts';
 import type { HostWindow, Log } from './types.ts';
-import { AlertWebhook, type WebhookOptions } from './webhook.ts';
 
-/** What the diagnosis service needs: a log, and optionally alerts, restored state, a clock and tuning. */
+/** How long a hub's claim to evaluate a host lasts without renewal (renewed every evaluation). */
+export const LEASE_MS = 5000;
+
+/** What the service needs from the store: who evaluates which host, and the diagnoses left active. */
+export interface DiagnosisStorePort {
+  /** Takes or renews this hub's lease on each host; resolves with the hosts this hub evaluates. */
+  acquire(hosts: string[], now: number, ttlMs: number): Promise<string[]>;
+  /** Gives the host up (its collector left this hub). */
+  release(host: string): Promise<void>;
+  /** The host's active diagnoses as stored (by whichever hub evaluated it before). */
+  active(host: string): Promise<Diagnosis[]>;
+}
+
+/** What the diagnosis service needs: a log, the store port, and optionally a clock and tuning. */
 export interface DiagnosisServiceOptions {
   log: Log;
-  /** `--alert-webhook URL`; null/undefined: no alerts. */
-  webhookUrl?: string | null;
-  /** Every transition (opened, updated, resolved): store it and publish it on /ws/live. Must not throw. */
-  onTransition?: (t: Transition) => void;
-  /** Diagnoses that were active when the hub stopped (from the store): they continue, not re-open. */
-  restore?: Diagnosis[];
+  /** Leases and stored diagnoses; without it every connected host is evaluated and nothing is restored. */
+  store?: DiagnosisStorePort;
+  /** Every transition (opened, updated, resolved): store it, alert it and publish it. Errors are logged. */
+  onTransition?: (t: Transition) => Promise<void> | void;
   /** How often every connected host is evaluated; default 1000 ms. */
   intervalMs?: number;
   now?: () => number;
   lifecycle?: LifecycleOptions;
-  webhook?: Omit<WebhookOptions, 'url' | 'log'>;
   /** Networks treated as private (`--private-nets`); default DEFAULT_PRIVATE_NETS. */
   privateNets?: readonly string[];
 }
 
 /**
- * The diagnoses as the hub runs them: fed with every committed batch, evaluates each connected
- * host once a second, keeps the lifecycle, and sends opened/resolved alerts to the webhook.
+ * The diagnoses as the hub runs them: fed with every committed batch, evaluates each connected host once a
+ * second and keeps the lifecycle. Several hubs may share a database: a host is evaluated only by the hub that
+ * holds its lease, which first takes over the diagnoses the previous hub left open (they continue, they do
+ * not open again), so each transition, and each alert, happens on one hub.
  */
 export class DiagnosisService {
   readonly #opts: DiagnosisServiceOptions;
   readonly #buffers = new Map<string, HostWindowBuffer>();
   readonly #connected = new Set<string>();
   readonly #lifecycle: DiagnosisLifecycle;
-  readonly webhook: AlertWebhook | null;
+  /** Hosts whose lease this hub held at the last evaluation. */
+  #owned = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
+  #running: Promise<Transition[]> | null = null;
 
   constructor(opts: DiagnosisServiceOptions) {
     this.#opts = opts;
     this.#lifecycle = new DiagnosisLifecycle(opts.lifecycle);
-    this.#lifecycle.restore(opts.restore ?? []);
-    this.webhook = opts.webhookUrl
-      ? new AlertWebhook({ url: opts.webhookUrl, log: opts.log, ...opts.webhook })
-      : null;
   }
 
   #now(): number {
@@ -63,9 +72,17 @@ export class DiagnosisService {
     this.#connected.add(host);
   }
 
-  /** A collector went away: its diagnoses are frozen (absence of data is not absence of the cause). */
+  /**
+   * A collector went away: this hub stops evaluating its host and gives up the lease, so the hub the collector
+   * moves to takes over; its diagnoses stay open (absence of data is not absence of the cause).
+   */
   hostDisconnected(host: string): void {
     this.#connected.delete(host);
+    if (!this.#owned.delete(host)) return;
+    this.#lifecycle.forget(host);
+    this.#opts.store
+      ?.release(host)
+      .catch((err: unknown) => this.#opts.log.warn({ err, host }, 'could not release the diagnoses lease'));
   }
 
   /** Feed the events of a batch after it was committed. Cheap: no evaluation happens here. */
@@ -79,37 +96,59 @@ export class DiagnosisService {
     return this.#buffers.get(host)?.snapshot(now) ?? null;
   }
 
-  /** Evaluates one host now and handles its transitions. */
-  evaluateHost(host: string, now = this.#now()): Transition[] {
+  /** Evaluates every connected host this hub holds the lease of; one evaluation runs at a time. */
+  evaluateAll(now = this.#now()): Promise<Transition[]> {
+    const run = (this.#running ?? Promise.resolve([])).then(() => this.#evaluateAll(now));
+    this.#running = run.finally(() => {
+      if (this.#running === run) this.#running = null;
+    });
+    return run;
+  }
+
+  async #evaluateAll(now: number): Promise<Transition[]> {
+    const hosts = [...this.#connected];
+    const store = this.#opts.store;
+    const owned = new Set(store ? await store.acquire(hosts, now, LEASE_MS) : hosts);
+    for (const host of this.#owned) if (!owned.has(host)) this.#lifecycle.forget(host);
+    for (const host of owned) {
+      if (this.#owned.has(host) || !store) continue;
+      // Taken over (or first evaluation here): continue what was stored as active instead of re-opening it.
+      this.#lifecycle.forget(host);
+      this.#lifecycle.restore(await store.active(host));
+    }
+    this.#owned = owned;
+    const out: Transition[] = [];
+    for (const host of hosts) {
+      if (!owned.has(host) || !this.#connected.has(host)) continue;
+      out.push(...(await this.#evaluateHost(host, now)));
+    }
+    return out;
+  }
+
+  async #evaluateHost(host: string, now: number): Promise<Transition[]> {
     const buffer = this.#buffers.get(host);
     if (!buffer) return [];
     const candidates = evaluate(buffer.snapshot(now), now, { log: this.#opts.log });
     const transitions = this.#lifecycle.apply(host, candidates, now);
-    for (const t of transitions) this.#emit(t);
+    for (const t of transitions) await this.#emit(t);
     return transitions;
   }
 
-  /** Evaluates every connected host. */
-  evaluateAll(now = this.#now()): Transition[] {
-    return [...this.#connected].flatMap((h) => this.evaluateHost(h, now));
-  }
-
-  #emit(t: Transition): void {
+  async #emit(t: Transition): Promise<void> {
     if (t.event !== 'updated') {
       this.#opts.log.info(
         { id: t.diagnosis.id, event: t.event, severity: t.diagnosis.severity },
         `diagnosis ${t.event}: ${t.diagnosis.title}`,
       );
-      this.webhook?.send(t.event, t.diagnosis);
     }
     try {
-      this.#opts.onTransition?.(t);
+      await this.#opts.onTransition?.(t);
     } catch (err) {
       this.#opts.log.error({ err, id: t.diagnosis.id }, 'storing/publishing a diagnosis failed');
     }
   }
 
-  /** Active diagnoses, of one host or all. */
+  /** Active diagnoses of the hosts this hub evaluates, of one host or all. */
   active(host?: string): Diagnosis[] {
     return this.#lifecycle.active(host);
   }
@@ -118,19 +157,18 @@ export class DiagnosisService {
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
-      try {
-        this.evaluateAll();
-      } catch (err) {
-        this.#opts.log.error({ err }, 'diagnosis evaluation failed');
-      }
+      if (this.#running) return; // the last round is still waiting for the store
+      this.evaluateAll().catch((err: unknown) =>
+        this.#opts.log.error({ err }, 'diagnosis evaluation failed'),
+      );
     }, this.#opts.intervalMs ?? 1000);
     this.#timer.unref();
   }
 
-  /** Stops evaluating and waits for pending alerts (bounded by the webhook's retry schedule). */
+  /** Stops evaluating and waits for a round in progress. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    await this.webhook?.close();
+    await this.#running?.catch(() => undefined);
   }
 }

@@ -27,7 +27,11 @@ export interface WebhookOptions {
 interface Pending {
   key: string;
   body: AlertBody;
+  onDone?: (outcome: AlertOutcome) => void;
 }
+
+/** How an alert ended: delivered, given up after its retries, or dropped from a full queue. */
+export type AlertOutcome = 'delivered' | 'given-up' | 'dropped';
 
 /** How many delivered keys are remembered to refuse duplicates. */
 const REMEMBERED_KEYS = 10_000;
@@ -67,7 +71,7 @@ export class AlertWebhook {
    * The id names one occurrence (`<key>@<firstSeen>`), so a problem that resolves and later returns
    * alerts again.
    */
-  send(event: AlertBody['event'], diagnosis: Diagnosis): boolean {
+  send(event: AlertBody['event'], diagnosis: Diagnosis, onDone?: (outcome: AlertOutcome) => void): boolean {
     if (this.#closed) return false;
     const key = `${diagnosis.id}|${event}`;
     if (this.#known.has(key)) {
@@ -77,17 +81,23 @@ export class AlertWebhook {
     this.#remember(key);
     if (this.#queue.length >= this.#opts.maxQueue) {
       const dropped = this.#queue.shift();
+      dropped?.onDone?.('dropped');
       this.stats.dropped += 1;
       this.#opts.log.error(
         { key: dropped?.key, maxQueue: this.#opts.maxQueue },
         'alert webhook queue full: oldest alert dropped',
       );
     }
-    this.#queue.push({ key, body: { event, diagnosis } });
+    this.#queue.push({ key, body: { event, diagnosis }, ...(onDone && { onDone }) });
     this.#running ??= this.#drain().finally(() => {
       this.#running = null;
     });
     return true;
+  }
+
+  /** Alerts queued or being delivered. */
+  get pending(): number {
+    return this.#queue.length + (this.#running ? 1 : 0);
   }
 
   /** Resolves when every queued alert was delivered or given up. */
@@ -133,13 +143,17 @@ export class AlertWebhook {
       const outcome = await this.#post(item);
       if (outcome === 'ok') {
         this.stats.delivered += 1;
+        item.onDone?.('delivered');
         return;
       }
       this.stats.failedAttempts += 1;
       if (outcome === 'permanent' || attempt === maxAttempts || this.#abandoned) break;
       await this.#sleep(this.#delay(attempt));
     }
+    // Abandoned at shutdown: not given up, so an outbox sends it again after the restart.
+    if (this.#abandoned) return;
     this.stats.givenUp += 1;
+    item.onDone?.('given-up');
     log.error(
       { key: item.key, url: redact(url) },
       'alert webhook: giving up on this alert; check that the URL accepts POST application/json',

@@ -11,7 +11,7 @@ import {
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { type Store, StreamMovedError } from '../store/index.ts';
+import { HostTakenError, type Store, StreamMovedError } from '../store/index.ts';
 import { allows, type Grant } from './collector-auth.ts';
 import type { HubEvents } from './hub-events.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -208,6 +208,11 @@ export class CollectorSession {
       await store.hosts.hello(hello, at);
       lastSeq = await store.streams.attach(hello.host, hello.streamId, at);
     } catch (err) {
+      if (err instanceof HostTakenError) {
+        connected.delete(hello.host);
+        this.fail('FTPSCOPE_ERR_HOST_TAKEN', `${err.message} (stream ${hello.streamId} refused)`);
+        return;
+      }
       log.error(
         { remote: this.remote, host: hello.host, err },
         'store unavailable: collector asked to retry',

@@ -15,6 +15,7 @@ declare module 'fastify' {
 export interface DbPluginOptions {
   /** `sqlite:PATH` or `postgres://…` (--store). */
   store: string;
+  hubId: string;
   now: () => number;
   retention: RetentionPolicy;
   /** How often retention runs (ms); 0 disables the timer (tests call pruneOnce). */
@@ -24,7 +25,12 @@ export interface DbPluginOptions {
 /** Opens the store at start (a locked, corrupt or unreachable store fails here, clearly), prunes on a timer. */
 export default fp(
   async (app: FastifyInstance, opts: DbPluginOptions) => {
-    const store = await openStore(opts.store, { now: opts.now, retention: opts.retention });
+    const store = await openStore(opts.store, {
+      now: opts.now,
+      retention: opts.retention,
+      hubId: opts.hubId,
+      log: app.log.child({ hub: opts.hubId }),
+    });
     try {
       await store.disconnectAll();
     } catch (err) {
@@ -33,7 +39,7 @@ export default fp(
     }
     app.decorate('store', store);
     app.decorate('now', opts.now);
-    app.log.info({ store: store.location }, 'store opened');
+    app.log.info({ store: store.location, hub: store.hubId }, 'store opened');
     if (opts.retentionIntervalMs > 0) {
       store.retention.start(opts.retentionIntervalMs, (err) =>
         app.log.error({ err }, 'retention pruning failed'),

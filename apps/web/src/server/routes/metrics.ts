@@ -106,6 +106,20 @@ const metrics: FastifyPluginAsync = async (app) => {
         {},
         n,
       ]);
+      m.family(
+        'ftpscope_hub_info',
+        'gauge',
+        'Which hub answered (--hub-id): several hubs may share one PostgreSQL database.',
+        [app.store.hubId],
+        (hub) => [{ hub }, 1],
+      );
+      m.family(
+        'ftpscope_hub_collectors',
+        'gauge',
+        'Collectors connected to this hub.',
+        [app.collectors.size],
+        (n) => [{ hub: app.store.hubId }, n],
+      );
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(m.toString());
     },
   );

@@ -10,3 +10,13 @@ export class StreamMovedError extends Error {
     super(`the stream of host ${host} moved to hub ${owner}`);
   }
 }
+
+/** Raised by hosts.hello while another live hub serves the host from another collector stream. */
+export class HostTakenError extends Error {
+  constructor(
+    readonly host: string,
+    readonly hub: string,
+  ) {
+    super(`host ${host} is already reported by another collector, on hub ${hub}`);
+  }
+}

@@ -2,7 +2,7 @@ import type { RetentionPolicy } from './retention-policy.ts';
 import type { Store, StoreLog } from './store.ts';
 import { parseStoreSpec } from './store-spec.ts';
 
-export { StoreOpenError, StreamMovedError } from './errors.ts';
+export { HostTakenError, StoreOpenError, StreamMovedError } from './errors.ts';
 export * from './records.ts';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './retention-policy.ts';
 export { RAW_TIER_MAX_MS, seriesGrid } from './series-grid.ts';

@@ -1,4 +1,4 @@
-import type { Batch, Diagnosis, Hello, NetfilterHealth } from '@ftpscope/shared';
+import type { Batch, CollectorEvent, Diagnosis, Hello, NetfilterHealth } from '@ftpscope/shared';
 import type {
   DiagnosisFilter,
   DropFilter,
@@ -25,7 +25,10 @@ export interface StoreLog {
 
 /** Hosts and the collector connection state of each. */
 export interface HostsStore {
-  /** A collector said hello for this host: record what it runs and mark it connected. */
+  /**
+   * A collector said hello for this host on this hub: record what it runs and mark it connected. Throws
+   * HostTakenError while another live hub serves the host from another stream.
+   */
   hello(hello: Hello, now: number): Promise<void>;
   /** Connection state changed. */
   setConnected(name: string, connected: boolean, now: number): Promise<void>;
@@ -88,6 +91,8 @@ export interface EventsStore {
 export interface DiagnosesStore {
   /** Stores the full state of a diagnosis occurrence. */
   upsert(d: Diagnosis): Promise<void>;
+  /** Stores a transition and, when `alert` is given, its alert in the outbox, in one transaction. */
+  record(d: Diagnosis, alert: AlertEvent | null, now: number): Promise<void>;
   /** Open ones first, then newest first. */
   list(f: DiagnosisFilter): Promise<Diagnosis[]>;
 }
@@ -114,6 +119,44 @@ export interface CollectorTokensStore {
   touch(id: string, now: number): Promise<void>;
   /** Revokes once (a second revoke keeps the first time); null for an unknown id. */
   revoke(id: string, now: number): Promise<CollectorToken | null>;
+}
+
+/** What an alert says happened to a diagnosis. */
+export type AlertEvent = 'opened' | 'resolved';
+
+/** An alert of the outbox, for this hub to send. */
+export interface PendingAlert {
+  /** `<diagnosis id>|<event>`: one alert per occurrence and event, also the webhook's idempotency key. */
+  key: string;
+  event: AlertEvent;
+  diagnosis: Diagnosis;
+}
+
+/** The alert outbox: every alert is sent by one hub, once. */
+export interface AlertsStore {
+  /** Takes up to `limit` alerts nobody sends (unclaimed, or claimed by a hub that is gone), oldest first. */
+  claim(limit: number, now: number): Promise<PendingAlert[]>;
+  /** The alert was delivered (or given up after its retries): it is never sent again. */
+  done(key: string, now: number): Promise<void>;
+}
+
+/** Which hub evaluates a host's diagnoses: one at a time. */
+export interface LeasesStore {
+  /** Takes or renews this hub's lease on each host until now + ttlMs; resolves with the hosts this hub holds. */
+  acquire(hosts: string[], now: number, ttlMs: number): Promise<string[]>;
+  /** Gives up a host (its collector left this hub). */
+  release(host: string): Promise<void>;
+}
+
+/** A change another hub committed, as this hub's browsers need it. */
+export type RemoteChange =
+  | { kind: 'batch'; host: string; events: CollectorEvent[] }
+  | { kind: 'host'; host: string; connected: boolean; at: number }
+  | { kind: 'diagnosis'; diagnosis: Diagnosis };
+
+/** Changes committed by the other hubs on the same database (nothing with an engine only one hub uses). */
+export interface Feed {
+  subscribe(listener: (c: RemoteChange) => void): void;
 }
 
 /** Tables whose rows tests and /metrics count. */
@@ -153,7 +196,12 @@ export interface Store {
   readonly events: EventsStore;
   readonly diagnoses: DiagnosesStore;
   readonly collectorTokens: CollectorTokensStore;
+  readonly alerts: AlertsStore;
+  readonly leases: LeasesStore;
+  readonly feed: Feed;
   readonly retention: Pruner;
+  /** This hub's name (--hub-id), as the database knows it. */
+  readonly hubId: string;
   /** Where the data lives, for logs (passwords masked). */
   readonly location: string;
   /**

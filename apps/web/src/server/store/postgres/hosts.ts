@@ -1,6 +1,9 @@
 import type { Backend, Hello } from '@ftpscope/shared';
 import type pg from 'pg';
+import { HostTakenError } from '../errors.ts';
 import { type HostRecord, TREND_MINUTES } from '../records.ts';
+import { notify } from './feed.ts';
+import { hubAlive } from './hubs.ts';
 
 const MINUTE = 60_000;
 
@@ -18,7 +21,8 @@ interface HostRow {
 
 // Summaries are computed on read: cheap with the partial indexes, never stale. Names sort byte-wise
 // (COLLATE "C") as in SQLite, whatever the database's collation.
-const SUMMARY = `SELECT h.name, h.kernel, h.backends, h.connected, h.last_seen,
+const SUMMARY = `SELECT h.name, h.kernel, h.backends, h.connected AND ${hubAlive('h.hub_id', '$1')} AS connected,
+    h.last_seen,
     (SELECT count(*) FROM sessions s WHERE s.host = h.name AND s.ended_at IS NULL) AS active_sessions,
     (SELECT count(*) FROM expectations e WHERE e.host = h.name AND e.fulfilled_at IS NULL
        AND e.expired_at IS NULL AND e.seen_at + e.timeout::int8 * 1000 > $1::int8) AS open_expectations,
@@ -43,15 +47,22 @@ export class PgHosts {
     this.#hubId = hubId;
   }
 
-  /** A collector said hello on this hub: record what it runs and that this hub serves it now. */
+  /**
+   * A collector said hello on this hub: record what it runs and that this hub serves it now, unless another
+   * live hub serves the host from another stream (HostTakenError). Other hubs are notified.
+   */
   async hello(hello: Hello, now: number): Promise<void> {
-    await this.#pool.query({
+    const { rows } = await this.#pool.query<{ name: string }>({
       name: 'ftpscope_host_hello',
-      text: `INSERT INTO hosts (name, kernel, backends, capabilities, collector_version, connected, last_seen, hub_id)
-        VALUES ($1, $2, $3, $4, $5, true, $6, $7)
+      text: `INSERT INTO hosts (name, kernel, backends, capabilities, collector_version, connected, last_seen, hub_id,
+          stream_id)
+        VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8)
         ON CONFLICT (name) DO UPDATE SET kernel = excluded.kernel, backends = excluded.backends,
           capabilities = excluded.capabilities, collector_version = excluded.collector_version, connected = true,
-          last_seen = excluded.last_seen, hub_id = excluded.hub_id`,
+          last_seen = excluded.last_seen, hub_id = excluded.hub_id, stream_id = excluded.stream_id
+        WHERE NOT (hosts.connected AND hosts.hub_id IS DISTINCT FROM excluded.hub_id
+          AND hosts.stream_id IS DISTINCT FROM excluded.stream_id AND ${hubAlive('hosts.hub_id', '$6')})
+        RETURNING name`,
       values: [
         hello.host,
         hello.kernel,
@@ -60,17 +71,26 @@ export class PgHosts {
         hello.collectorVersion,
         now,
         this.#hubId,
+        hello.streamId,
       ],
     });
+    if (rows.length === 0) {
+      const holder = await this.#pool.query<{ hub_id: string }>('SELECT hub_id FROM hosts WHERE name = $1', [
+        hello.host,
+      ]);
+      throw new HostTakenError(hello.host, holder.rows[0]?.hub_id ?? '?');
+    }
+    await notify(this.#pool, { o: this.#hubId, k: 'h', h: hello.host });
   }
 
   /** Only the hub serving the host changes its state: a hub that lost it to another must not mark it down. */
   async setConnected(name: string, connected: boolean, now: number): Promise<void> {
-    await this.#pool.query({
+    const r = await this.#pool.query({
       name: 'ftpscope_host_connected',
       text: 'UPDATE hosts SET connected = $2, last_seen = $3 WHERE name = $1 AND hub_id = $4',
       values: [name, connected, now, this.#hubId],
     });
+    if ((r.rowCount ?? 0) > 0) await notify(this.#pool, { o: this.#hubId, k: 'h', h: name });
   }
 
   /** At start: the hosts this hub served are not connected (any more). */

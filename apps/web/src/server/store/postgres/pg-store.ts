@@ -2,13 +2,16 @@ import type { Batch, Diagnosis, Hello } from '@ftpscope/shared';
 import type pg from 'pg';
 import type { DiagnosisFilter, DropFilter, GapFilter, SessionFilter, TimelineFilter } from '../records.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention-policy.ts';
-import type { CountedTable, Store, StoreLog } from '../store.ts';
+import type { AlertEvent, CountedTable, Store, StoreLog } from '../store.ts';
 import { maskPassword } from '../store-spec.ts';
+import { PgAlerts } from './alerts.ts';
 import { createPool, openError } from './connect.ts';
 import { PgDiagnoses } from './diagnoses.ts';
 import { PgEvents } from './events.ts';
+import { notify, PgFeed } from './feed.ts';
 import { PgHealth } from './health.ts';
 import { PgHosts } from './hosts.ts';
+import { PgHubs } from './hubs.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { Partitions } from './partitions.ts';
 import { PgRetention } from './retention.ts';
@@ -52,17 +55,20 @@ export class PgStore implements Store {
   readonly partitions: Partitions;
   readonly writer: PgBatchWriter;
   readonly retention: PgRetention;
+  readonly hubs: PgHubs;
+  readonly feed: PgFeed;
+  readonly hubId: string;
+  readonly #alerts: PgAlerts;
   readonly #hosts: PgHosts;
   readonly #sessions: PgSessions;
   readonly #rules: PgRules;
   readonly #events: PgEvents;
   readonly #diagnoses: PgDiagnoses;
   readonly #timeline: PgTimeline;
-  readonly #hubId: string;
 
   private constructor(url: string, opts: PgStoreOptions) {
     this.location = maskPassword(url);
-    this.#hubId = opts.hubId;
+    this.hubId = opts.hubId;
     this.health = new PgHealth(url, opts.log);
     this.pool = createPool(url, (err) => this.health.failed(err));
     const policy = opts.retention ?? DEFAULT_RETENTION;
@@ -75,6 +81,19 @@ export class PgStore implements Store {
     this.#events = new PgEvents(this.pool);
     this.#diagnoses = new PgDiagnoses(this.pool);
     this.#timeline = new PgTimeline(this.pool, this.#sessions, this.#diagnoses);
+    this.hubs = new PgHubs(this.pool, opts.hubId, opts.now);
+    this.feed = new PgFeed(url, this.pool, opts.hubId, opts.now, opts.log);
+    this.#alerts = new PgAlerts(this.pool, opts.hubId);
+    // Other hubs' browsers get each stored batch: its events for a minute, a notification with its keys.
+    this.writer.afterWrite = async (client, host, streamId, batch, now) => {
+      if (!this.hubs.othersAlive || batch.events.length === 0) return;
+      await client.query({
+        name: 'ftpscope_live_batch',
+        text: 'INSERT INTO live_batches (host, stream_id, seq, at, events) VALUES ($1, $2, $3, $4, $5)',
+        values: [host, streamId, batch.seq, now, JSON.stringify(batch.events)],
+      });
+      await notify(client, { o: opts.hubId, k: 'b', h: host, s: streamId, q: batch.seq });
+    };
   }
 
   /** Connects, applies pending migrations and creates today's partitions; StoreOpenError names URL and cause. */
@@ -83,8 +102,12 @@ export class PgStore implements Store {
     try {
       await migrate(store.pool);
       await store.partitions.init();
+      await store.hubs.start((err) => store.health.failed(err));
+      await store.feed.start();
       return store;
     } catch (err) {
+      store.hubs.stop();
+      await store.feed.stop();
       await store.pool.end().catch(() => undefined);
       throw openError(url, err);
     }
@@ -114,7 +137,7 @@ export class PgStore implements Store {
           text: `INSERT INTO streams (host, stream_id, last_seq, updated_at, owner_hub) VALUES ($1, $2, 0, $3, $4)
             ON CONFLICT (host, stream_id) DO UPDATE SET owner_hub = excluded.owner_hub, updated_at = excluded.updated_at
             RETURNING last_seq`,
-          values: [host, streamId, now, this.#hubId],
+          values: [host, streamId, now, this.hubId],
         });
         return rows[0]?.last_seq ?? 0;
       }),
@@ -143,7 +166,20 @@ export class PgStore implements Store {
 
   readonly diagnoses = {
     upsert: (d: Diagnosis) => this.health.track(() => this.#diagnoses.upsert(d)),
+    record: (d: Diagnosis, alert: AlertEvent | null, now: number) =>
+      this.health.track(() => this.#alerts.record(d, alert, now)),
     list: (f: DiagnosisFilter) => this.health.track(() => this.#diagnoses.list(f)),
+  };
+
+  readonly alerts = {
+    claim: (limit: number, now: number) => this.health.track(() => this.#alerts.claim(limit, now)),
+    done: (key: string, now: number) => this.health.track(() => this.#alerts.done(key, now)),
+  };
+
+  readonly leases = {
+    acquire: (hosts: string[], now: number, ttlMs: number) =>
+      this.health.track(() => this.hubs.acquire(hosts, now, ttlMs)),
+    release: (host: string) => this.health.track(() => this.hubs.release(host)),
   };
 
   writeBatch(host: string, streamId: string, batch: Batch, now: number): Promise<boolean> {
@@ -174,6 +210,8 @@ export class PgStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.hubs.stop();
+    await this.feed.stop();
     await this.retention.stop();
     await this.pool.end();
   }

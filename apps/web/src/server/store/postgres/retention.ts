@@ -14,6 +14,7 @@ const TARGETS: { table: string; where: string; tier: keyof RetentionPolicy }[] =
   { table: 'ruleset_changes', where: 'at < $1', tier: 'historyDays' },
   { table: 'gaps', where: 'at < $1', tier: 'historyDays' },
   { table: 'diagnoses', where: 'resolved_at < $1', tier: 'historyDays' },
+  { table: 'alerts', where: 'sent_at < $1', tier: 'historyDays' },
 ];
 
 /**

@@ -18,6 +18,7 @@ const TARGETS: { table: string; where: string; tier: Tier }[] = [
   { table: 'ruleset_changes', where: 'at < ?', tier: 'historyDays' },
   { table: 'gaps', where: 'at < ?', tier: 'historyDays' },
   { table: 'diagnoses', where: 'resolved_at < ?', tier: 'historyDays' },
+  { table: 'alerts', where: 'sent_at < ?', tier: 'historyDays' },
 ];
 
 /**

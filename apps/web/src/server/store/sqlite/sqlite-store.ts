@@ -1,7 +1,8 @@
 import type { Batch, Diagnosis, Hello } from '@ftpscope/shared';
 import type { DiagnosisFilter, DropFilter, GapFilter, SessionFilter, TimelineFilter } from '../records.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention-policy.ts';
-import type { CountedTable, Store } from '../store.ts';
+import type { AlertEvent, CountedTable, Feed, Store } from '../store.ts';
+import { AlertsRepo } from './alerts.ts';
 import { CollectorTokensRepo } from './collector-tokens.ts';
 import { type Db, openDatabase } from './db.ts';
 import { DiagnosesRepo } from './diagnoses.ts';
@@ -17,6 +18,7 @@ import { TimelineQuery } from './timeline.ts';
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
   now: () => number;
+  hubId?: string;
   retention?: RetentionPolicy;
   pruneChunkRows?: number;
 }
@@ -36,11 +38,14 @@ export class SqliteStore implements Store {
   readonly #timeline: TimelineQuery;
   readonly #writeBatch: ReturnType<typeof createBatchWriter>;
   readonly #tokens: CollectorTokensRepo;
+  readonly #alerts: AlertsRepo;
   readonly retention: Retention;
   readonly location: string;
+  readonly hubId: string;
 
   constructor(file: string, opts: SqliteStoreOptions) {
     this.location = `sqlite:${file}`;
+    this.hubId = opts.hubId ?? 'hub';
     this.#db = openDatabase(file);
     this.#hosts = new HostsRepo(this.#db);
     this.#streams = new StreamsRepo(this.#db);
@@ -48,6 +53,7 @@ export class SqliteStore implements Store {
     this.#rules = new RulesRepo(this.#db);
     this.#events = new EventsRepo(this.#db);
     this.#diagnoses = new DiagnosesRepo(this.#db);
+    this.#alerts = new AlertsRepo(this.#db, this.#diagnoses, this.hubId);
     this.#timeline = new TimelineQuery(this.#db, this.#sessions, this.#diagnoses);
     this.retention = new Retention(this.#db, opts.retention ?? DEFAULT_RETENTION, {
       now: opts.now,
@@ -99,6 +105,7 @@ export class SqliteStore implements Store {
 
   readonly diagnoses = {
     upsert: async (d: Diagnosis) => this.#diagnoses.upsert(d),
+    record: async (d: Diagnosis, alert: AlertEvent | null, now: number) => this.#alerts.record(d, alert, now),
     list: async (f: DiagnosisFilter) => this.#diagnoses.list(f),
   };
 
@@ -110,6 +117,19 @@ export class SqliteStore implements Store {
     touch: async (id: string, now: number) => this.#tokens.touch(id, now),
     revoke: async (id: string, now: number) => this.#tokens.revoke(id, now),
   };
+
+  readonly alerts = {
+    claim: async (limit: number) => this.#alerts.claim(limit),
+    done: async (key: string, now: number) => this.#alerts.done(key, now),
+  };
+
+  // One hub per file: it evaluates every host and no other hub changes anything.
+  readonly leases = {
+    acquire: async (hosts: string[]) => hosts,
+    release: async () => {},
+  };
+
+  readonly feed: Feed = { subscribe: () => {} };
 
   async writeBatch(host: string, streamId: string, batch: Batch, now: number): Promise<boolean> {
     return this.#writeBatch(host, streamId, batch, now);
