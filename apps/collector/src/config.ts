@@ -99,7 +99,11 @@ export function buildCommand(version: string): Command {
     )
     .version(version, '-V, --version')
     .addOption(
-      opt('--hub <url>', 'hub address, e.g. wss://10.0.0.5:8443 (https:// works too)', 'FTPSCOPE_HUB'),
+      opt(
+        '--hub <url>',
+        'hub address, e.g. wss://10.0.0.5:8443 (https:// works too); several, comma-separated, for hubs sharing one PostgreSQL database (fails over between them)',
+        'FTPSCOPE_HUB',
+      ),
     )
     .addOption(
       opt(
@@ -281,9 +285,17 @@ function readToken(opts: Record<string, unknown>, sourceOf: (key: string) => str
   return { token: inline, tokenSource: sourceOf('token') === 'env' ? ('env' as const) : ('cli' as const) };
 }
 
-/** ws://host:port → ws://host:port/ws/collector (https:// → wss://); a URL with its own path is kept as given. */
+/** ws://host:port → ws://host:port/ws/collector (each of a comma-separated list of hubs to fail over between). */
 function hubUrl(text: string | undefined): string | null {
   if (text === undefined) return null;
+  return text
+    .split(',')
+    .map((part) => oneHubUrl(part.trim()))
+    .join(',');
+}
+
+/** One hub URL; a URL with its own path is kept as given. */
+function oneHubUrl(text: string): string {
   let url: URL;
   try {
     url = new URL(text.replace(/^http(s?):/i, 'ws$1:'));

@@ -25,7 +25,8 @@ interface Stored {
  * welcome with the stored lastSeq, batches stored once and acked. `db` outlives restarts of the server.
  */
 class ProtocolHub {
-  readonly db = new Map<string, Stored>();
+  /** Two hubs given the same map share one "database" (hubs on one PostgreSQL). */
+  constructor(readonly db = new Map<string, Stored>()) {}
   wss: WebSocketServer | null = null;
   port = 0;
   connections = 0;
@@ -117,12 +118,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function collector(monitor: TestHostMonitor, token = TOKEN) {
+async function collector(monitor: TestHostMonitor, token = TOKEN, hubUrl = hub.url) {
   const { log, lines } = captureLogger();
   const stream = await startHostStream({
     host: 'ftp1',
     monitor,
-    hubUrl: hub.url,
+    hubUrl,
     token,
     collectorVersion: '0.1.0',
     spoolDir: dir,
@@ -240,5 +241,27 @@ describe('hub client against a WebSocket server speaking the protocol', () => {
     await until(() => stream.client.state === 'live');
     const warn = lines.find((l) => String(l.msg).includes('unknown reply'));
     expect(warn).toMatchObject({ level: 40, reply: '{"type":"surprise","x":1}' });
+  });
+
+  it('--hub A,B: stays on A while it works, fails over to B when A dies, every batch stored once', async () => {
+    const other = new ProtocolHub(hub.db);
+    await other.start();
+    try {
+      const monitor = new TestHostMonitor();
+      const { stream, lines } = await collector(monitor, TOKEN, `${hub.url},${other.url}`);
+      await until(() => stream.client.state === 'live');
+      for (let i = 1; i <= 20; i++) monitor.push(countersEvent(i));
+      await until(() => stream.spool.unackedCount === 0);
+      expect([hub.hellos.length, other.hellos.length]).toEqual([1, 0]);
+      await hub.crash();
+      for (let i = 21; i <= 40; i++) monitor.push(countersEvent(i));
+      await until(() => other.hellos.length === 1 && stream.spool.unackedCount === 0);
+      const stored = hub.db.get(stream.spool.streamId) as Stored;
+      expect(storedCounterIds(stored)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(stored.duplicates).toBe(0);
+      expect(lines.some((l) => l.msg === 'trying the next hub' && l.next === other.url)).toBe(true);
+    } finally {
+      await other.crash();
+    }
   });
 });

@@ -15,7 +15,10 @@ import { PinMismatchError, pinnedConnect } from './pinned-tls.ts';
 import type { Spool } from './spool.ts';
 
 export interface HubClientOptions {
-  /** Full hub URL, e.g. ws://10.0.0.5:8080/ws/collector. */
+  /**
+   * Full hub URL, e.g. ws://10.0.0.5:8080/ws/collector, or several separated by commas (hubs sharing one
+   * PostgreSQL database): the client stays on one while it works and moves to the next when it is lost.
+   */
   url: string;
   /** Sent as `Authorization: Bearer TOKEN` on the upgrade request; never logged. */
   token: string;
@@ -104,10 +107,18 @@ export class HubClient {
   private sentSeq = 0;
   private connections = 0;
   private _state: HubClientState = 'idle';
+  private readonly urls: string[];
+  private urlIndex = 0;
 
   constructor(opts: HubClientOptions) {
     this.o = opts;
     this.backoff = new Backoff(opts.backoff);
+    this.urls = opts.url.split(',').filter((u) => u !== '');
+  }
+
+  /** The hub this client is connected or connecting to. */
+  get url(): string {
+    return this.urls[this.urlIndex % this.urls.length] ?? this.url;
   }
 
   get state(): HubClientState {
@@ -159,7 +170,7 @@ export class HubClient {
     if (this._state === 'stopped') return;
     this._state = 'connecting';
     this.backoff.connecting();
-    const ws = new WebSocket(this.o.url, {
+    const ws = new WebSocket(this.url, {
       headers: { authorization: `Bearer ${this.o.token}` },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
@@ -192,7 +203,7 @@ export class HubClient {
     this._state = 'hello';
     ws.send(JSON.stringify(hello));
     this.helloTimer = setTimeout(() => {
-      this.o.log.warn({ url: this.o.url }, 'hub did not answer hello with welcome in time; reconnecting');
+      this.o.log.warn({ url: this.url }, 'hub did not answer hello with welcome in time; reconnecting');
       ws.terminate();
     }, this.o.helloTimeoutMs ?? 10_000);
   }
@@ -247,7 +258,7 @@ export class HubClient {
     this.connections += 1;
     this.o.log.info(
       {
-        url: this.o.url,
+        url: this.url,
         hubLastSeq: lastSeq,
         resending: unacked,
         reconnect: this.connections > 1,
@@ -285,7 +296,7 @@ export class HubClient {
       const ws = this.ws;
       if (!ws) return;
       if (this.awaitingPong) {
-        this.o.log.warn({ url: this.o.url }, 'hub stopped answering pings; reconnecting');
+        this.o.log.warn({ url: this.url }, 'hub stopped answering pings; reconnecting');
         ws.terminate();
         return;
       }
@@ -299,23 +310,23 @@ export class HubClient {
     const failures = this.backoff.failures;
     if (err instanceof PinMismatchError) {
       this.o.log.error(
-        { url: this.o.url, expected: err.expected, actual: err.actual, failures },
-        `refusing the hub at ${this.o.url}: its certificate key is ${err.actual} but --hub-fingerprint (FTPSCOPE_HUB_FINGERPRINT) pins ${err.expected}; nothing was sent (not even the token). If the hub's certificate was replaced on purpose, copy the new fingerprint from the hub's Add FTP host dialog; otherwise something else answers at this address. Retrying`,
+        { url: this.url, expected: err.expected, actual: err.actual, failures },
+        `refusing the hub at ${this.url}: its certificate key is ${err.actual} but --hub-fingerprint (FTPSCOPE_HUB_FINGERPRINT) pins ${err.expected}; nothing was sent (not even the token). If the hub's certificate was replaced on purpose, copy the new fingerprint from the hub's Add FTP host dialog; otherwise something else answers at this address. Retrying`,
       );
       return;
     }
     const status = /Unexpected server response: (\d+)/.exec(err.message)?.[1];
-    let msg = `cannot reach the hub at ${this.o.url} (${err.message}); collecting into the spool and retrying`;
+    let msg = `cannot reach the hub at ${this.url} (${err.message}); collecting into the spool and retrying`;
     if (status === '401')
       msg = 'hub rejected the collector token (HTTP 401): check FTPSCOPE_TOKEN / --token-file';
     else if (status === '403') msg = `hub refused host "${this.o.host}" for this token (HTTP 403)`;
     else if (status)
-      msg = `hub answered HTTP ${status} to the WebSocket upgrade at ${this.o.url}: check --hub`;
+      msg = `hub answered HTTP ${status} to the WebSocket upgrade at ${this.url}: check --hub`;
     else if (/self[- ]signed|unable to verify|unable to get local issuer/i.test(err.message))
-      msg = `cannot verify the hub's certificate at ${this.o.url} (${err.message}): give --hub-fingerprint (FTPSCOPE_HUB_FINGERPRINT) as the hub's Add FTP host dialog shows it; retrying`;
+      msg = `cannot verify the hub's certificate at ${this.url} (${err.message}): give --hub-fingerprint (FTPSCOPE_HUB_FINGERPRINT) as the hub's Add FTP host dialog shows it; retrying`;
     // One warning per outage, then a reminder every 10 attempts: a long outage must not flood the log.
     const loud = failures <= 1 || failures % 10 === 0 || status !== undefined;
-    this.o.log[loud ? 'warn' : 'debug']({ url: this.o.url, failures }, msg);
+    this.o.log[loud ? 'warn' : 'debug']({ url: this.url, failures }, msg);
   }
 
   private onClose(ws: WebSocket, code: number, reason: string): void {
@@ -329,6 +340,11 @@ export class HubClient {
       this.o.log[level]({ code, reason: reason.slice(0, 200) }, msg);
     }
     const delay = this.backoff.closed();
+    if (this.urls.length > 1) {
+      // Fail over: the next attempt goes to the next hub (they share one database and the stream's bookkeeping).
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      this.o.log.info({ next: this.url }, 'trying the next hub');
+    }
     this._state = 'waiting';
     this.o.log.debug({ delayMs: delay, failures: this.backoff.failures }, 'reconnect scheduled');
     this.retryTimer = setTimeout(() => this.connect(), delay);
