@@ -116,10 +116,13 @@ export interface HubProcess extends Child {
   port: number;
 }
 
-/** `pnpm hub` as a real child process on 127.0.0.1:port with its own SQLite file; resolves once healthy. */
+/** `pnpm hub` as a real child process on 127.0.0.1:port with its own SQLite file (or --store); resolves once healthy. */
 export async function startHub(o: {
   port: number;
-  db: string;
+  /** SQLite file (--db), or give `store`. */
+  db?: string;
+  /** --store value (e.g. a postgres:// URL). */
+  store?: string;
   apiToken: string;
   collectorToken?: string;
   tokensFile?: string;
@@ -127,7 +130,8 @@ export async function startHub(o: {
   extraArgs?: string[];
   env?: Record<string, string>;
 }): Promise<HubProcess> {
-  const args = ['--listen', `127.0.0.1:${o.port}`, '--db', o.db, ...(o.extraArgs ?? [])];
+  const where = o.store !== undefined ? ['--store', o.store] : ['--db', o.db ?? 'data/ftpscope.db'];
+  const args = ['--listen', `127.0.0.1:${o.port}`, ...where, ...(o.extraArgs ?? [])];
   const env: Record<string, string> = {
     FTPSCOPE_API_TOKEN: o.apiToken,
     FTPSCOPE_LOG_LEVEL: o.logLevel ?? 'warn',

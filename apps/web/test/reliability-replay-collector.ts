@@ -3,6 +3,8 @@
  * stream of N dropped-packet events (sport 1..N) at a fixed rate: each one is an append row on the hub, so a
  * loss or a duplicate shows. argv: HUB_WS_URL HOST SPOOL_DIR N EVENTS_PER_S; token in FTPSCOPE_TOKEN.
  * Prints `produced N` when it has emitted everything and `drained` once the hub acknowledged it all.
+ * With REPLAY_TABLE_FULL=1 it also reports, every 500 ms and in its snapshot, a conntrack table 95% full (the
+ * hub raises conntrack-table-full for the host).
  */
 import type { CollectorEvent } from '@ftpscope/shared';
 import type { HostInfo, HostMonitor } from '../../collector/src/host-monitor.types.ts';
@@ -12,6 +14,22 @@ import { startHostStream } from '../../collector/src/transport/host-stream.ts';
 const [hubUrl = '', host = '', spoolDir = '', nArg = '100', rateArg = '100'] = process.argv.slice(2);
 const n = Number(nArg);
 const rate = Number(rateArg);
+
+const tableFull = process.env.REPLAY_TABLE_FULL === '1';
+const fullHealth = (): CollectorEvent => ({
+  kind: 'health',
+  health: {
+    at: Date.now(),
+    conntrackCount: 950,
+    conntrackMax: 1000,
+    expectCount: 0,
+    expectMax: 256,
+    stats: { drop: 0, early_drop: 0 },
+    acct: true,
+    timestamp: false,
+    helperRules: [],
+  },
+});
 
 class ReplayMonitor implements HostMonitor {
   #emit: ((e: CollectorEvent) => void) | null = null;
@@ -23,7 +41,7 @@ class ReplayMonitor implements HostMonitor {
     this.#emit?.(e);
   }
   snapshot(): CollectorEvent[] {
-    return [];
+    return tableFull ? [fullHealth()] : [];
   }
   async stop(): Promise<void> {}
 }
@@ -40,6 +58,7 @@ const stream = await startHostStream({
   backoff: { baseMs: 100, capMs: 1000 },
 });
 
+if (tableFull) setInterval(() => monitor.push(fullHealth()), 500).unref();
 const tickMs = 20;
 const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
 let i = 0;

@@ -46,7 +46,7 @@ export class DiagnosisService {
   /** Hosts whose lease this hub held at the last evaluation. */
   #owned = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
-  #running: Promise<Transition[]> | null = null;
+  #running: Promise<unknown> | null = null;
 
   constructor(opts: DiagnosisServiceOptions) {
     this.#opts = opts;
@@ -99,9 +99,10 @@ export class DiagnosisService {
   /** Evaluates every connected host this hub holds the lease of; one evaluation runs at a time. */
   evaluateAll(now = this.#now()): Promise<Transition[]> {
     const run = (this.#running ?? Promise.resolve([])).then(() => this.#evaluateAll(now));
-    this.#running = run.finally(() => {
-      if (this.#running === run) this.#running = null;
+    const tracked: Promise<Transition[]> = run.finally(() => {
+      if (this.#running === tracked) this.#running = null;
     });
+    this.#running = tracked;
     return run;
   }
 

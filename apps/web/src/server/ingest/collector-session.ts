@@ -213,9 +213,10 @@ export class CollectorSession {
         this.fail('FTPSCOPE_ERR_HOST_TAKEN', `${err.message} (stream ${hello.streamId} refused)`);
         return;
       }
-      log.error(
-        { remote: this.remote, host: hello.host, err },
-        'store unavailable: collector asked to retry',
+      // The store says once what is wrong (and when it is back); each refused hello is one line.
+      log.warn(
+        { remote: this.remote, host: hello.host, err: (err as Error).message },
+        'collector asked to retry later: the store cannot be reached',
       );
       this.fail(
         'FTPSCOPE_ERR_INTERNAL',

@@ -1,6 +1,7 @@
 import type { Diagnosis } from '@ftpscope/shared';
 import type pg from 'pg';
 import type { AlertEvent, PendingAlert } from '../store.ts';
+import { inTransaction } from './connect.ts';
 import { diagnosisValues, UPSERT_DIAGNOSIS } from './diagnoses.ts';
 import { notify } from './feed.ts';
 import { hubAlive } from './hubs.ts';
@@ -17,9 +18,7 @@ export class PgAlerts {
 
   /** The diagnosis, its alert and the notification to the other hubs commit together. */
   async record(d: Diagnosis, alert: AlertEvent | null, now: number): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.#pool, async (client) => {
       await client.query({
         name: 'ftpscope_upsert_diagnosis',
         text: UPSERT_DIAGNOSIS,
@@ -34,13 +33,7 @@ export class PgAlerts {
         });
       }
       await notify(client, { o: this.#hubId, k: 'd', id: d.id });
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async claim(limit: number, now: number): Promise<PendingAlert[]> {

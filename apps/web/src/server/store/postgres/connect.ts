@@ -91,3 +91,39 @@ export function isConnectionError(err: unknown): boolean {
 export function openError(url: string, err: unknown): StoreOpenError {
   return new StoreOpenError(explainPgError(url, err));
 }
+
+/**
+ * Runs fn with a client of the pool. A checked-out client that loses its connection emits 'error' (which would
+ * crash the process without a listener) besides failing its query: the listener keeps it to the query, and a
+ * broken client is destroyed instead of going back to the pool.
+ */
+export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const onError = () => {};
+  client.on('error', onError);
+  let broken: Error | undefined;
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (isConnectionError(err)) broken = err as Error;
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
+/** Runs fn in one transaction (BEGIN … COMMIT, ROLLBACK on error) on a client of the pool. */
+export function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const v = await fn(client);
+      await client.query('COMMIT');
+      return v;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
+}

@@ -38,6 +38,8 @@ export class PgFeed implements Feed {
   #chain: Promise<void> = Promise.resolve();
   #retry: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Set while the listening connection is lost (said once, not at every retry). */
+  #lost = false;
 
   constructor(url: string, pool: pg.Pool, hubId: string, now: () => number, log: StoreLog) {
     this.#url = url;
@@ -67,7 +69,9 @@ export class PgFeed implements Feed {
       if (this.#client !== client || this.#stopped) return;
       this.#client = null;
       client.end().catch(() => undefined);
-      this.#log.warn({ err: err?.message }, 'live feed from the other hubs lost; reconnecting');
+      if (!this.#lost)
+        this.#log.warn({ err: err?.message }, 'live feed from the other hubs lost; reconnecting');
+      this.#lost = true;
       this.#retry = setTimeout(() => void this.start(), 1000);
       this.#retry.unref();
     };
@@ -76,6 +80,8 @@ export class PgFeed implements Feed {
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (this.#lost) this.#log.info({}, 'live feed from the other hubs back');
+      this.#lost = false;
     } catch (err) {
       lost(err as Error);
     }

@@ -9,6 +9,8 @@ export class PgHealth {
   readonly #url: string;
   readonly #log: StoreLog;
   #downSince: number | null = null;
+  /** A failure without a cause (a client already broken): said only if no error with a cause follows. */
+  #vague: NodeJS.Timeout | undefined;
 
   constructor(url: string, log: StoreLog) {
     this.#url = url;
@@ -32,6 +34,8 @@ export class PgHealth {
   }
 
   ok(): void {
+    clearTimeout(this.#vague);
+    this.#vague = undefined;
     if (this.#downSince === null) return;
     const s = ((Date.now() - this.#downSince) / 1000).toFixed(1);
     this.#downSince = null;
@@ -40,6 +44,18 @@ export class PgHealth {
 
   failed(err: unknown): void {
     if (!isConnectionError(err) || this.#downSince !== null) return;
+    if ((err as { code?: string }).code === undefined) {
+      this.#vague ??= setTimeout(() => this.#declare(err), 300);
+      this.#vague.unref();
+      return;
+    }
+    this.#declare(err);
+  }
+
+  #declare(err: unknown): void {
+    clearTimeout(this.#vague);
+    this.#vague = undefined;
+    if (this.#downSince !== null) return;
     this.#downSince = Date.now();
     this.#log.error(
       { err: (err as Error).message },

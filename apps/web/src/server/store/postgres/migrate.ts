@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { StoreOpenError } from '../errors.ts';
+import { withClient } from './connect.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
@@ -26,40 +27,40 @@ const MIGRATE_LOCK = 7_170_001;
 export async function migrate(pool: pg.Pool): Promise<number> {
   const migrations = loadPgMigrations();
   const latest = migrations.at(-1)?.version ?? 0;
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  return withClient(pool, async (client) => {
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number | null }>(
-      'SELECT max(version) AS v FROM schema_migrations',
-    );
-    const current = rows[0]?.v ?? 0;
-    if (current > latest) {
-      throw new StoreOpenError(
-        `database schema version ${current} is newer than this hub knows (${latest}); upgrade ftpscope`,
+      const { rows } = await client.query<{ v: number | null }>(
+        'SELECT max(version) AS v FROM schema_migrations',
       );
-    }
-    for (const m of migrations) {
-      if (m.version <= current) continue;
-      await client.query('BEGIN');
-      try {
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-          m.version,
-          m.name,
-        ]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+      const current = rows[0]?.v ?? 0;
+      if (current > latest) {
+        throw new StoreOpenError(
+          `database schema version ${current} is newer than this hub knows (${latest}); upgrade ftpscope`,
+        );
       }
+      for (const m of migrations) {
+        if (m.version <= current) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+            m.version,
+            m.name,
+          ]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }
+      return latest;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATE_LOCK]).catch(() => undefined);
     }
-    return latest;
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATE_LOCK]).catch(() => undefined);
-    client.release();
-  }
+  });
 }
 
 /** The version the migrations reached. */

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { DAY_MS, type RetentionPolicy } from '../retention-policy.ts';
+import { inTransaction } from './connect.ts';
 
 /** The day-partitioned tables, their partition key and the retention tier that drops their partitions. */
 export const PARTITIONED = {
@@ -86,34 +87,23 @@ export class Partitions {
     const key = PARTITIONED[table].key;
     const lo = day * DAY_MS;
     const hi = lo + DAY_MS;
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.#pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
       const exists = await client.query('SELECT to_regclass($1) AS r', [name]);
-      if (exists.rows[0]?.r === null) {
-        // Built beside the table, filled from the default partition, then attached: the CHECK lets ATTACH
-        // skip validating the new partition; the default is scanned, but it only holds far-off rows.
-        await client.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS)`);
-        await client.query(
-          `ALTER TABLE ${name} ADD CONSTRAINT ${name}_day CHECK (${key} >= ${lo} AND ${key} < ${hi})`,
-        );
-        await client.query(
-          `WITH moved AS (DELETE FROM ${table}_pdefault WHERE ${key} >= ${lo} AND ${key} < ${hi} RETURNING *)
-           INSERT INTO ${name} SELECT * FROM moved`,
-        );
-        await client.query(
-          `ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (${lo}) TO (${hi})`,
-        );
-        await client.query(`ALTER TABLE ${name} DROP CONSTRAINT ${name}_day`);
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      if (exists.rows[0]?.r !== null) return;
+      // Built beside the table, filled from the default partition, then attached: the CHECK lets ATTACH skip
+      // validating the new partition; the default is scanned, but it only holds far-off rows.
+      await client.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS)`);
+      await client.query(
+        `ALTER TABLE ${name} ADD CONSTRAINT ${name}_day CHECK (${key} >= ${lo} AND ${key} < ${hi})`,
+      );
+      await client.query(
+        `WITH moved AS (DELETE FROM ${table}_pdefault WHERE ${key} >= ${lo} AND ${key} < ${hi} RETURNING *)
+         INSERT INTO ${name} SELECT * FROM moved`,
+      );
+      await client.query(`ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (${lo}) TO (${hi})`);
+      await client.query(`ALTER TABLE ${name} DROP CONSTRAINT ${name}_day`);
+    });
   }
 
   /**
@@ -126,10 +116,8 @@ export class Partitions {
     for (const table of Object.keys(PARTITIONED) as PartitionedTable[]) {
       const { key, tier } = PARTITIONED[table];
       const cutoff = now - this.#policy[tier] * DAY_MS;
-      let removed = 0;
-      const client = await this.#pool.connect();
-      try {
-        await client.query('BEGIN');
+      const removed = await inTransaction(this.#pool, async (client) => {
+        let n = 0;
         await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
         const { rows } = await client.query<{ relname: string }>(
           `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -140,20 +128,14 @@ export class Partitions {
           const d = relname.slice(-8);
           const day = dayOf(Date.parse(`${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T00:00:00Z`));
           if ((day + 1) * DAY_MS > cutoff) continue;
-          const n = await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${relname}`);
-          removed += n.rows[0]?.n ?? 0;
+          const count = await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${relname}`);
+          n += count.rows[0]?.n ?? 0;
           await client.query(`DROP TABLE ${relname}`);
           this.#known.delete(`${table}:${day}`);
         }
-        const d = await client.query(`DELETE FROM ${table}_pdefault WHERE ${key} < $1`, [cutoff]);
-        removed += d.rowCount ?? 0;
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+        const del = await client.query(`DELETE FROM ${table}_pdefault WHERE ${key} < $1`, [cutoff]);
+        return n + (del.rowCount ?? 0);
+      });
       out[table] = removed;
       const today = dayOf(now);
       await this.ensureDays(table, [today, today + 1, today + 2]);

@@ -177,8 +177,11 @@ export class PgStore implements Store {
   };
 
   readonly leases = {
+    // Only what reaches the server counts towards "PostgreSQL answers again".
     acquire: (hosts: string[], now: number, ttlMs: number) =>
-      this.health.track(() => this.hubs.acquire(hosts, now, ttlMs)),
+      hosts.length === 0
+        ? Promise.resolve([])
+        : this.health.track(() => this.hubs.acquire(hosts, now, ttlMs)),
     release: (host: string) => this.health.track(() => this.hubs.release(host)),
   };
 

@@ -12,6 +12,7 @@ import type {
 } from '@ftpscope/shared';
 import type pg from 'pg';
 import { StreamMovedError } from '../errors.ts';
+import { inTransaction } from './connect.ts';
 import type { Partitions } from './partitions.ts';
 
 const MINUTE = 60_000;
@@ -162,18 +163,7 @@ export class PgBatchWriter {
   /** Stores one batch exactly once; false for a sequence already stored. Throws StreamMovedError. */
   async write(host: string, streamId: string, batch: Batch, now: number): Promise<boolean> {
     await this.#ensurePartitions(batch.events);
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      const stored = await this.#write(client, host, streamId, batch, now);
-      await client.query('COMMIT');
-      return stored;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    return inTransaction(this.#pool, (client) => this.#write(client, host, streamId, batch, now));
   }
 
   async #ensurePartitions(events: CollectorEvent[]): Promise<void> {
