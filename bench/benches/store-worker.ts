@@ -1,7 +1,7 @@
 /**
- * Baseline of bench 4, in its own process: the hub's own store (better-sqlite3, the same rows, one
- * transaction per batch) fed the same batches with no network, no JSON and no validation.
- * argv: DB_FILE BATCH_EVENTS SECONDS. Prints { eventsPerS }.
+ * Baseline of bench 4, in its own process: the hub's own store (the same rows, one transaction per batch) fed
+ * the same batches with no network, no JSON and no validation. argv: DB_FILE (or a postgres:// URL)
+ * BATCH_EVENTS SECONDS. Prints { eventsPerS }.
  */
 import type { Batch } from '@ftpscope/shared';
 import { openStore } from '../../apps/web/src/server/store/index.ts';
@@ -9,7 +9,7 @@ import { Batches } from '../lib/batches.ts';
 import { reply } from '../lib/worker.ts';
 
 const [db = '', batchArg = '500', secondsArg = '3'] = process.argv.slice(2);
-const store = await openStore(`sqlite:${db}`, { now: Date.now });
+const store = await openStore(db.startsWith('postgres') ? db : `sqlite:${db}`, { now: Date.now });
 const batches = new Batches(Number(batchArg));
 const at = Date.now();
 await store.hosts.hello(

@@ -123,6 +123,50 @@ describe.each(ENGINES)('store contract (%s)', (engine) => {
     expect(await store.count('sessions')).toBe(1);
   });
 
+  it('several reports of one object in one batch end as they would in separate batches', async () => {
+    await store.hosts.hello(hello('ftp1'), T);
+    const late: FtpSession = {
+      ...watched,
+      state: 'CLOSED',
+      helper: null,
+      user: null,
+      mode: 'unknown',
+      tls: false,
+      startedAt: 9000,
+      endedAt: 9000,
+    };
+    await store.writeBatch(
+      'ftp1',
+      'st-1',
+      batch(1, [
+        { kind: 'session', session: { ...watched, mode: 'unknown', tls: false, startedAt: 3000 } },
+        { kind: 'session', session: watched },
+        { kind: 'session', session: late },
+        expectation('x1', 's-1', 5000),
+        expectation('x1', 's-1', 4000, { fulfilledAt: 6000 }),
+        data('d1', 's-1', 7000, false),
+        data('d1', 's-1', 6500),
+      ]),
+      T,
+    );
+    const s = await store.sessions.get('s-1');
+    expect(s).toMatchObject({
+      state: 'CLOSED',
+      helper: 'ftp',
+      user: 'bob',
+      mode: 'passive',
+      tls: true,
+      startedAt: 1000,
+      endedAt: 9000,
+    });
+    expect(s?.expectations).toEqual([
+      expect.objectContaining({ id: 'x1', createdAt: 4000, fulfilledAt: 6000 }),
+    ]);
+    expect(s?.dataConnections).toEqual([
+      expect.objectContaining({ id: 'd1', startedAt: 6500, established: true }),
+    ]);
+  });
+
   it('a sync closes the open sessions it does not list', async () => {
     await store.hosts.hello(hello('alpha'), T);
     await store.writeBatch(

@@ -40,19 +40,44 @@ const emptySegment = (): Segment => ({
   settings: null,
 });
 
-/** Splits a list into rounds in which each key appears once, keeping order: one statement may upsert a row once. */
-function rounds<T>(items: T[], key: (t: T) => string): T[][] {
-  const out: T[][] = [];
-  const seen = new Map<string, number>();
+/**
+ * Folds the reports of one object within a batch into one, with the same rules the upsert applies to a
+ * stored row (so one statement writes each row once, and the result is the same as applying them in turn):
+ * the later report wins, except what a less informed one cannot know.
+ */
+function fold<T>(items: T[], id: (t: T) => string, merge: (older: T, newer: T) => T): T[] {
+  const byId = new Map<string, T>();
   for (const item of items) {
-    const k = key(item);
-    const r = (seen.get(k) ?? -1) + 1;
-    seen.set(k, r);
-    const round = out[r] ?? [];
-    round.push(item);
-    out[r] = round;
+    const k = id(item);
+    const older = byId.get(k);
+    byId.set(k, older === undefined ? item : merge(older, item));
   }
-  return out;
+  return [...byId.values()];
+}
+
+/** UPSERT_SESSIONS' rules: earliest start, a helper/user once known, a known mode, TLS once seen. */
+function mergeSession(o: FtpSession, n: FtpSession): FtpSession {
+  return {
+    ...n,
+    helper: n.helper ?? o.helper,
+    user: n.user ?? o.user,
+    mode: n.mode === 'unknown' ? o.mode : n.mode,
+    tls: n.tls || o.tls,
+    startedAt: Math.min(o.startedAt, n.startedAt),
+  };
+}
+
+/** UPSERT_EXPECTATIONS' rules: the earliest creation, the rest from the later report. */
+function mergeExpectation(
+  o: { e: Expectation; seenAt: number },
+  n: { e: Expectation; seenAt: number },
+): { e: Expectation; seenAt: number } {
+  return { e: { ...n.e, createdAt: Math.min(o.e.createdAt, n.e.createdAt) }, seenAt: n.seenAt };
+}
+
+/** UPSERT_DATA's rules: the earliest start, the rest from the later report. */
+function mergeData(o: DataConnection, n: DataConnection): DataConnection {
+  return { ...n, startedAt: Math.min(o.startedAt, n.startedAt) };
 }
 
 const UPSERT_SESSIONS = `INSERT INTO sessions (host, id, family, client_ip, client_port, server_ip, server_port, state,
@@ -243,57 +268,60 @@ export class PgBatchWriter {
   }
 
   async #flush(client: pg.PoolClient, host: string, s: Segment, now: number): Promise<void> {
-    for (const list of rounds(s.sessions, (x) => x.id)) {
+    const sessions = fold(s.sessions, (x) => x.id, mergeSession);
+    if (sessions.length > 0) {
       await q(client, 'ftpscope_upsert_sessions', UPSERT_SESSIONS, [
         host,
-        list.map((x) => x.id),
-        list.map((x) => x.family),
-        list.map((x) => x.client.ip),
-        list.map((x) => x.client.port),
-        list.map((x) => x.server.ip),
-        list.map((x) => x.server.port),
-        list.map((x) => x.state),
-        list.map((x) => x.helper),
-        list.map((x) => x.user),
-        list.map((x) => x.mode),
-        list.map((x) => x.tls),
-        list.map((x) => x.startedAt),
-        list.map((x) => x.endedAt),
+        sessions.map((x) => x.id),
+        sessions.map((x) => x.family),
+        sessions.map((x) => x.client.ip),
+        sessions.map((x) => x.client.port),
+        sessions.map((x) => x.server.ip),
+        sessions.map((x) => x.server.port),
+        sessions.map((x) => x.state),
+        sessions.map((x) => x.helper),
+        sessions.map((x) => x.user),
+        sessions.map((x) => x.mode),
+        sessions.map((x) => x.tls),
+        sessions.map((x) => x.startedAt),
+        sessions.map((x) => x.endedAt),
       ]);
     }
-    for (const list of rounds(s.expectations, (x) => x.e.id)) {
+    const expectations = fold(s.expectations, (x) => x.e.id, mergeExpectation);
+    if (expectations.length > 0) {
       await q(client, 'ftpscope_upsert_expectations', UPSERT_EXPECTATIONS, [
         host,
-        list.map((x) => x.e.id),
-        list.map((x) => x.e.sessionId),
-        list.map((x) => x.e.family),
-        list.map((x) => x.e.src),
-        list.map((x) => x.e.dst),
-        list.map((x) => x.e.port),
-        list.map((x) => x.e.mode),
-        list.map((x) => x.e.createdAt),
-        list.map((x) => x.e.timeout),
-        list.map((x) => x.seenAt),
-        list.map((x) => x.e.fulfilledAt),
-        list.map((x) => x.e.expiredAt),
+        expectations.map((x) => x.e.id),
+        expectations.map((x) => x.e.sessionId),
+        expectations.map((x) => x.e.family),
+        expectations.map((x) => x.e.src),
+        expectations.map((x) => x.e.dst),
+        expectations.map((x) => x.e.port),
+        expectations.map((x) => x.e.mode),
+        expectations.map((x) => x.e.createdAt),
+        expectations.map((x) => x.e.timeout),
+        expectations.map((x) => x.seenAt),
+        expectations.map((x) => x.e.fulfilledAt),
+        expectations.map((x) => x.e.expiredAt),
       ]);
     }
-    for (const list of rounds(s.data, (x) => x.id)) {
+    const data = fold(s.data, (x) => x.id, mergeData);
+    if (data.length > 0) {
       await q(client, 'ftpscope_upsert_data', UPSERT_DATA, [
         host,
-        list.map((x) => x.id),
-        list.map((x) => x.sessionId),
-        list.map((x) => x.expectationId),
-        list.map((x) => x.attribution),
-        list.map((x) => x.mode),
-        list.map((x) => x.clientPort),
-        list.map((x) => x.serverPort),
-        list.map((x) => x.state),
-        list.map((x) => x.established),
-        list.map((x) => x.related),
-        list.map((x) => x.startedAt),
-        list.map((x) => x.endedAt),
-        list.map((x) => x.bytes),
+        data.map((x) => x.id),
+        data.map((x) => x.sessionId),
+        data.map((x) => x.expectationId),
+        data.map((x) => x.attribution),
+        data.map((x) => x.mode),
+        data.map((x) => x.clientPort),
+        data.map((x) => x.serverPort),
+        data.map((x) => x.state),
+        data.map((x) => x.established),
+        data.map((x) => x.related),
+        data.map((x) => x.startedAt),
+        data.map((x) => x.endedAt),
+        data.map((x) => x.bytes),
       ]);
     }
     if (s.counters.length > 0) await this.#counters(client, host, s.counters);
