@@ -9,7 +9,7 @@ import { runWorker } from '../lib/worker.ts';
 
 const STORE_WORKER = fileURLToPath(new URL('./store-worker.ts', import.meta.url));
 /** Events per batch: what a collector sends every 200 ms at 2,500 events/s. */
-const BATCH = 500;
+export const BATCH = 500;
 
 interface Step {
   clients: number;
@@ -23,9 +23,10 @@ const PACED_SHARE = 0.8;
 /**
  * K simulated collectors replay the recorded batches for `seconds`: as fast as acks allow, or, with
  * `eventsPerS`, paced at that total rate (each batch due at a fixed time; its latency counts from then).
+ * `port` may list several hubs: collector i goes to hub i mod n (bench 12's two hubs).
  */
-async function step(
-  port: number,
+export async function step(
+  port: number | number[],
   token: string,
   k: number,
   seconds: number,
@@ -33,9 +34,11 @@ async function step(
   tag: string,
   eventsPerS?: number,
 ) {
+  const ports = Array.isArray(port) ? port : [port];
   const clients = Array.from(
     { length: k },
-    (_, i) => new ReplayClient(`ws://127.0.0.1:${port}/ws/collector`, token, `${tag}-${i}`),
+    (_, i) =>
+      new ReplayClient(`ws://127.0.0.1:${ports[i % ports.length]}/ws/collector`, token, `${tag}-${i}`),
   );
   await Promise.all(clients.map((c) => c.connect()));
   await Promise.all(clients.map((c) => c.send(JSON.stringify(batches.setup), batches.setup.length)));

@@ -10,8 +10,9 @@ import { memorySoak } from './08-memory-soak.ts';
 import { rulesetChange } from './09-ruleset-change.ts';
 import { observeCost } from './10-observe.ts';
 import { packagedCollector } from './11-packaged-collector.ts';
+import { postgres } from './12-postgres.ts';
 
-/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md (10: issue 12's observation table). */
+/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md (10: issue 12's observation table; 12: PostgreSQL, issue 17). */
 export const BENCHES: Bench[] = [
   conntrackListing,
   eventLoad,
@@ -24,4 +25,5 @@ export const BENCHES: Bench[] = [
   rulesetChange,
   observeCost,
   packagedCollector,
+  postgres,
 ];

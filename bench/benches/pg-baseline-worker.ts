@@ -1,5 +1,5 @@
 /**
- * Baseline of bench 9's ingest, in its own process: the rows of the same batches written to the hub's
+ * Baseline of bench 12's ingest, in its own process: the rows of the same batches written to the hub's
  * PostgreSQL schema (migrated, same tables and indexes, in a fresh database) the plain way: one client, one
  * transaction per batch, one multi-row INSERT … VALUES per table (the last state of each id, ON CONFLICT DO
  * UPDATE), no stream bookkeeping, no merge rules, no validation, no network between collector and hub.

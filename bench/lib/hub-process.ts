@@ -1,13 +1,15 @@
 /**
- * A real hub (buildApp, its own SQLite file) in its own process, so its CPU and RSS can be sampled by pid.
- * argv: DB_FILE COLLECTOR_TOKEN API_TOKEN. Prints {"port":N} once listening on 127.0.0.1.
+ * A real hub (buildApp, its own SQLite file or a postgres:// database) in its own process, so its CPU and RSS
+ * can be sampled by pid. argv: DB_FILE|POSTGRES_URL COLLECTOR_TOKEN API_TOKEN [HUB_ID]. Prints {"port":N} once
+ * listening on 127.0.0.1.
  */
 import { buildApp } from '../../apps/web/src/server/app.ts';
 import { CollectorAuth } from '../../apps/web/src/server/ingest/collector-auth.ts';
 
-const [db = '', collectorToken = '', apiToken = ''] = process.argv.slice(2);
+const [db = '', collectorToken = '', apiToken = '', hubId = 'bench-hub'] = process.argv.slice(2);
 const app = await buildApp({
-  db,
+  ...(db.startsWith('postgres') ? { store: db } : { db }),
+  hubId,
   apiToken,
   collectorAuth: CollectorAuth.single(collectorToken),
   retentionIntervalMs: 0,

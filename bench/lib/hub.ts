@@ -17,15 +17,35 @@ export interface RunningHub {
   stop(): Promise<void>;
 }
 
-/** Starts a hub process (see hub-process.ts); `nodeArgs` e.g. ['--cpu-prof'] to profile it. */
-export async function startHub(opts: { nodeArgs?: string[]; dbFile?: string } = {}): Promise<RunningHub> {
+/**
+ * Starts a hub process (see hub-process.ts); `nodeArgs` e.g. ['--cpu-prof'] to profile it; `store` a postgres://
+ * URL instead of a temp SQLite file, `hubId` its name among hubs sharing it, `tokens` to reuse another hub's.
+ */
+export async function startHub(
+  opts: {
+    nodeArgs?: string[];
+    dbFile?: string;
+    store?: string;
+    hubId?: string;
+    tokens?: { collector: string; api: string };
+  } = {},
+): Promise<RunningHub> {
   const dir = mkdtempSync(join(tmpdir(), 'ftpscope-bench-hub-'));
   const dbFile = opts.dbFile ?? join(dir, 'hub.db');
-  const collectorToken = randomBytes(12).toString('hex');
-  const apiToken = randomBytes(12).toString('hex');
+  const collectorToken = opts.tokens?.collector ?? randomBytes(12).toString('hex');
+  const apiToken = opts.tokens?.api ?? randomBytes(12).toString('hex');
   const child = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), '--import', 'tsx', SCRIPT, dbFile, collectorToken, apiToken],
+    [
+      ...(opts.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      SCRIPT,
+      opts.store ?? dbFile,
+      collectorToken,
+      apiToken,
+      opts.hubId ?? 'bench-hub',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -79,6 +79,11 @@ export class LiveClient {
     return this.#closed;
   }
 
+  /** The hosts this browser follows ('*' for all; null before it subscribed). */
+  get following(): '*' | ReadonlySet<string> | null {
+    return this.#hosts;
+  }
+
   /** True when this browser follows the host. */
   follows(host: string): boolean {
     return this.#hosts === '*' || (this.#hosts?.has(host) ?? false);

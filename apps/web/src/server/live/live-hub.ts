@@ -20,6 +20,23 @@ export class LiveHub {
     this.clients.delete(client);
   }
 
+  /** Every host a browser here follows ('*' when one follows all). */
+  following(): '*' | string[] {
+    const hosts = new Set<string>();
+    for (const c of this.clients) {
+      const f = c.following;
+      if (f === '*') return '*';
+      if (f) for (const h of f) hosts.add(h);
+    }
+    return [...hosts];
+  }
+
+  /** True when a browser here follows the host. */
+  follows(host: string): boolean {
+    for (const c of this.clients) if (c.follows(host)) return true;
+    return false;
+  }
+
   publish(host: string, events: LiveEvent[]): void {
     for (const c of this.clients) c.enqueue(host, events);
   }

@@ -34,10 +34,14 @@ export default fp(
     const hub = new LiveHub(app.hubEvents);
     app.decorate('live', hub);
     // What collectors on the other hubs of a shared database sent (nothing with SQLite).
-    app.store.feed.subscribe((c) => {
-      if (c.kind === 'batch') hub.publish(c.host, c.events);
-      else if (c.kind === 'host') hub.publish(c.host, [{ kind: 'host', connected: c.connected, at: c.at }]);
-      else hub.publish(c.diagnosis.host, [{ kind: 'diagnosis', diagnosis: c.diagnosis }]);
+    app.store.feed.subscribe({
+      onChange: (c) => {
+        if (c.kind === 'batch') hub.publish(c.host, c.events);
+        else if (c.kind === 'host') hub.publish(c.host, [{ kind: 'host', connected: c.connected, at: c.at }]);
+        else hub.publish(c.diagnosis.host, [{ kind: 'diagnosis', diagnosis: c.diagnosis }]);
+      },
+      follows: (host) => hub.follows(host),
+      following: () => hub.following(),
     });
     app.get('/ws/live', { websocket: true, schema: { hide: true } }, (socket, req) => {
       const remote = remoteOf(req.raw);

@@ -154,9 +154,18 @@ export type RemoteChange =
   | { kind: 'host'; host: string; connected: boolean; at: number }
   | { kind: 'diagnosis'; diagnosis: Diagnosis };
 
+/** Who listens to the feed: the change handler, and which hosts this hub's browsers follow. */
+export interface FeedSubscriber {
+  onChange(c: RemoteChange): void;
+  /** Whether a browser here follows the host now: other hubs' batches of other hosts are not read. */
+  follows(host: string): boolean;
+  /** The hosts browsers here follow ('*': all): other hubs only publish their batches of these. */
+  following(): '*' | string[];
+}
+
 /** Changes committed by the other hubs on the same database (nothing with an engine only one hub uses). */
 export interface Feed {
-  subscribe(listener: (c: RemoteChange) => void): void;
+  subscribe(subscriber: FeedSubscriber): void;
 }
 
 /** Tables whose rows tests and /metrics count. */

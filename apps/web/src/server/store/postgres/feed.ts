@@ -1,6 +1,6 @@
 import type { CollectorEvent, Diagnosis } from '@ftpscope/shared';
 import type pg from 'pg';
-import type { Feed, RemoteChange, StoreLog } from '../store.ts';
+import type { Feed, FeedSubscriber, RemoteChange, StoreLog } from '../store.ts';
 import { createClient } from './connect.ts';
 import { hubAlive } from './hubs.ts';
 
@@ -33,7 +33,7 @@ export class PgFeed implements Feed {
   readonly #hubId: string;
   readonly #now: () => number;
   readonly #log: StoreLog;
-  readonly #listeners: ((c: RemoteChange) => void)[] = [];
+  readonly #subscribers: FeedSubscriber[] = [];
   #client: pg.Client | null = null;
   #chain: Promise<void> = Promise.resolve();
   #retry: NodeJS.Timeout | undefined;
@@ -49,8 +49,19 @@ export class PgFeed implements Feed {
     this.#log = log;
   }
 
-  subscribe(listener: (c: RemoteChange) => void): void {
-    this.#listeners.push(listener);
+  subscribe(subscriber: FeedSubscriber): void {
+    this.#subscribers.push(subscriber);
+  }
+
+  /** The hosts this hub's browsers follow, for the heartbeat ('*' for all; null: none). */
+  following(): '*' | string[] | null {
+    const hosts = new Set<string>();
+    for (const s of this.#subscribers) {
+      const f = s.following();
+      if (f === '*') return '*';
+      for (const h of f) hosts.add(h);
+    }
+    return hosts.size > 0 ? [...hosts] : null;
   }
 
   /** Connects and listens; resolves once listening (or after the first failure, then retries in the background). */
@@ -97,9 +108,11 @@ export class PgFeed implements Feed {
 
   async #handle(payload: string): Promise<void> {
     const note = JSON.parse(payload) as Note;
-    if (note.o === this.#hubId || this.#listeners.length === 0) return;
+    if (note.o === this.#hubId || this.#subscribers.length === 0) return;
+    // A batch nobody here follows is not read at all (the notification costs nothing then).
+    if (note.k === 'b' && !this.#subscribers.some((s) => s.follows(note.h))) return;
     const change = await this.#read(note);
-    if (change) for (const l of this.#listeners) l(change);
+    if (change) for (const s of this.#subscribers) s.onChange(change);
   }
 
   async #read(note: Note): Promise<RemoteChange | null> {

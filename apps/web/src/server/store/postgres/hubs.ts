@@ -19,8 +19,10 @@ export class PgHubs {
   readonly #hubId: string;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
-  /** Whether another hub was alive at the last heartbeat: only then do batches go to live_batches. */
-  othersAlive = false;
+  /** What the other live hubs' browsers followed at the last heartbeat: only those batches go to live_batches. */
+  #othersFollow: '*' | Set<string> = new Set();
+  /** This hub's browsers' hosts, written with each heartbeat. */
+  following: () => '*' | string[] | null = () => null;
 
   constructor(pool: pg.Pool, hubId: string, now: () => number) {
     this.#pool = pool;
@@ -44,18 +46,32 @@ export class PgHubs {
 
   async beat(): Promise<void> {
     const now = this.#now();
+    const live = this.following();
     await this.#pool.query({
       name: 'ftpscope_hub_beat',
-      text: `INSERT INTO hubs (id, started_at, seen_at) VALUES ($1, $2, $2)
-        ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
-      values: [this.#hubId, now],
+      text: `INSERT INTO hubs (id, started_at, seen_at, live) VALUES ($1, $2, $2, $3)
+        ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, live = excluded.live`,
+      values: [this.#hubId, now, live === null ? null : JSON.stringify(live)],
     });
-    const { rows } = await this.#pool.query<{ n: number }>({
+    const { rows } = await this.#pool.query<{ live: '*' | string[] }>({
       name: 'ftpscope_hub_others',
-      text: `SELECT count(*) AS n FROM hubs WHERE id <> $1 AND seen_at > $2::int8 - ${HUB_GONE_AFTER_MS}`,
+      text: `SELECT live FROM hubs WHERE id <> $1 AND seen_at > $2::int8 - ${HUB_GONE_AFTER_MS} AND live IS NOT NULL`,
       values: [this.#hubId, now],
     });
-    this.othersAlive = (rows[0]?.n ?? 0) > 0;
+    const follow = new Set<string>();
+    for (const r of rows) {
+      if (r.live === '*') {
+        this.#othersFollow = '*';
+        return;
+      }
+      for (const h of r.live) follow.add(h);
+    }
+    this.#othersFollow = follow;
+  }
+
+  /** Whether a browser on another live hub followed the host at the last heartbeat. */
+  othersFollow(host: string): boolean {
+    return this.#othersFollow === '*' || this.#othersFollow.has(host);
   }
 
   stop(): void {

@@ -84,9 +84,10 @@ export class PgStore implements Store {
     this.hubs = new PgHubs(this.pool, opts.hubId, opts.now);
     this.feed = new PgFeed(url, this.pool, opts.hubId, opts.now, opts.log);
     this.#alerts = new PgAlerts(this.pool, opts.hubId);
+    this.hubs.following = () => this.feed.following();
     // Other hubs' browsers get each stored batch: its events for a minute, a notification with its keys.
     this.writer.afterWrite = async (client, host, streamId, batch, now) => {
-      if (!this.hubs.othersAlive || batch.events.length === 0) return;
+      if (batch.events.length === 0 || !this.hubs.othersFollow(host)) return;
       await client.query({
         name: 'ftpscope_live_batch',
         text: 'INSERT INTO live_batches (host, stream_id, seq, at, events) VALUES ($1, $2, $3, $4, $5)',

@@ -1,11 +1,13 @@
 -- Several hubs on one database: which hub is alive, which serves a host, which evaluates a host's diagnoses,
 -- which alerts are still to send, and the batches other hubs' browsers read after a notification.
 
--- Every hub writes its heartbeat every 2 s; one not seen for 10 s is gone (kill -9, network).
+-- Every hub writes its heartbeat every 2 s; one not seen for 10 s is gone (kill -9, network). `live`: the hosts
+-- its browsers follow (JSON array, or "*"): the other hubs publish their batches of these hosts only.
 CREATE TABLE hubs (
   id         text PRIMARY KEY,
   started_at bigint NOT NULL,
-  seen_at    bigint NOT NULL
+  seen_at    bigint NOT NULL,
+  live       jsonb
 );
 
 -- The collector stream a host is reported by: another stream of the same host is refused while that
