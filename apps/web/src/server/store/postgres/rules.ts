@@ -24,7 +24,13 @@ export interface PgChangeRow {
   id: number;
   host: string;
   at: number;
+  not_before: number | null;
   diff: RulesetDiff;
+}
+
+/** A stored change as a record. */
+export function toChangeRecord(r: PgChangeRow): RulesetChangeRecord {
+  return { id: r.id, host: r.host, at: r.at, notBefore: r.not_before, diff: r.diff };
 }
 
 const SERIES = (
@@ -98,10 +104,10 @@ export class PgRules {
   async changes(host: string, from: number, to: number): Promise<RulesetChangeRecord[]> {
     const { rows } = await this.#pool.query<PgChangeRow>({
       name: 'ftpscope_changes',
-      text: `SELECT id, host, at, diff FROM ruleset_changes WHERE host = $1 AND at >= $2 AND at <= $3
+      text: `SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host = $1 AND at >= $2 AND at <= $3
         ORDER BY at LIMIT 10000`,
       values: [host, from, to],
     });
-    return rows;
+    return rows.map(toChangeRecord);
   }
 }

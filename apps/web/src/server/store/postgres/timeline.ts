@@ -7,7 +7,7 @@ import {
 } from '../records.ts';
 import type { PgDiagnoses } from './diagnoses.ts';
 import { type PgDropRow, type PgGapRow, toDropRecord, toGapRecord } from './events.ts';
-import type { PgChangeRow } from './rules.ts';
+import { type PgChangeRow, toChangeRecord } from './rules.ts';
 import type { PgSessionRow, PgSessions } from './sessions.ts';
 
 interface RuleDropsRow {
@@ -107,11 +107,11 @@ export class PgTimeline {
     if (hosts.size > 0) {
       const hostList = [...hosts];
       const changes = await this.#pool.query<PgChangeRow>(
-        `SELECT id, host, at, diff FROM ruleset_changes WHERE host = ANY($1::text[]) AND at >= $2 AND at <= $3
+        `SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host = ANY($1::text[]) AND at >= $2 AND at <= $3
          ORDER BY at, id LIMIT ${MAX_ROWS + 1}`,
         [hostList, f.from, f.to],
       );
-      out.changes = cap.take(changes.rows, (c) => c.at);
+      out.changes = cap.take(changes.rows, (c) => c.at).map(toChangeRecord);
       const ruleDrops = await this.#pool.query<RuleDropsRow>(RULE_DROPS, [hostList, f.from, f.to]);
       // An item of the cut minute may start after other kinds' items: cut at the minute itself.
       out.ruleDrops = cap.take(ruleDrops.rows, (r) => r.bucket).map(toRuleDropsRecord);

@@ -149,7 +149,7 @@ const UPSERT_RULES = `INSERT INTO rules (host, id, backend, family, tbl, chain, 
 
 const MARK_REMOVED = `UPDATE rules SET removed_at = $2 WHERE host = $1 AND removed_at IS NULL AND NOT (id = ANY($3::text[]))`;
 
-const INSERT_CHANGE = 'INSERT INTO ruleset_changes (host, at, diff) VALUES ($1, $2, $3)';
+const INSERT_CHANGE = 'INSERT INTO ruleset_changes (host, at, not_before, diff) VALUES ($1, $2, $3, $4)';
 
 const SYNC = `UPDATE sessions SET ended_at = $2, state = 'CLOSED'
   WHERE host = $1 AND ended_at IS NULL AND NOT (id = ANY($3::text[]))`;
@@ -264,7 +264,12 @@ export class PgBatchWriter {
       await q(client, 'ftpscope_mark_removed', MARK_REMOVED, [host, e.at, r.map((x) => x.id)]);
     }
     if (e.diff)
-      await q(client, 'ftpscope_insert_change', INSERT_CHANGE, [host, e.at, JSON.stringify(e.diff)]);
+      await q(client, 'ftpscope_insert_change', INSERT_CHANGE, [
+        host,
+        e.at,
+        e.notBefore ?? null,
+        JSON.stringify(e.diff),
+      ]);
   }
 
   async #flush(client: pg.PoolClient, host: string, s: Segment, now: number): Promise<void> {

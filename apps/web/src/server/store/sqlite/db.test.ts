@@ -55,6 +55,12 @@ describe('database open and migrations', () => {
     await again.close();
   });
 
+  it('numbers every migration once (a second file with a used number would never run)', () => {
+    const versions = loadMigrations().map((m) => m.version);
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+  });
+
   it('refuses a database from a newer ftpscope', () => {
     const file = join(dir, 'newer.db');
     const raw = new Database(file);

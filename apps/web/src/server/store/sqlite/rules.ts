@@ -181,5 +181,11 @@ export interface ChangeRow {
 
 /** A stored change as a record. */
 export function toChangeRecord(r: ChangeRow): RulesetChangeRecord {
-  return { id: r.id, host: r.host, at: r.at, notBefore: r.not_before, diff: JSON.parse(r.diff) as RulesetDiff };
+  return {
+    id: r.id,
+    host: r.host,
+    at: r.at,
+    notBefore: r.not_before,
+    diff: JSON.parse(r.diff) as RulesetDiff,
+  };
 }

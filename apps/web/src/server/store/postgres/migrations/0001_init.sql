@@ -164,11 +164,14 @@ CREATE TABLE rule_rollup_1m (
   PRIMARY KEY (host, rule_id, bucket)
 ) PARTITION BY RANGE (bucket);
 
+-- A change found by a poll alone (iptables-legacy has no change notifications) happened after not_before and by
+-- at; NULL when nf_tables announced it at `at`.
 CREATE TABLE ruleset_changes (
-  id   bigserial PRIMARY KEY,
-  host text NOT NULL,
-  at   bigint NOT NULL,
-  diff jsonb NOT NULL
+  id         bigserial PRIMARY KEY,
+  host       text NOT NULL,
+  at         bigint NOT NULL,
+  not_before bigint,
+  diff       jsonb NOT NULL
 );
 CREATE INDEX ruleset_changes_host_at ON ruleset_changes (host, at);
 CREATE INDEX ruleset_changes_at ON ruleset_changes (at);
