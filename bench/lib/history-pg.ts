@@ -65,19 +65,19 @@ export async function createHistoryPg(
     );
     await client.query(
       `INSERT INTO rule_rollup_1m (host, rule_id, bucket, d_packets, d_bytes)
-       SELECT 'h' || j, '${POLICY_RULE}', $2::int8 + i * 60000, (i * 7 + j) % 13, ((i * 7 + j) % 13) * 60
+       SELECT 'h' || j, '${POLICY_RULE}', $2::int8 + i::int8 * 60000, (i * 7 + j) % 13, ((i * 7 + j) % 13) * 60
        FROM generate_series(0, $1::int - 1) j, generate_series(0, (($3::int8 - $2::int8) / 60000)::int - 1) i`,
       p.slice(0, 3),
     );
     await client.query(
       `INSERT INTO rule_samples (host, rule_id, at, packets, bytes, d_packets, d_bytes)
-       SELECT 'h' || j, '${POLICY_RULE}', $2::int8 - 6 * 3600000 + i * 5000, i, i * 60, 1, 60
+       SELECT 'h' || j, '${POLICY_RULE}', $2::int8 - 6 * 3600000 + i::int8 * 5000, i, i * 60, 1, 60
        FROM generate_series(0, $1::int - 1) j, generate_series(0, 6 * 720 - 1) i`,
       [shape.hosts, end],
     );
     await client.query(
       `INSERT INTO drops (host, at, grp, rule_id, prefix, proto, src, dst, sport, dport, flags)
-       SELECT 'h' || j, $2::int8 + i * 300000 + j * 1000, 5, '${POLICY_RULE}', 'policy-drop', 'tcp', ${ip(clientOf('$4'))},
+       SELECT 'h' || j, $2::int8 + i::int8 * 300000 + j * 1000, 5, '${POLICY_RULE}', 'policy-drop', 'tcp', ${ip(clientOf('$4'))},
          '198.18.1.' || (10 + j % 200), 40000 + i % 1000, 40000 + i % 100, 'S'
        FROM generate_series(0, $1::int - 1) j, generate_series(0, (($3::int8 - $2::int8) / 300000)::int - 1) i`,
       [shape.hosts, start, end, shape.clients],

@@ -12,7 +12,29 @@ import type {
 } from '@ftpscope/shared';
 import type pg from 'pg';
 import { StreamMovedError } from '../errors.ts';
+import {
+  INSERT_CHANGE,
+  INSERT_DROPS,
+  INSERT_GAPS,
+  INSERT_HEALTH,
+  INSERT_SAMPLES,
+  LOCK_STREAM,
+  MARK_REMOVED,
+  NEW_STREAM,
+  RULESET_AT,
+  SET_SEQ,
+  SET_TOTALS,
+  SYNC,
+  TOUCH_HOST,
+  UPSERT_DATA,
+  UPSERT_EXPECTATIONS,
+  UPSERT_ROLLUPS,
+  UPSERT_RULES,
+  UPSERT_SESSIONS,
+  UPSERT_SETTINGS,
+} from './batch-sql.ts';
 import { inTransaction } from './connect.ts';
+import { fold, mergeData, mergeExpectation, mergeSession } from './fold.ts';
 import type { Partitions } from './partitions.ts';
 
 const MINUTE = 60_000;
@@ -39,126 +61,6 @@ const emptySegment = (): Segment => ({
   gaps: [],
   settings: null,
 });
-
-/**
- * Folds the reports of one object within a batch into one, with the same rules the upsert applies to a
- * stored row (so one statement writes each row once, and the result is the same as applying them in turn):
- * the later report wins, except what a less informed one cannot know.
- */
-function fold<T>(items: T[], id: (t: T) => string, merge: (older: T, newer: T) => T): T[] {
-  const byId = new Map<string, T>();
-  for (const item of items) {
-    const k = id(item);
-    const older = byId.get(k);
-    byId.set(k, older === undefined ? item : merge(older, item));
-  }
-  return [...byId.values()];
-}
-
-/** UPSERT_SESSIONS' rules: earliest start, a helper/user once known, a known mode, TLS once seen. */
-function mergeSession(o: FtpSession, n: FtpSession): FtpSession {
-  return {
-    ...n,
-    helper: n.helper ?? o.helper,
-    user: n.user ?? o.user,
-    mode: n.mode === 'unknown' ? o.mode : n.mode,
-    tls: n.tls || o.tls,
-    startedAt: Math.min(o.startedAt, n.startedAt),
-  };
-}
-
-/** UPSERT_EXPECTATIONS' rules: the earliest creation, the rest from the later report. */
-function mergeExpectation(
-  o: { e: Expectation; seenAt: number },
-  n: { e: Expectation; seenAt: number },
-): { e: Expectation; seenAt: number } {
-  return { e: { ...n.e, createdAt: Math.min(o.e.createdAt, n.e.createdAt) }, seenAt: n.seenAt };
-}
-
-/** UPSERT_DATA's rules: the earliest start, the rest from the later report. */
-function mergeData(o: DataConnection, n: DataConnection): DataConnection {
-  return { ...n, startedAt: Math.min(o.startedAt, n.startedAt) };
-}
-
-const UPSERT_SESSIONS = `INSERT INTO sessions (host, id, family, client_ip, client_port, server_ip, server_port, state,
-    helper, username, mode, tls, started_at, ended_at)
-  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::text[],
-    $9::text[], $10::text[], $11::text[], $12::bool[], $13::int8[], $14::int8[])
-  ON CONFLICT (host, id) DO UPDATE SET family = excluded.family, client_ip = excluded.client_ip,
-    client_port = excluded.client_port, server_ip = excluded.server_ip, server_port = excluded.server_port,
-    state = excluded.state, helper = coalesce(excluded.helper, sessions.helper),
-    username = coalesce(excluded.username, sessions.username),
-    mode = CASE excluded.mode WHEN 'unknown' THEN sessions.mode ELSE excluded.mode END,
-    tls = excluded.tls OR sessions.tls, started_at = least(sessions.started_at, excluded.started_at),
-    ended_at = excluded.ended_at`;
-
-const UPSERT_EXPECTATIONS = `INSERT INTO expectations (host, id, session_id, family, src, dst, port, mode, created_at,
-    timeout, seen_at, fulfilled_at, expired_at)
-  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
-    $9::int8[], $10::int[], $11::int8[], $12::int8[], $13::int8[])
-  ON CONFLICT (host, id) DO UPDATE SET session_id = excluded.session_id, family = excluded.family,
-    src = excluded.src, dst = excluded.dst, port = excluded.port, mode = excluded.mode,
-    created_at = least(expectations.created_at, excluded.created_at), timeout = excluded.timeout,
-    seen_at = excluded.seen_at, fulfilled_at = excluded.fulfilled_at, expired_at = excluded.expired_at`;
-
-const UPSERT_DATA = `INSERT INTO data_connections (host, id, session_id, expectation_id, attribution, mode, client_port,
-    server_port, state, established, related, started_at, ended_at, bytes)
-  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],
-    $9::text[], $10::bool[], $11::bool[], $12::int8[], $13::int8[], $14::int8[])
-  ON CONFLICT (host, id) DO UPDATE SET session_id = excluded.session_id,
-    expectation_id = excluded.expectation_id, attribution = excluded.attribution, mode = excluded.mode,
-    client_port = excluded.client_port, server_port = excluded.server_port, state = excluded.state,
-    established = excluded.established, related = excluded.related,
-    started_at = least(data_connections.started_at, excluded.started_at), ended_at = excluded.ended_at,
-    bytes = excluded.bytes`;
-
-const INSERT_SAMPLES = `INSERT INTO rule_samples (host, rule_id, at, packets, bytes, d_packets, d_bytes)
-  SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])`;
-
-const UPSERT_ROLLUPS = `INSERT INTO rule_rollup_1m (host, rule_id, bucket, d_packets, d_bytes)
-  SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[])
-  ON CONFLICT (host, rule_id, bucket) DO UPDATE SET d_packets = rule_rollup_1m.d_packets + excluded.d_packets,
-    d_bytes = rule_rollup_1m.d_bytes + excluded.d_bytes`;
-
-const SET_TOTALS = `UPDATE rules r SET packets = i.p, bytes = i.b, counters_at = i.at
-  FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[]) AS i(id, p, b, at)
-  WHERE r.host = $1 AND r.id = i.id AND (r.counters_at IS NULL OR r.counters_at <= i.at)`;
-
-const INSERT_DROPS = `INSERT INTO drops (host, at, grp, rule_id, prefix, proto, src, dst, sport, dport, flags)
-  SELECT $1, * FROM unnest($2::int8[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-    $9::int[], $10::int[], $11::text[])`;
-
-const INSERT_HEALTH = `INSERT INTO health_samples (host, at, health)
-  SELECT $1, * FROM unnest($2::int8[], $3::jsonb[])`;
-
-const INSERT_GAPS = `INSERT INTO gaps (host, at, source, reason, from_seq, to_seq)
-  SELECT $1, * FROM unnest($2::int8[], $3::text[], $4::text[], $5::int8[], $6::int8[])`;
-
-const UPSERT_SETTINGS = `INSERT INTO ftp_settings (host, updated_at, settings) VALUES ($1, $2, $3)
-  ON CONFLICT (host) DO UPDATE SET updated_at = excluded.updated_at, settings = excluded.settings`;
-
-const RULESET_AT = 'SELECT max(seen_at) AS at FROM rules WHERE host = $1';
-
-const UPSERT_RULES = `INSERT INTO rules (host, id, backend, family, tbl, chain, position, text, verdict, is_policy,
-    comment, seen_at)
-  SELECT $1, *, $12::int8 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-    $8::text[], $9::text[], $10::bool[], $11::text[])
-  ON CONFLICT (host, id) DO UPDATE SET backend = excluded.backend, family = excluded.family, tbl = excluded.tbl,
-    chain = excluded.chain, position = excluded.position, text = excluded.text, verdict = excluded.verdict,
-    is_policy = excluded.is_policy, comment = excluded.comment, seen_at = excluded.seen_at, removed_at = NULL`;
-
-const MARK_REMOVED = `UPDATE rules SET removed_at = $2 WHERE host = $1 AND removed_at IS NULL AND NOT (id = ANY($3::text[]))`;
-
-const INSERT_CHANGE = 'INSERT INTO ruleset_changes (host, at, not_before, diff) VALUES ($1, $2, $3, $4)';
-
-const SYNC = `UPDATE sessions SET ended_at = $2, state = 'CLOSED'
-  WHERE host = $1 AND ended_at IS NULL AND NOT (id = ANY($3::text[]))`;
-
-const LOCK_STREAM = 'SELECT last_seq, owner_hub FROM streams WHERE host = $1 AND stream_id = $2 FOR UPDATE';
-const NEW_STREAM = `INSERT INTO streams (host, stream_id, last_seq, updated_at, owner_hub) VALUES ($1, $2, 0, $3, $4)
-  ON CONFLICT (host, stream_id) DO NOTHING`;
-const SET_SEQ = 'UPDATE streams SET last_seq = $3, updated_at = $4 WHERE host = $1 AND stream_id = $2';
-const TOUCH_HOST = 'UPDATE hosts SET last_seen = $2 WHERE name = $1';
 
 /** Runs a named (prepared once per connection) statement. */
 function q(client: pg.PoolClient, name: string, text: string, values: unknown[]) {
