@@ -168,6 +168,7 @@ describe('parseConfig', () => {
     );
     expect(parseError([...base, '--hub', 'wss://h:1', '--hub-fingerprint', 'abc']).message).toContain(
       '--hub-fingerprint',
+    );
     expect(parseError([...base, '--hub', 'wss://a:1,ftp://b:2']).message).toContain('use wss:// (or ws://)');
     expect(parse([...base, '--hub', 'wss://a:1, wss://b:2/custom']).hub).toBe(
       'wss://a:1/ws/collector,wss://b:2/custom',

@@ -320,8 +320,7 @@ export class HubClient {
     if (status === '401')
       msg = 'hub rejected the collector token (HTTP 401): check FTPSCOPE_TOKEN / --token-file';
     else if (status === '403') msg = `hub refused host "${this.o.host}" for this token (HTTP 403)`;
-    else if (status)
-      msg = `hub answered HTTP ${status} to the WebSocket upgrade at ${this.url}: check --hub`;
+    else if (status) msg = `hub answered HTTP ${status} to the WebSocket upgrade at ${this.url}: check --hub`;
     else if (/self[- ]signed|unable to verify|unable to get local issuer/i.test(err.message))
       msg = `cannot verify the hub's certificate at ${this.url} (${err.message}): give --hub-fingerprint (FTPSCOPE_HUB_FINGERPRINT) as the hub's Add FTP host dialog shows it; retrying`;
     // One warning per outage, then a reminder every 10 attempts: a long outage must not flood the log.

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { CollectorTokenView } from '@ftpscope/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import { iso, isoOrNull } from '../views/iso.ts';
 import type { CollectorToken, Store } from '../store/index.ts';
+import { iso, isoOrNull } from '../views/iso.ts';
 import { type Grant, sha256 } from './collector-auth.ts';
 import type { CollectorSession } from './collector-session.ts';
 

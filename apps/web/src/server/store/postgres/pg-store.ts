@@ -5,6 +5,7 @@ import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention-policy.ts'
 import type { AlertEvent, CountedTable, Store, StoreLog } from '../store.ts';
 import { maskPassword } from '../store-spec.ts';
 import { PgAlerts } from './alerts.ts';
+import { PgCollectorTokens } from './collector-tokens.ts';
 import { createPool, openError } from './connect.ts';
 import { PgDiagnoses } from './diagnoses.ts';
 import { PgEvents } from './events.ts';
@@ -59,6 +60,7 @@ export class PgStore implements Store {
   readonly feed: PgFeed;
   readonly hubId: string;
   readonly #alerts: PgAlerts;
+  readonly #tokens: PgCollectorTokens;
   readonly #hosts: PgHosts;
   readonly #sessions: PgSessions;
   readonly #rules: PgRules;
@@ -84,6 +86,7 @@ export class PgStore implements Store {
     this.hubs = new PgHubs(this.pool, opts.hubId, opts.now);
     this.feed = new PgFeed(url, this.pool, opts.hubId, opts.now, opts.log);
     this.#alerts = new PgAlerts(this.pool, opts.hubId);
+    this.#tokens = new PgCollectorTokens(this.pool);
     this.hubs.following = () => this.feed.following();
     // Other hubs' browsers get each stored batch: its events for a minute, a notification with its keys.
     this.writer.afterWrite = async (client, host, streamId, batch, now) => {
@@ -170,6 +173,16 @@ export class PgStore implements Store {
     record: (d: Diagnosis, alert: AlertEvent | null, now: number) =>
       this.health.track(() => this.#alerts.record(d, alert, now)),
     list: (f: DiagnosisFilter) => this.health.track(() => this.#diagnoses.list(f)),
+  };
+
+  readonly collectorTokens = {
+    create: (t: { id: string; host: string; hash: Buffer; createdAt: number }) =>
+      this.health.track(() => this.#tokens.create(t)),
+    list: () => this.health.track(() => this.#tokens.list()),
+    get: (id: string) => this.health.track(() => this.#tokens.get(id)),
+    findActive: (hash: Buffer) => this.health.track(() => this.#tokens.findActive(hash)),
+    touch: (id: string, now: number) => this.health.track(() => this.#tokens.touch(id, now)),
+    revoke: (id: string, now: number) => this.health.track(() => this.#tokens.revoke(id, now)),
   };
 
   readonly alerts = {

@@ -110,7 +110,8 @@ export class SqliteStore implements Store {
   };
 
   readonly collectorTokens = {
-    create: async (t: { id: string; host: string; hash: Buffer; createdAt: number }) => this.#tokens.create(t),
+    create: async (t: { id: string; host: string; hash: Buffer; createdAt: number }) =>
+      this.#tokens.create(t),
     list: async () => this.#tokens.list(),
     get: async (id: string) => this.#tokens.get(id),
     findActive: async (hash: Buffer) => this.#tokens.findActive(hash),

@@ -46,3 +46,15 @@ CREATE UNLOGGED TABLE live_batches (
   PRIMARY KEY (host, stream_id, seq)
 );
 CREATE INDEX live_batches_at ON live_batches (at);
+
+-- Collector tokens issued by a hub ("Add FTP host", `hub tokens add`): one per host, stored as the SHA-256 of
+-- the token (shown once, at creation); every hub of the database accepts them. Revoked tokens stay for the record.
+CREATE TABLE collector_tokens (
+  id           text PRIMARY KEY,
+  host         text NOT NULL,
+  hash         bytea NOT NULL UNIQUE,
+  created_at   bigint NOT NULL,
+  last_used_at bigint,
+  revoked_at   bigint
+);
+CREATE INDEX collector_tokens_host ON collector_tokens (host);
