@@ -88,25 +88,27 @@ export class PgSessions {
     return rows[0] ? (await this.records(rows))[0] : undefined;
   }
 
-  /** Rows as records with their children, loading children with two queries per host. */
+  /** Rows as records with their children, loaded with two queries whatever the number of hosts. */
   async records(rows: PgSessionRow[]): Promise<SessionRecord[]> {
-    const byHost = new Map<string, string[]>();
-    for (const r of rows) push(byHost, r.host, r.id);
     const exps = new Map<string, ExpectationRecord[]>();
     const datas = new Map<string, DataConnection[]>();
-    for (const [host, ids] of byHost) {
+    if (rows.length > 0) {
+      // One round trip per kind of child: the timeline of a client spans many hosts.
+      const keys = [rows.map((r) => r.host), rows.map((r) => r.id)];
       const e = await this.#pool.query<ExpectationRow>({
         name: 'ftpscope_session_expectations',
-        text: 'SELECT * FROM expectations WHERE host = $1 AND session_id = ANY($2::text[]) ORDER BY created_at',
-        values: [host, ids],
+        text: `SELECT x.* FROM unnest($1::text[], $2::text[]) AS k(host, id)
+          JOIN expectations x ON x.host = k.host AND x.session_id = k.id ORDER BY x.created_at`,
+        values: keys,
       });
-      for (const x of e.rows) push(exps, `${host}\0${x.session_id}`, toExpectation(x));
+      for (const x of e.rows) push(exps, `${x.host}\0${x.session_id}`, toExpectation(x));
       const d = await this.#pool.query<DataRow>({
         name: 'ftpscope_session_data',
-        text: 'SELECT * FROM data_connections WHERE host = $1 AND session_id = ANY($2::text[]) ORDER BY started_at',
-        values: [host, ids],
+        text: `SELECT x.* FROM unnest($1::text[], $2::text[]) AS k(host, id)
+          JOIN data_connections x ON x.host = k.host AND x.session_id = k.id ORDER BY x.started_at`,
+        values: keys,
       });
-      for (const x of d.rows) push(datas, `${host}\0${x.session_id}`, toData(x));
+      for (const x of d.rows) push(datas, `${x.host}\0${x.session_id}`, toData(x));
     }
     return rows.map((r) => {
       const key = `${r.host}\0${r.id}`;

@@ -21,24 +21,24 @@ interface RuleDropsRow {
   text: string;
   verdict: RuleDropsRecord['rule']['verdict'];
   is_policy: boolean;
-  first_at: number | null;
-  last_at: number | null;
 }
 
-// Per drop rule per minute from the rollups (kept 90 days); the raw samples (7 days) add the first and last
-// second with drops.
+// Per drop rule per minute from the rollups (kept 90 days), in time order (index on bucket) up to the row limit.
 const RULE_DROPS = `SELECT rr.host, rr.rule_id, rr.bucket, rr.d_packets AS packets, r.family, r.chain, r.position,
-    r.text, r.verdict, r.is_policy,
-    (SELECT min(s.at) FROM rule_samples s WHERE s.host = rr.host AND s.rule_id = rr.rule_id
-       AND s.at >= greatest(rr.bucket, $2::int8) AND s.at < rr.bucket + 60000 AND s.at <= $3 AND s.d_packets > 0) AS first_at,
-    (SELECT max(s.at) FROM rule_samples s WHERE s.host = rr.host AND s.rule_id = rr.rule_id
-       AND s.at >= greatest(rr.bucket, $2::int8) AND s.at < rr.bucket + 60000 AND s.at <= $3 AND s.d_packets > 0) AS last_at
+    r.text, r.verdict, r.is_policy
   FROM rules r JOIN rule_rollup_1m rr
     ON rr.host = r.host AND rr.rule_id = r.id AND rr.bucket > $2::int8 - 60000 AND rr.bucket <= $3
   WHERE r.host = ANY($1::text[]) AND r.verdict IN ('drop', 'reject') AND rr.d_packets > 0
   ORDER BY rr.bucket, rr.host COLLATE "C", r.family COLLATE "C", r.tbl COLLATE "C", r.chain COLLATE "C",
     r.is_policy DESC, r.position
   LIMIT ${MAX_ROWS + 1}`;
+
+// The raw samples (7 days) add the first and last second with drops of each of those minutes: one grouped
+// pass over the minutes read, instead of two probes per minute.
+const DROP_SECONDS = `SELECT host, rule_id, (at / 60000) * 60000 AS bucket, min(at) AS first_at, max(at) AS last_at
+  FROM rule_samples WHERE host = ANY($1::text[]) AND rule_id = ANY($2::text[]) AND at >= $3 AND at <= $4
+    AND d_packets > 0
+  GROUP BY 1, 2, 3`;
 
 /** The first MAX_ROWS rows of a query that read MAX_ROWS + 1 ordered by time; remembers the first left out. */
 class RowCap {
@@ -64,6 +64,31 @@ export class PgTimeline {
     this.#pool = pool;
     this.#sessions = sessions;
     this.#diagnoses = diagnoses;
+  }
+
+  /** First and last second with drops in each minute read, by `host\0rule\0bucket`. */
+  async #dropSeconds(
+    minutes: RuleDropsRow[],
+    f: TimelineFilter,
+  ): Promise<Map<string, { first_at: number; last_at: number }>> {
+    const out = new Map<string, { first_at: number; last_at: number }>();
+    const first = minutes[0];
+    const last = minutes.at(-1);
+    if (!first || !last) return out;
+    const { rows } = await this.#pool.query<{
+      host: string;
+      rule_id: string;
+      bucket: number;
+      first_at: number;
+      last_at: number;
+    }>(DROP_SECONDS, [
+      [...new Set(minutes.map((m) => m.host))],
+      [...new Set(minutes.map((m) => m.rule_id))],
+      Math.max(first.bucket, f.from),
+      Math.min(last.bucket + 59_999, f.to),
+    ]);
+    for (const r of rows) out.set(`${r.host}\0${r.rule_id}\0${r.bucket}`, r);
+    return out;
   }
 
   async run(f: TimelineFilter): Promise<TimelineRecords> {
@@ -114,7 +139,11 @@ export class PgTimeline {
       out.changes = cap.take(changes.rows, (c) => c.at).map(toChangeRecord);
       const ruleDrops = await this.#pool.query<RuleDropsRow>(RULE_DROPS, [hostList, f.from, f.to]);
       // An item of the cut minute may start after other kinds' items: cut at the minute itself.
-      out.ruleDrops = cap.take(ruleDrops.rows, (r) => r.bucket).map(toRuleDropsRecord);
+      const minutes = cap.take(ruleDrops.rows, (r) => r.bucket);
+      const seconds = await this.#dropSeconds(minutes, f);
+      out.ruleDrops = minutes.map((r) =>
+        toRuleDropsRecord(r, seconds.get(`${r.host}\0${r.rule_id}\0${r.bucket}`)),
+      );
       // Newest first, so no time cut: only the flag.
       const diagnoses = await this.#diagnoses.list({
         hosts: hostList,
@@ -136,7 +165,10 @@ export class PgTimeline {
   }
 }
 
-function toRuleDropsRecord(r: RuleDropsRow): RuleDropsRecord {
+function toRuleDropsRecord(
+  r: RuleDropsRow,
+  seconds?: { first_at: number; last_at: number },
+): RuleDropsRecord {
   return {
     host: r.host,
     rule: {
@@ -150,7 +182,7 @@ function toRuleDropsRecord(r: RuleDropsRow): RuleDropsRecord {
     },
     bucket: r.bucket,
     packets: r.packets,
-    firstAt: r.first_at,
-    lastAt: r.last_at,
+    firstAt: seconds?.first_at ?? null,
+    lastAt: seconds?.last_at ?? null,
   };
 }
