@@ -167,6 +167,84 @@ describe.each(ENGINES)('store contract (%s)', (engine) => {
     ]);
   });
 
+  it('keeps data-channel attempts by id (older ones a later report omits stay), HOST, drop sources and the firewall manager', async () => {
+    const attempt = (id: string, outcome: 'pending' | 'dropped' | 'ok', askedAt: number) => ({
+      id,
+      mode: 'passive' as const,
+      command: 'PASV',
+      address: '198.18.1.11',
+      port: 40111,
+      askedAt,
+      outcome,
+      settledAt: outcome === 'pending' ? null : askedAt + 3000,
+      bytes: outcome === 'ok' ? 130 : null,
+      bytesFrom: outcome === 'ok' ? ('conntrack' as const) : null,
+      ruleId: outcome === 'dropped' ? 'r-policy' : null,
+      dropSource: outcome === 'dropped' ? ('counters' as const) : null,
+      tiedBy: outcome === 'dropped' ? ('time' as const) : ('port' as const),
+      expectationId: null,
+      dataConnectionId: null,
+      reason: null,
+    });
+    await store.hosts.hello(hello('ftp1'), T);
+    const at = (seq: number, s: FtpSession) =>
+      store.writeBatch('ftp1', 'st', batch(seq, [{ kind: 'session', session: s }]), T);
+    await at(1, { ...watched, requestedHost: '203.0.113.5', attempts: [attempt('a1', 'pending', 2000)] });
+    await at(2, { ...watched, attempts: [attempt('a1', 'dropped', 2000), attempt('a2', 'ok', 5000)] });
+    await at(3, { ...watched, attempts: [attempt('a2', 'ok', 5000)] });
+    const s = await store.sessions.get('s-1');
+    expect(s?.requestedHost).toBe('203.0.113.5');
+    expect(s?.attempts).toEqual([
+      expect.objectContaining({
+        id: 'a1',
+        outcome: 'dropped',
+        ruleId: 'r-policy',
+        dropSource: 'counters',
+        settledAt: 5000,
+      }),
+      expect.objectContaining({ id: 'a2', outcome: 'ok', bytes: 130, bytesFrom: 'conntrack', askedAt: 5000 }),
+    ]);
+    expect(await store.count('data_channels')).toBe(2);
+    const firewall = {
+      at: T,
+      manager: 'ufw' as const,
+      evidence: ['/etc/ufw'],
+      neighbours: [],
+      firewalld: null,
+      files: [],
+      problems: [],
+      observe: 'on' as const,
+    };
+    const traced = {
+      at: T,
+      group: 0,
+      ruleId: null,
+      prefix: null,
+      proto: 'TCP',
+      src: '198.18.0.100',
+      dst: '198.18.1.1',
+      sport: 1,
+      dport: 2,
+      flags: 'S',
+      source: 'trace' as const,
+      verdict: 'drop' as const,
+    };
+    await store.writeBatch(
+      'ftp1',
+      'st',
+      batch(4, [
+        { kind: 'firewall', firewall },
+        { kind: 'drop', drop: traced },
+      ]),
+      T,
+    );
+    expect((await store.events.hostHealth('ftp1')).firewall).toEqual(firewall);
+    expect((await store.hosts.get('ftp1', T))?.firewall).toEqual(firewall);
+    expect(await store.events.drops({ from: T - 1, to: T + 1, limit: 10 })).toEqual([
+      expect.objectContaining({ source: 'trace', verdict: 'drop' }),
+    ]);
+  });
+
   it('a sync closes the open sessions it does not list', async () => {
     await store.hosts.hello(hello('alpha'), T);
     await store.writeBatch(

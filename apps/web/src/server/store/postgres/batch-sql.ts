@@ -2,16 +2,34 @@
 
 /** Full session states, merged like SQLite (earliest start, helper/user once known, a known mode, TLS once seen). */
 export const UPSERT_SESSIONS = `INSERT INTO sessions (host, id, family, client_ip, client_port, server_ip, server_port, state,
-    helper, username, mode, tls, started_at, ended_at)
+    helper, username, mode, tls, started_at, ended_at, requested_host)
   SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::text[],
-    $9::text[], $10::text[], $11::text[], $12::bool[], $13::int8[], $14::int8[])
+    $9::text[], $10::text[], $11::text[], $12::bool[], $13::int8[], $14::int8[], $15::text[])
   ON CONFLICT (host, id) DO UPDATE SET family = excluded.family, client_ip = excluded.client_ip,
     client_port = excluded.client_port, server_ip = excluded.server_ip, server_port = excluded.server_port,
     state = excluded.state, helper = coalesce(excluded.helper, sessions.helper),
     username = coalesce(excluded.username, sessions.username),
     mode = CASE excluded.mode WHEN 'unknown' THEN sessions.mode ELSE excluded.mode END,
     tls = excluded.tls OR sessions.tls, started_at = least(sessions.started_at, excluded.started_at),
-    ended_at = excluded.ended_at`;
+    ended_at = excluded.ended_at, requested_host = coalesce(excluded.requested_host, sessions.requested_host)`;
+
+/** Data-channel attempts of sessions, by id (a report carries the latest 50; older rows stay as reported). */
+export const UPSERT_ATTEMPTS = `INSERT INTO data_channels (host, id, session_id, mode, command, address, port, asked_at,
+    outcome, settled_at, bytes, bytes_from, rule_id, drop_source, tied_by, expectation_id, data_connection_id, reason)
+  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int8[],
+    $9::text[], $10::int8[], $11::int8[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+    $17::text[], $18::text[])
+  ON CONFLICT (host, id) DO UPDATE SET session_id = excluded.session_id, mode = excluded.mode,
+    command = excluded.command, address = excluded.address, port = excluded.port,
+    asked_at = least(data_channels.asked_at, excluded.asked_at), outcome = excluded.outcome,
+    settled_at = excluded.settled_at, bytes = excluded.bytes, bytes_from = excluded.bytes_from,
+    rule_id = excluded.rule_id, drop_source = excluded.drop_source, tied_by = excluded.tied_by,
+    expectation_id = excluded.expectation_id, data_connection_id = excluded.data_connection_id,
+    reason = excluded.reason`;
+
+/** The firewall manager a host's collector detected (latest per host). */
+export const UPSERT_FIREWALL = `INSERT INTO firewall_info (host, updated_at, info) VALUES ($1, $2, $3)
+  ON CONFLICT (host) DO UPDATE SET updated_at = excluded.updated_at, info = excluded.info`;
 
 /** Full expectation states (earliest creation; the rest from the later report). */
 export const UPSERT_EXPECTATIONS = `INSERT INTO expectations (host, id, session_id, family, src, dst, port, mode, created_at,
@@ -51,9 +69,10 @@ export const SET_TOTALS = `UPDATE rules r SET packets = i.p, bytes = i.b, counte
   WHERE r.host = $1 AND r.id = i.id AND (r.counters_at IS NULL OR r.counters_at <= i.at)`;
 
 /** NFLOG packets. */
-export const INSERT_DROPS = `INSERT INTO drops (host, at, grp, rule_id, prefix, proto, src, dst, sport, dport, flags)
+export const INSERT_DROPS = `INSERT INTO drops (host, at, grp, rule_id, prefix, proto, src, dst, sport, dport, flags,
+    source, verdict)
   SELECT $1, * FROM unnest($2::int8[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-    $9::int[], $10::int[], $11::text[])`;
+    $9::int[], $10::int[], $11::text[], $12::text[], $13::text[])`;
 
 /** Netfilter health samples. */
 export const INSERT_HEALTH = `INSERT INTO health_samples (host, at, health)

@@ -2,7 +2,8 @@ import type { Diagnosis } from '@ftpscope/shared';
 import type pg from 'pg';
 import type { DiagnosisFilter } from '../records.ts';
 
-interface DiagnosisRow {
+/** A stored diagnosis row. */
+export interface DiagnosisRow {
   id: string;
   kind: string;
   host: string;
@@ -10,7 +11,8 @@ interface DiagnosisRow {
   title: string;
   explanation: string;
   evidence: Diagnosis['evidence'];
-  fix: string[];
+  /** The lines, or `{lines, plan}` when the diagnosis has a manager's fix plan (as SQLite stores it). */
+  fix: string[] | { lines: string[]; plan: NonNullable<Diagnosis['fixPlan']> };
   first_seen: number;
   last_seen: number;
   resolved_at: number | null;
@@ -35,7 +37,7 @@ export function diagnosisValues(d: Diagnosis): unknown[] {
     d.title,
     d.explanation,
     JSON.stringify(d.evidence),
-    JSON.stringify(d.fix),
+    JSON.stringify(d.fixPlan ? { lines: d.fix, plan: d.fixPlan } : d.fix),
     d.firstSeen,
     d.lastSeen,
     d.resolvedAt,
@@ -87,7 +89,7 @@ export function toDiagnosis(r: DiagnosisRow): Diagnosis {
     title: r.title,
     explanation: r.explanation,
     evidence: r.evidence,
-    fix: r.fix,
+    ...(Array.isArray(r.fix) ? { fix: r.fix } : { fix: r.fix.lines, fixPlan: r.fix.plan }),
     firstSeen: r.first_seen,
     lastSeen: r.last_seen,
     resolvedAt: r.resolved_at,

@@ -1,4 +1,4 @@
-import type { FtpServerSettings, NetfilterHealth } from '@ftpscope/shared';
+import type { FirewallInfo, FtpServerSettings, NetfilterHealth } from '@ftpscope/shared';
 import type pg from 'pg';
 import type { DropFilter, DropRecord, GapFilter, GapRecord, HostHealthRecord } from '../records.ts';
 
@@ -16,6 +16,8 @@ export interface PgDropRow {
   sport: number | null;
   dport: number | null;
   flags: string | null;
+  source: 'nflog' | 'trace' | null;
+  verdict: DropRecord['verdict'] | null;
 }
 
 /** A stored gap row. */
@@ -77,10 +79,16 @@ export class PgEvents {
       text: 'SELECT updated_at, settings FROM ftp_settings WHERE host = $1',
       values: [host],
     });
+    const f = await this.#pool.query<{ info: FirewallInfo }>({
+      name: 'ftpscope_firewall_of',
+      text: 'SELECT info FROM firewall_info WHERE host = $1',
+      values: [host],
+    });
     const settings = s.rows[0];
     return {
       health: h.rows[0]?.health ?? null,
       settings: settings ? { ...settings.settings, updatedAt: settings.updated_at } : null,
+      firewall: f.rows[0]?.info ?? null,
     };
   }
 
@@ -111,6 +119,8 @@ export function toDropRecord(r: PgDropRow): DropRecord {
     sport: r.sport,
     dport: r.dport,
     flags: r.flags,
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.verdict ? { verdict: r.verdict } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
-import type { CollectorEvent, Diagnosis } from '@ftpscope/shared';
+import type { CollectorEvent } from '@ftpscope/shared';
 import type pg from 'pg';
 import type { Feed, FeedSubscriber, RemoteChange, StoreLog } from '../store.ts';
 import { createClient } from './connect.ts';
+import { toDiagnosis } from './diagnoses.ts';
 import { hubAlive } from './hubs.ts';
 
 /** The channel every hub of a database listens on. */
@@ -136,13 +137,12 @@ export class PgFeed implements Feed {
         return r ? { kind: 'host', host: note.h, connected: r.connected, at: r.at ?? this.#now() } : null;
       }
       case 'd': {
-        const { rows } = await this.#pool.query<Diagnosis & Record<string, unknown>>({
+        const { rows } = await this.#pool.query<Parameters<typeof toDiagnosis>[0]>({
           name: 'ftpscope_feed_diagnosis',
-          text: `SELECT id, kind, host, severity, title, explanation, evidence, fix, first_seen AS "firstSeen",
-              last_seen AS "lastSeen", resolved_at AS "resolvedAt" FROM diagnoses WHERE id = $1`,
+          text: 'SELECT * FROM diagnoses WHERE id = $1',
           values: [note.id],
         });
-        return rows[0] ? { kind: 'diagnosis', diagnosis: rows[0] } : null;
+        return rows[0] ? { kind: 'diagnosis', diagnosis: toDiagnosis(rows[0]) } : null;
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { DataConnection, Expectation, FtpSession } from '@ftpscope/shared';
+import type { DataChannelAttempt, DataConnection, Expectation, FtpSession } from '@ftpscope/shared';
 
 /**
  * Folds the reports of one object within a batch into one, with the same rules the upsert applies to a
@@ -24,7 +24,16 @@ export function mergeSession(o: FtpSession, n: FtpSession): FtpSession {
     mode: n.mode === 'unknown' ? o.mode : n.mode,
     tls: n.tls || o.tls,
     startedAt: Math.min(o.startedAt, n.startedAt),
+    requestedHost: n.requestedHost ?? o.requestedHost ?? null,
   };
+}
+
+/** UPSERT_ATTEMPTS' rules: the earliest ask, the rest from the later report. */
+export function mergeAttempt(
+  o: { sessionId: string; a: DataChannelAttempt },
+  n: { sessionId: string; a: DataChannelAttempt },
+): { sessionId: string; a: DataChannelAttempt } {
+  return { sessionId: n.sessionId, a: { ...n.a, askedAt: Math.min(o.a.askedAt, n.a.askedAt) } };
 }
 
 /** UPSERT_EXPECTATIONS' rules: the earliest creation, the rest from the later report. */

@@ -1,4 +1,4 @@
-import type { Backend, Hello } from '@ftpscope/shared';
+import type { Backend, FirewallInfo, Hello } from '@ftpscope/shared';
 import type pg from 'pg';
 import { HostTakenError } from '../errors.ts';
 import { type HostRecord, TREND_MINUTES } from '../records.ts';
@@ -17,6 +17,7 @@ interface HostRow {
   open_expectations: number;
   drops_last_minute: number;
   active_diagnoses: number;
+  firewall: FirewallInfo | null;
 }
 
 // Summaries are computed on read: cheap with the partial indexes, never stale. Names sort byte-wise
@@ -29,7 +30,8 @@ const SUMMARY = `SELECT h.name, h.kernel, h.backends, h.connected AND ${hubAlive
     (SELECT coalesce(sum(rs.d_packets), 0)::int8 FROM rules r JOIN rule_samples rs
        ON rs.host = r.host AND rs.rule_id = r.id AND rs.at > $1::int8 - 60000
        WHERE r.host = h.name AND r.verdict IN ('drop', 'reject') AND r.removed_at IS NULL) AS drops_last_minute,
-    (SELECT count(*) FROM diagnoses d WHERE d.host = h.name AND d.resolved_at IS NULL) AS active_diagnoses
+    (SELECT count(*) FROM diagnoses d WHERE d.host = h.name AND d.resolved_at IS NULL) AS active_diagnoses,
+    (SELECT f.info FROM firewall_info f WHERE f.host = h.name) AS firewall
   FROM hosts h`;
 
 const TREND = (where: string) => `SELECT rr.host, rr.bucket, sum(rr.d_packets)::int8 AS p
@@ -150,5 +152,6 @@ function toRecord(r: HostRow, trends: Map<string, number[]>): HostRecord {
     dropsPerMinute: r.drops_last_minute,
     dropsTrend: trends.get(r.name) ?? new Array<number>(TREND_MINUTES).fill(0),
     activeDiagnoses: r.active_diagnoses,
+    ...(r.firewall ? { firewall: r.firewall } : {}),
   };
 }

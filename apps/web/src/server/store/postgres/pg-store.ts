@@ -35,6 +35,7 @@ const COUNTED: Record<CountedTable, string> = {
   sessions: 'all_sessions',
   expectations: 'expectations',
   data_connections: 'data_connections',
+  data_channels: 'data_channels',
   rule_samples: 'rule_samples',
   rule_rollup_1m: 'rule_rollup_1m',
   drops: 'drops',

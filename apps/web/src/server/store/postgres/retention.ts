@@ -11,6 +11,7 @@ export const ARCHIVE_AFTER_MS = 3_600_000;
 const TARGETS: { table: string; where: string; tier: keyof RetentionPolicy }[] = [
   { table: 'expectations', where: 'created_at < $1', tier: 'historyDays' },
   { table: 'data_connections', where: 'started_at < $1 AND ended_at IS NOT NULL', tier: 'historyDays' },
+  { table: 'data_channels', where: 'asked_at < $1', tier: 'historyDays' },
   { table: 'ruleset_changes', where: 'at < $1', tier: 'historyDays' },
   { table: 'gaps', where: 'at < $1', tier: 'historyDays' },
   { table: 'diagnoses', where: 'resolved_at < $1', tier: 'historyDays' },
@@ -92,8 +93,10 @@ export class PgRetention implements Pruner {
       const r = await this.#pool.query(
         `WITH moved AS (DELETE FROM sessions WHERE ctid IN
            (SELECT ctid FROM sessions WHERE ended_at < $1 LIMIT ${this.#chunk}) RETURNING *)
-         INSERT INTO sessions_done SELECT host, id, family, client_ip, client_port, server_ip, server_port, state,
-           helper, username, mode, tls, started_at, ended_at FROM moved ON CONFLICT DO NOTHING`,
+         INSERT INTO sessions_done (host, id, family, client_ip, client_port, server_ip, server_port, state, helper,
+           username, mode, tls, started_at, ended_at, requested_host)
+         SELECT host, id, family, client_ip, client_port, server_ip, server_port, state, helper, username, mode, tls,
+           started_at, ended_at, requested_host FROM moved ON CONFLICT DO NOTHING`,
         [before],
       );
       if ((r.rowCount ?? 0) < this.#chunk) return;

@@ -1,4 +1,4 @@
-import type { DataConnection, Expectation, FtpMode, FtpSession } from '@ftpscope/shared';
+import type { DataChannelAttempt, DataConnection, Expectation, FtpMode, FtpSession } from '@ftpscope/shared';
 import type pg from 'pg';
 import type { ExpectationRecord, SessionFilter, SessionRecord } from '../records.ts';
 
@@ -18,6 +18,28 @@ export interface PgSessionRow {
   tls: boolean;
   started_at: number;
   ended_at: number | null;
+  requested_host: string | null;
+}
+
+interface AttemptRow {
+  host: string;
+  id: string;
+  session_id: string;
+  mode: DataChannelAttempt['mode'];
+  command: string | null;
+  address: string | null;
+  port: number | null;
+  asked_at: number;
+  outcome: DataChannelAttempt['outcome'];
+  settled_at: number | null;
+  bytes: number | null;
+  bytes_from: DataChannelAttempt['bytesFrom'];
+  rule_id: string | null;
+  drop_source: DataChannelAttempt['dropSource'];
+  tied_by: DataChannelAttempt['tiedBy'];
+  expectation_id: string | null;
+  data_connection_id: string | null;
+  reason: string | null;
 }
 
 interface ExpectationRow {
@@ -92,6 +114,7 @@ export class PgSessions {
   async records(rows: PgSessionRow[]): Promise<SessionRecord[]> {
     const exps = new Map<string, ExpectationRecord[]>();
     const datas = new Map<string, DataConnection[]>();
+    const attempts = new Map<string, DataChannelAttempt[]>();
     if (rows.length > 0) {
       // One round trip per kind of child: the timeline of a client spans many hosts.
       const keys = [rows.map((r) => r.host), rows.map((r) => r.id)];
@@ -109,6 +132,13 @@ export class PgSessions {
         values: keys,
       });
       for (const x of d.rows) push(datas, `${x.host}\0${x.session_id}`, toData(x));
+      const a = await this.#pool.query<AttemptRow>({
+        name: 'ftpscope_session_attempts',
+        text: `SELECT x.* FROM unnest($1::text[], $2::text[]) AS k(host, id)
+          JOIN data_channels x ON x.host = k.host AND x.session_id = k.id ORDER BY x.asked_at, x.id`,
+        values: keys,
+      });
+      for (const x of a.rows) push(attempts, `${x.host}\0${x.session_id}`, toAttempt(x));
     }
     return rows.map((r) => {
       const key = `${r.host}\0${r.id}`;
@@ -125,6 +155,8 @@ export class PgSessions {
         tls: r.tls,
         startedAt: r.started_at,
         endedAt: r.ended_at,
+        requestedHost: r.requested_host,
+        attempts: attempts.get(key) ?? [],
         expectations: exps.get(key) ?? [],
         dataConnections: datas.get(key) ?? [],
       };
@@ -146,6 +178,27 @@ function toExpectation(e: ExpectationRow): ExpectationRecord {
     seenAt: e.seen_at,
     fulfilledAt: e.fulfilled_at,
     expiredAt: e.expired_at,
+  };
+}
+
+function toAttempt(r: AttemptRow): DataChannelAttempt {
+  return {
+    id: r.id,
+    mode: r.mode,
+    command: r.command,
+    address: r.address,
+    port: r.port,
+    askedAt: r.asked_at,
+    outcome: r.outcome,
+    settledAt: r.settled_at,
+    bytes: r.bytes,
+    bytesFrom: r.bytes_from,
+    ruleId: r.rule_id,
+    dropSource: r.drop_source,
+    tiedBy: r.tied_by,
+    expectationId: r.expectation_id,
+    dataConnectionId: r.data_connection_id,
+    reason: r.reason,
   };
 }
 

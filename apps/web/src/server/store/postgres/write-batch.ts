@@ -1,9 +1,11 @@
 import type {
   Batch,
   CollectorEvent,
+  DataChannelAttempt,
   DataConnection,
   DroppedPacket,
   Expectation,
+  FirewallInfo,
   FtpServerSettings,
   FtpSession,
   Gap,
@@ -26,15 +28,17 @@ import {
   SET_TOTALS,
   SYNC,
   TOUCH_HOST,
+  UPSERT_ATTEMPTS,
   UPSERT_DATA,
   UPSERT_EXPECTATIONS,
+  UPSERT_FIREWALL,
   UPSERT_ROLLUPS,
   UPSERT_RULES,
   UPSERT_SESSIONS,
   UPSERT_SETTINGS,
 } from './batch-sql.ts';
 import { inTransaction } from './connect.ts';
-import { fold, mergeData, mergeExpectation, mergeSession } from './fold.ts';
+import { fold, mergeAttempt, mergeData, mergeExpectation, mergeSession } from './fold.ts';
 import type { Partitions } from './partitions.ts';
 
 const MINUTE = 60_000;
@@ -49,6 +53,8 @@ interface Segment {
   health: NetfilterHealth[];
   gaps: Gap[];
   settings: FtpServerSettings | null;
+  attempts: { sessionId: string; a: DataChannelAttempt }[];
+  firewall: FirewallInfo | null;
 }
 
 const emptySegment = (): Segment => ({
@@ -60,6 +66,8 @@ const emptySegment = (): Segment => ({
   health: [],
   gaps: [],
   settings: null,
+  attempts: [],
+  firewall: null,
 });
 
 /** Runs a named (prepared once per connection) statement. */
@@ -192,6 +200,7 @@ export class PgBatchWriter {
         sessions.map((x) => x.tls),
         sessions.map((x) => x.startedAt),
         sessions.map((x) => x.endedAt),
+        sessions.map((x) => x.requestedHost ?? null),
       ]);
     }
     const expectations = fold(s.expectations, (x) => x.e.id, mergeExpectation);
@@ -246,8 +255,36 @@ export class PgBatchWriter {
         d.map((x) => x.sport),
         d.map((x) => x.dport),
         d.map((x) => x.flags),
+        d.map((x) => x.source ?? null),
+        d.map((x) => x.verdict ?? null),
       ]);
     }
+    const attempts = fold(s.attempts, (x) => x.a.id, mergeAttempt);
+    if (attempts.length > 0) {
+      const a = attempts.map((x) => x.a);
+      await q(client, 'ftpscope_upsert_attempts', UPSERT_ATTEMPTS, [
+        host,
+        a.map((x) => x.id),
+        attempts.map((x) => x.sessionId),
+        a.map((x) => x.mode),
+        a.map((x) => x.command),
+        a.map((x) => x.address),
+        a.map((x) => x.port),
+        a.map((x) => x.askedAt),
+        a.map((x) => x.outcome),
+        a.map((x) => x.settledAt),
+        a.map((x) => x.bytes),
+        a.map((x) => x.bytesFrom),
+        a.map((x) => x.ruleId),
+        a.map((x) => x.dropSource),
+        a.map((x) => x.tiedBy),
+        a.map((x) => x.expectationId),
+        a.map((x) => x.dataConnectionId),
+        a.map((x) => x.reason),
+      ]);
+    }
+    if (s.firewall)
+      await q(client, 'ftpscope_upsert_firewall', UPSERT_FIREWALL, [host, now, JSON.stringify(s.firewall)]);
     if (s.health.length > 0) {
       await q(client, 'ftpscope_insert_health', INSERT_HEALTH, [
         host,
@@ -317,6 +354,7 @@ function add(s: Segment, e: CollectorEvent, sentAt: number): void {
   switch (e.kind) {
     case 'session':
       s.sessions.push(e.session);
+      for (const a of e.session.attempts ?? []) s.attempts.push({ sessionId: e.session.id, a });
       return;
     case 'expectation':
       // The collector framed the batch at sentAt (its clock, like createdAt): the timeout counts from there.
@@ -339,6 +377,9 @@ function add(s: Segment, e: CollectorEvent, sentAt: number): void {
       return;
     case 'settings':
       s.settings = e.settings;
+      return;
+    case 'firewall':
+      s.firewall = e.firewall;
       return;
     case 'ruleset':
     case 'sync':
