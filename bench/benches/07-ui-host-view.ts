@@ -1,14 +1,15 @@
 import { createRequire } from 'node:module';
 import type { FtpSession } from '@ftpscope/shared';
 import type { Page } from 'playwright-core';
-import { openUi, withPage } from '../lib/browser.ts';
+import { loginUi, withPage } from '../lib/browser.ts';
 import type { Bench, Figure } from '../lib/figure.ts';
 import { figure } from '../lib/figure.ts';
 import { startHub } from '../lib/hub.ts';
 import { ReplayClient } from '../lib/replay-client.ts';
 import { percentile } from '../lib/stats.ts';
 
-const SESSIONS = 10_000;
+/** Live sessions of the busy host. */
+export const SESSIONS = 10_000;
 const CHART_POINTS = 100_000;
 /** uPlot, the chart library the Drops view uses, as a browser script. */
 const UPLOT = createRequire(new URL('../../apps/web/package.json', import.meta.url)).resolve(
@@ -32,7 +33,7 @@ function session(i: number, t: number, state: string): FtpSession {
 }
 
 /** Sends every session's full state in batches of 5,000 (the protocol's maximum). */
-async function sendAll(c: ReplayClient, n: number, t: number, state: string): Promise<void> {
+export async function sendAll(c: ReplayClient, n: number, t: number, state: string): Promise<void> {
   for (let k = 0; k < n; k += 5000) {
     const events = [];
     for (let i = k; i < Math.min(n, k + 5000); i++)
@@ -45,11 +46,11 @@ async function sendAll(c: ReplayClient, n: number, t: number, state: string): Pr
 /** Longest a first render may take; a view that never renders is reported as this (a miss), not a crash. */
 const RENDER_TIMEOUT_MS = 30_000;
 
-/** ms from navigation to the host view showing its first session row (or its empty state). */
-async function firstRender(page: Page, port: number, token: string, host: string): Promise<number> {
+/** ms from navigation (logged in already) to the host view showing its first session row (or its empty state). */
+async function firstRender(page: Page, port: number, host: string): Promise<number> {
   await page.goto('about:blank');
   const t0 = performance.now();
-  await openUi(page, port, token, `#/hosts/${host}`);
+  await page.goto(`http://127.0.0.1:${port}/#/hosts/${host}`);
   const shown = await page
     .waitForSelector('[data-session], [data-empty]', { timeout: RENDER_TIMEOUT_MS })
     .then(() => true)
@@ -121,13 +122,15 @@ export const uiHostView: Bench = {
         }
       })();
       const res = await withPage(async (page) => {
+        // The login is not part of rendering the view (its POST waits on the same busy hub): once, untimed.
+        await loginUi(page, hub.port, hub.apiToken);
         const render = { busy: [] as number[], empty: [] as number[] };
         const frame = { busy: [] as number[], empty: [] as number[] };
         const charts: number[] = [];
         for (let r = 0; r < runs; r++) {
-          render.empty.push(await firstRender(page, hub.port, hub.apiToken, 'empty'));
+          render.empty.push(await firstRender(page, hub.port, 'empty'));
           frame.empty.push(percentile(await frames(page, frameMs), 95));
-          render.busy.push(await firstRender(page, hub.port, hub.apiToken, 'busy'));
+          render.busy.push(await firstRender(page, hub.port, 'busy'));
           frame.busy.push(percentile(await frames(page, frameMs), 95));
           charts.push(await chart(page, CHART_POINTS));
           ctx.log(
@@ -147,7 +150,7 @@ export const uiHostView: Bench = {
           baseline: { name: 'empty host view', samples: res.render.empty },
           target: '≤ 300 ms',
           check: (v) => v.median <= 300,
-          note: `navigation (cookie already set) → first session row; includes the REST snapshot; ${RENDER_TIMEOUT_MS} ms = did not render`,
+          note: `navigation (logged in before, untimed) → first session row; includes page load and the REST snapshot's first page; ${RENDER_TIMEOUT_MS} ms = did not render`,
         }),
         figure({
           bench: 7,

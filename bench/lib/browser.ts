@@ -19,10 +19,14 @@ export async function withPage<T>(fn: (page: Page, browser: Browser) => Promise<
   }
 }
 
-/** Opens the hub's UI logged in (POST /api/login sets the HttpOnly cookie) at `hash`. */
-export async function openUi(page: Page, port: number, apiToken: string, hash = '#/'): Promise<void> {
-  const base = `http://127.0.0.1:${port}`;
-  const res = await page.request.post(`${base}/api/login`, { data: { token: apiToken } });
+/** Logs the page's browser context in (POST /api/login sets the HttpOnly cookie). */
+export async function loginUi(page: Page, port: number, apiToken: string): Promise<void> {
+  const res = await page.request.post(`http://127.0.0.1:${port}/api/login`, { data: { token: apiToken } });
   if (!res.ok()) throw new Error(`login failed: HTTP ${res.status()}`);
-  await page.goto(`${base}/${hash}`);
+}
+
+/** Opens the hub's UI at `hash`, logged in first. */
+export async function openUi(page: Page, port: number, apiToken: string, hash = '#/'): Promise<void> {
+  await loginUi(page, port, apiToken);
+  await page.goto(`http://127.0.0.1:${port}/${hash}`);
 }

@@ -112,6 +112,50 @@ export function spawnWithNetns(spawnLines: SpawnLines, netns: string | null): Sp
   };
 }
 
+/** Callbacks of a tool whose stdout is binary (tcpdump -w -): raw chunks, stderr by line. */
+export interface ByteStreamHandlers {
+  onData(chunk: Buffer): void;
+  onStderr(line: string): void;
+  /** Called once when the process is gone (code null when killed by a signal or failed to start). */
+  onExit(code: number | null, error: string | null): void;
+}
+
+/** Starts a long-running tool whose stdout is binary; spawn with an argument array, no shell. */
+export type SpawnBytes = (file: string, args: string[], handlers: ByteStreamHandlers) => LineStream;
+
+/** The real SpawnBytes. */
+export const realSpawnBytes: SpawnBytes = (file, args, handlers) => {
+  let exited = false;
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const err = splitter(handlers.onStderr);
+  child.stdout.on('data', (chunk: Buffer) => handlers.onData(chunk));
+  child.stderr.setEncoding('utf8').on('data', err.push);
+  const finish = (code: number | null, error: string | null) => {
+    if (exited) return;
+    exited = true;
+    err.end();
+    handlers.onExit(code, error);
+  };
+  child.on('error', (e: NodeJS.ErrnoException) =>
+    finish(e.code === 'ENOENT' ? 127 : null, e.code === 'ENOENT' ? `${file}: not found (ENOENT)` : e.message),
+  );
+  child.on('close', (code) => finish(code, null));
+  return {
+    pid: child.pid,
+    stop() {
+      if (!exited) child.kill('SIGTERM');
+    },
+  };
+};
+
+/** Wraps SpawnBytes so the tool runs inside `netns`. */
+export function spawnBytesWithNetns(spawnBytes: SpawnBytes, netns: string | null): SpawnBytes {
+  return (file, args, handlers) => {
+    const [f, a] = netnsArgv(netns, file, args);
+    return spawnBytes(f, a, handlers);
+  };
+}
+
 /** Debian package that ships each tool we run, for "install X" messages. */
 export const PACKAGE_OF: Record<string, string> = {
   conntrack: 'conntrack',

@@ -18,7 +18,7 @@ import { DeltaTracker } from './model/deltas.ts';
 import { LogAttacher } from './model/log-attach.ts';
 import { ownCpuMs, PollBudget } from './model/poll-budget.ts';
 import { type IdentifiedRule, identifyRules } from './model/rule-ids.ts';
-import { diffRulesets, rulesetChanged } from './model/ruleset-diff.ts';
+import { diffRulesets, rulesetChanged, rulesetChangeIdFor } from './model/ruleset-diff.ts';
 import { SessionModel } from './model/sessions.ts';
 import { ConntrackEvents } from './sources/conntrack-events.ts';
 import { listFtpEntries } from './sources/conntrack-listing.ts';
@@ -258,12 +258,14 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
         // A manager may have been started, reloaded or flushed the observation table away.
         if (!first) firewall.rulesChanged();
         const at = first ? startedAt : (notified ?? opts.now());
+        const diff = first ? null : diffRulesets(ruleDefs, defs);
         const event: CollectorEvent = {
           kind: 'ruleset',
           at,
           rules: defs,
-          diff: first ? null : diffRulesets(ruleDefs, defs),
+          diff,
           ...(!first && notified === null && { notBefore: lastReadAt }),
+          ...(diff && { changeId: rulesetChangeIdFor(opts.name, at, diff) }),
         };
         ruleDefs = defs;
         rulesAt = at;

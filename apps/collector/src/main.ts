@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { buildInfo, versionLine } from '@ftpscope/shared/build-info';
 import { type Config, ConfigError, type HostSpec, parseConfig } from './config.ts';
-import { realExec } from './exec.ts';
+import { realExec, realSpawnBytes, spawnBytesWithNetns } from './exec.ts';
 import { createHostMonitor } from './host-monitor.ts';
 import type { HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -111,6 +111,7 @@ async function runForever(
           spoolDir: config.spoolDir,
           spoolMaxBytes: config.spoolMaxBytes,
           log,
+          trace: { spawn: spawnBytesWithNetns(realSpawnBytes, host.netns), ftpPorts: config.ftpPorts },
         });
         log.info({ host: host.name, netns: host.netns, ...stream.info }, 'watching host');
         streams.push(stream);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { logicalLines } from '../src/ftp-servers/proftpd/conf-expand.ts';
 import { parseProftpdConf } from '../src/ftp-servers/proftpd/conf-parse.ts';
@@ -15,7 +17,8 @@ import { parseIptablesSave } from '../src/sources/iptables-save-parse.ts';
 import { parseNftJson } from '../src/sources/nft-json-parse.ts';
 import type { ParseResult } from '../src/sources/parse-result.ts';
 import { parseNflog } from '../src/sources/tcpdump-nflog-parse.ts';
-import { fixture, fixturesOf } from './fixtures.ts';
+import { PcapReader } from '../src/trace/pcap.ts';
+import { FIXTURES, fixture, fixturesOf } from './fixtures.ts';
 
 /** Which parser reads each fixture; files not covered here make the test fail, so new recordings get a parser. */
 function parserFor(path: string): ((text: string) => Pick<ParseResult<unknown>, 'unknown'>) | 'not-output' {
@@ -31,6 +34,8 @@ function parserFor(path: string): ((text: string) => Pick<ParseResult<unknown>, 
   if (path.startsWith('iptables/'))
     return (t) => parseIptablesSave(t, 'iptables-nft', name.includes('save6') ? 'ipv6' : 'ipv4');
   if (path.startsWith('nft/')) return name.endsWith('.json') ? (t) => parseNftJson(t) : 'not-output';
+  // Binary captures (tcpdump -w) for the trace: read by the pcap reader, checked in the test below.
+  if (path.startsWith('tcpdump/') && name.endsWith('.pcap')) return 'not-output';
   if (path.startsWith('tcpdump/')) return parseNflog;
   if (path.startsWith('vsftpd/'))
     return name.endsWith('.conf') ? (t) => parseVsftpdConf(t, path) : parseFtpLog;
@@ -66,6 +71,11 @@ describe('every recorded fixture loads and parses without unknown lines', () => 
     it(f, () => {
       const text = fixture(f);
       const parse = parserFor(f);
+      if (f.endsWith('.pcap')) {
+        const reader = new PcapReader();
+        expect(reader.push(readFileSync(join(FIXTURES, f))).length).toBeGreaterThan(0);
+        return;
+      }
       if (parse === 'not-output') {
         expect(text.length).toBeGreaterThan(0);
         return;

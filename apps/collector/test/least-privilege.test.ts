@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePacket } from '../src/trace/packet-decode.ts';
+import { PcapReader } from '../src/trace/pcap.ts';
+import { tcpdumpArgs } from '../src/trace/trace-capture.ts';
 
 /**
  * The promise: the collector needs only CAP_NET_ADMIN (+ CAP_NET_RAW for NFLOG), not root. Proven by running
@@ -101,6 +104,39 @@ async function onceAs(privs: string[]): Promise<OnceOutput['hosts'][number]> {
 }
 
 describe('least privilege', () => {
+  it("promise: a trace's tcpdump captures the client's FTP packets as uid nobody with the unit's capabilities", async () => {
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', lab.host('ftp1').netns, ...UNIT_CAPS, 'tcpdump', ...tcpdumpArgs(lab.client.ip, 1000)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const reader = new PcapReader();
+    const packets: ReturnType<typeof decodePacket>[] = [];
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.stdout.on('data', (b: Buffer) => {
+      for (const r of reader.push(b))
+        packets.push(decodePacket(reader.header?.linkType ?? -1, r.tsUs, r.data));
+    });
+    const exited = new Promise((r) => child.once('close', r));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!stderr.includes('listening on') && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(stderr).toContain('listening on any');
+      expect((await lab.ls('ftp1', { mode: 'passive' })).ok).toBe(true);
+      const until = Date.now() + 10_000;
+      while (!packets.some((p) => p?.dport === 21 && p.flags.syn) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    expect(packets.some((p) => p?.src === lab.client.ip && p.dport === 21 && p.flags.syn)).toBe(true);
+  });
+
   it('promise: the collector reads conntrack and rule counters as uid nobody with only CAP_NET_ADMIN + CAP_NET_RAW', async () => {
     expect((await lab.get('ftp1', 'small.txt', { mode: 'passive' })).ok).toBe(true);
     const caps = await run([

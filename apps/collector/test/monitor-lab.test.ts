@@ -148,7 +148,9 @@ describe('host monitor on a real lab host', () => {
       expect(c.at).toBeGreaterThanOrEqual(before);
       expect(c.at).toBeLessThanOrEqual(applied + 50);
       expect(c.notBefore).toBeUndefined();
+      expect(c.changeId).toMatch(/^rc-[0-9a-f]{16}$/);
     }
+    expect(new Set(changes.map((c) => c.changeId)).size).toBe(changes.length);
     const removed = changes.flatMap((c) => c.diff?.removed ?? []);
     const added = changes.flatMap((c) => c.diff?.added ?? []);
     expect(removed).toEqual(

@@ -10,8 +10,8 @@ const auth = { authorization: `Bearer ${API_TOKEN}` };
 const NOW = Date.now();
 
 /**
- * Routes anyone may reach: the health probe, the login that sets the cookie, the UI's static files, and the
- * collector installer and packages (code only; the token travels in the command the UI shows).
+ * Routes anyone may reach: the health probe, the login that sets the cookie, the UI's static files and icon, and
+ * the collector installer and packages (code only; the token travels in the command the UI shows).
  */
 const PUBLIC = new Set([
   'GET /api/health',
@@ -21,6 +21,10 @@ const PUBLIC = new Set([
   'HEAD /install.sh',
   'GET /downloads/collector/:arch',
   'HEAD /downloads/collector/:arch',
+  'GET /favicon.ico',
+  'HEAD /favicon.ico',
+  'GET /favicon.svg',
+  'HEAD /favicon.svg',
   'GET /',
   'HEAD /',
   'GET /*',

@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import DiagnosisCard from '../src/ui/components/DiagnosisCard.svelte';
 import DiffView from '../src/ui/components/DiffView.svelte';
 import TimelineList from '../src/ui/components/TimelineList.svelte';
+import TraceLadder from '../src/ui/components/TraceLadder.svelte';
 import { ApiClient } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
+import { BatchedMap } from '../src/ui/lib/batched-map.svelte.ts';
 import { Clock } from '../src/ui/lib/clock.svelte.ts';
 import { type AppServices, appContext } from '../src/ui/lib/context.ts';
 import { FleetStore } from '../src/ui/lib/fleet-store.svelte.ts';
@@ -15,6 +17,7 @@ import { Router } from '../src/ui/lib/router.svelte.ts';
 import { Theme } from '../src/ui/lib/theme.svelte.ts';
 import FleetView from '../src/ui/views/FleetView.svelte';
 import InvestigateView from '../src/ui/views/InvestigateView.svelte';
+import BatchedMapProbe from './fixtures/BatchedMapProbe.svelte';
 
 const mounted: ReturnType<typeof mount>[] = [];
 function render<P extends Record<string, unknown>>(
@@ -65,7 +68,7 @@ function services(
 describe('DiffView', () => {
   it('shows policy changes, removed and added rules', () => {
     const change: RulesetChangeView = {
-      id: 7,
+      id: 'rc-7',
       host: 'ftp1',
       at: '2025-01-01T12:00:00.000Z',
       notBefore: null,
@@ -83,7 +86,7 @@ describe('DiffView', () => {
 
   it('shows a change found by a poll as a window, not an instant', () => {
     const change: RulesetChangeView = {
-      id: 8,
+      id: 'rc-8',
       host: 'ftp1',
       at: '2025-01-01T12:00:05.000Z',
       notBefore: '2025-01-01T12:00:04.000Z',
@@ -278,5 +281,92 @@ describe('InvestigateView', () => {
     const el = render(InvestigateView, { query }, appContext(s));
     await vi.waitFor(() => expect(el.querySelectorAll('li').length).toBeGreaterThan(0));
     expect(el.querySelector('[data-truncated]')).toBeNull();
+  });
+});
+
+describe('TraceLadder', () => {
+  it('draws commands right, replies left, the negotiated endpoint bold and the failing SYN red with why', () => {
+    const at = Date.parse('2026-03-01T12:00:00Z');
+    const el = render(TraceLadder, {
+      trace: {
+        host: 'ftp1',
+        client: '198.18.1.100',
+        steps: [
+          { n: 0, at, kind: 'command', verb: 'PASV', text: 'PASV' },
+          {
+            n: 1,
+            at: at + 1,
+            kind: 'reply',
+            code: 227,
+            text: '227 Entering Passive Mode (198,18,1,11,156,151).',
+          },
+          {
+            n: 2,
+            at: at + 1,
+            kind: 'endpoint',
+            mode: 'passive',
+            via: 'PASV',
+            ip: '198.18.1.11',
+            port: 40087,
+          },
+          {
+            n: 3,
+            at: at + 2,
+            kind: 'syn',
+            mode: 'passive',
+            src: '198.18.1.100',
+            sport: 51000,
+            dst: '198.18.1.11',
+            dport: 40087,
+            attempts: 3,
+            fate: 'dropped',
+            fateAt: at + 3000,
+            rule: { ruleId: 'p', label: 'INPUT policy DROP', how: 'counter' },
+            explanation: 'No answer to 3 SYNs: dropped by INPUT policy DROP.',
+          },
+          { n: 4, at: at + 5000, kind: 'reply', code: 425, text: '425 Failed to establish connection.' },
+        ],
+      },
+    });
+    const rows = [...el.querySelectorAll('.row')];
+    expect(rows.map((r) => r.getAttribute('data-kind'))).toEqual([
+      'command',
+      'reply',
+      'endpoint',
+      'syn',
+      'reply',
+    ]);
+    expect(rows[0]?.querySelector('.arrow.right')).not.toBeNull();
+    expect(rows[1]?.querySelector('.arrow.left')).not.toBeNull();
+    expect(rows.map((r) => r.getAttribute('data-bad'))).toEqual(['false', 'false', 'false', 'true', 'true']);
+    expect(rows[3]?.classList.contains('data')).toBe(true);
+    expect(rows[3]?.textContent).toContain(
+      'SYN 198.18.1.100:51000 → 198.18.1.11:40087 ×3: dropped by INPUT policy DROP',
+    );
+    expect(rows[3]?.querySelector('.detail')?.textContent).toContain('No answer to 3 SYNs');
+  });
+});
+
+describe('BatchedMap', () => {
+  it('re-runs its readers once per commit, however many keys changed', () => {
+    const map = new BatchedMap<string, number>();
+    let runs = 0;
+    const el = render(BatchedMapProbe, { map, onrun: () => runs++ });
+    expect([el.textContent, runs]).toEqual(['0', 1]);
+    for (let i = 0; i < 10_000; i++) map.set(`s${i}`, 1);
+    flushSync();
+    expect(runs).toBe(1); // nothing signalled yet
+    map.commit();
+    flushSync();
+    expect([el.textContent, runs]).toEqual(['10000', 2]);
+    map.commit(); // nothing changed since: no re-run
+    map.delete('nope');
+    map.commit();
+    flushSync();
+    expect(runs).toBe(2);
+    map.delete('s1');
+    map.commit();
+    flushSync();
+    expect([el.textContent, runs]).toEqual(['9999', 3]);
   });
 });

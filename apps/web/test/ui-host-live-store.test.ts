@@ -275,6 +275,31 @@ describe('HostLiveStore', () => {
     expect(s.partial).toBe(false);
   });
 
+  it('shows the first sessions without waiting for rules, gaps and health', async () => {
+    let releaseDetails = () => {};
+    const details = new Promise<void>((r) => {
+      releaseDetails = r;
+    });
+    const fetchFn = async (url: string) => {
+      const path = new URL(url, 'http://hub').pathname;
+      if (path.endsWith('/sessions')) return new Response(JSON.stringify([restSession]), { status: 200 });
+      await details;
+      const body = path.endsWith('/rules')
+        ? [policy]
+        : path.endsWith('/health')
+          ? { health: null, settings: null }
+          : [];
+      return new Response(JSON.stringify(body), { status: 200 });
+    };
+    const s = new HostLiveStore('ftp1', new ApiClient(new AuthState(), fetchFn), () => T0);
+    const loaded = s.load();
+    await vi.waitFor(() => expect(s.sessions.size).toBe(1));
+    expect([s.loading, s.loadingDetails, s.rules.size]).toEqual([false, true, 0]);
+    releaseDetails();
+    await loaded;
+    expect([s.loadingDetails, s.rules.size]).toEqual([false, 1]);
+  });
+
   it('shows the API error instead of swallowing it', async () => {
     const failing = async () =>
       new Response(JSON.stringify({ code: 'FTPSCOPE_ERR_NOT_FOUND', message: 'no host ftp1' }), {

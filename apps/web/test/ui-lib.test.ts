@@ -8,6 +8,7 @@ import { formatBytes, formatDuration } from '../src/ui/lib/format.ts';
 import { href, links, parseHash } from '../src/ui/lib/routes.ts';
 import { sessionLanes } from '../src/ui/lib/session-lanes.ts';
 import { aroundTime, resolveRange, stepFor } from '../src/ui/lib/time-range.ts';
+import { traceVerdict } from '../src/ui/lib/trace-ladder.ts';
 
 describe('routes', () => {
   it('parses every view with its params and query, and round-trips links', () => {
@@ -21,6 +22,10 @@ describe('routes', () => {
     expect(parseHash(links.drops({ host: 'h', range: '24h' }))).toMatchObject({
       name: 'drops',
       query: { host: 'h', range: '24h' },
+    });
+    expect(parseHash(links.trace('tr-1234-abcd'))).toMatchObject({
+      name: 'trace',
+      params: { id: 'tr-1234-abcd' },
     });
     expect(parseHash('#/nope')).toMatchObject({ name: 'not-found', params: { path: '/nope' } });
     expect(href('/investigate', { client: '', user: 'bob', at: undefined })).toBe('#/investigate?user=bob');
@@ -206,5 +211,37 @@ describe('ApiClient', () => {
       throw new TypeError('fetch failed');
     });
     await expect(api.hosts()).rejects.toThrow(/cannot reach the hub/);
+  });
+});
+
+describe('trace verdict', () => {
+  const syn = (n: number, fate: 'answered' | 'dropped', explanation: string) => ({
+    n,
+    at: n,
+    kind: 'syn' as const,
+    mode: 'passive' as const,
+    src: '198.18.1.100',
+    sport: 50000 + n,
+    dst: '198.18.1.11',
+    dport: 40000 + n,
+    attempts: 1,
+    fate,
+    fateAt: n + 1,
+    rule: null,
+    explanation,
+  });
+  it('names the first failing data connection, else says all got through, else what to do', () => {
+    const base = { client: '198.18.1.100', tls: false, state: 'done' as const };
+    expect(
+      traceVerdict({
+        ...base,
+        steps: [syn(1, 'answered', 'ok'), syn(2, 'dropped', 'dropped by INPUT policy DROP')],
+      }),
+    ).toEqual({ bad: true, text: 'dropped by INPUT policy DROP' });
+    expect(traceVerdict({ ...base, steps: [syn(1, 'answered', 'ok')] })).toEqual({
+      bad: false,
+      text: '1 data connection seen, all answered.',
+    });
+    expect(traceVerdict({ ...base, state: 'running', steps: [] }).text).toContain('start a transfer');
   });
 });

@@ -14,6 +14,7 @@ import {
 } from './domain.ts';
 import { FirewallInfo } from './firewall.ts';
 import { CollectorEvent } from './protocol.ts';
+import { TraceView } from './trace.ts';
 
 /** ISO-8601 UTC timestamp, as every REST response renders time. */
 export const Iso = T.String({ format: 'date-time' });
@@ -195,7 +196,8 @@ export type SeriesPoint = Static<typeof SeriesPoint>;
 
 /** A change of a host's rule text (not counters), as the collector diffed it. */
 export const RulesetChangeView = T.Object({
-  id: T.Integer(),
+  /** The change's one id (the collector's RulesetEvent.changeId): diagnoses' evidence and the UI link by it. */
+  id: T.String(),
   host: T.String(),
   at: Iso,
   /** Set when only a poll found the change (iptables-legacy): it happened after this and by `at`. */
@@ -305,6 +307,7 @@ export const LiveEvents = T.Object({
       CollectorEvent,
       T.Object({ kind: T.Literal('diagnosis'), diagnosis: Diagnosis }),
       T.Object({ kind: T.Literal('host'), connected: T.Boolean(), at: T.Integer() }),
+      T.Object({ kind: T.Literal('trace'), trace: TraceView }),
     ]),
   ),
 });

@@ -35,6 +35,33 @@ export const ERRORS = {
     close: 4404,
     message: 'this hub has no collector package for that architecture',
   },
+  FTPSCOPE_ERR_TRACE_UNKNOWN_HOST: { status: 404, close: 4404, message: 'no such host to trace' },
+  FTPSCOPE_ERR_TRACE_UNKNOWN_CLIENT: {
+    status: 404,
+    close: 4404,
+    message: 'this client has no FTP session on this host; only clients of the host can be traced',
+  },
+  FTPSCOPE_ERR_TRACE_BAD_CLIENT: {
+    status: 400,
+    close: 4400,
+    message: 'client must be one IPv4 or IPv6 address (no prefix, port, name or expression)',
+  },
+  FTPSCOPE_ERR_TRACE_TOO_LONG: {
+    status: 400,
+    close: 4400,
+    message: 'trace duration over the limit of 300 s',
+  },
+  FTPSCOPE_ERR_TRACE_BUSY: { status: 409, close: 4409, message: 'a trace is already running on this host' },
+  FTPSCOPE_ERR_TRACE_HOST_OFFLINE: {
+    status: 409,
+    close: 4409,
+    message: "the host's collector is not connected; start it, then trace",
+  },
+  FTPSCOPE_ERR_TRACE_UNSUPPORTED: {
+    status: 501,
+    close: 4501,
+    message: "the host's collector cannot trace (upgrade it, and give it tcpdump and CAP_NET_RAW)",
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

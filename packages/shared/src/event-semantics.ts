@@ -56,6 +56,8 @@ export const EVENT_SEMANTICS = {
   settings: { mode: 'latest' },
   firewall: { mode: 'latest' },
   host: { mode: 'latest' },
+  // The current state of an on-demand trace (hub -> browsers only), named by its id.
+  trace: { mode: 'upsert', id: (e) => e.trace.id },
   // Each ruleset is a change (its diff is history); the current rule list is the newest one.
   ruleset: { mode: 'append', at: (e) => e.at },
   counters: { mode: 'append', at: (e) => e.at, merge: mergeCounters },

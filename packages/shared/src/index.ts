@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './event-semantics.ts';
 export * from './firewall.ts';
 export * from './protocol.ts';
+export * from './trace.ts';

@@ -15,6 +15,7 @@ import {
   RulesetDiff,
 } from './domain.ts';
 import { FirewallInfo } from './firewall.ts';
+import { TraceEnd, TracePcap, TraceStart, TraceSteps, TraceStop } from './trace.ts';
 
 /** Bumped on any incompatible change of the collector<->hub messages. */
 export const PROTOCOL_VERSION = 1;
@@ -44,7 +45,15 @@ export const RulesetEvent = T.Object({
   rules: T.Array(RuleDef, { maxItems: 100000 }),
   diff: T.Union([RulesetDiff, T.Null()]),
   notBefore: T.Optional(Millis),
+  /** The change's one id (sent with a diff): the hub stores it; API, diagnoses and UI link by it. Optional: older collectors send none. */
+  changeId: T.Optional(T.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$' })),
 });
+export type RulesetEvent = Static<typeof RulesetEvent>;
+
+/** The id of the change a ruleset event reports: the collector's, or its time for collectors that send none. */
+export function rulesetChangeId(e: Pick<RulesetEvent, 'at' | 'changeId'>): string {
+  return e.changeId ?? String(e.at);
+}
 /** Counters of the rules whose counters moved in one poll (plus every policy). */
 export const CountersEvent = T.Object({
   kind: T.Literal('counters'),
@@ -115,8 +124,8 @@ export const Batch = T.Object({
 });
 export type Batch = Static<typeof Batch>;
 
-/** Any collector -> hub message, discriminated by `type`. */
-export const CollectorMessage = T.Union([Hello, Batch]);
+/** Any collector -> hub message, discriminated by `type` (trace-* only in answer to the hub's trace-start). */
+export const CollectorMessage = T.Union([Hello, Batch, TraceSteps, TracePcap, TraceEnd]);
 export type CollectorMessage = Static<typeof CollectorMessage>;
 
 // ---- hub -> collector ----
@@ -130,6 +139,6 @@ export const Welcome = T.Object({
 /** Every batch up to and including seq is committed to the database. */
 export const Ack = T.Object({ type: T.Literal('ack'), seq: T.Integer({ minimum: 0 }) });
 
-/** Any hub -> collector message, discriminated by `type`. */
-export const HubMessage = T.Union([Welcome, Ack]);
+/** Any hub -> collector message, discriminated by `type` (trace-* only to collectors with the `trace` capability). */
+export const HubMessage = T.Union([Welcome, Ack, TraceStart, TraceStop]);
 export type HubMessage = Static<typeof HubMessage>;

@@ -1,9 +1,11 @@
+import { RulesetEvent } from '@ftpscope/shared';
+import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../../test/fixtures.ts';
 import { parseIptablesSave } from '../sources/iptables-save-parse.ts';
 import type { RuleRecord } from '../sources/rule-record.ts';
 import { identifyRules } from './rule-ids.ts';
-import { diffRulesets, rulesetChanged } from './ruleset-diff.ts';
+import { diffRulesets, rulesetChanged, rulesetChangeIdFor } from './ruleset-diff.ts';
 
 const healthy = parseIptablesSave(
   fixture('iptables/1.8.9/nft-healthy-save.txt'),
@@ -64,5 +66,15 @@ describe('rule ids and ruleset diffs', () => {
     expect(diff.policyChanges).toEqual([
       { family: 'ipv4', table: 'filter', chain: 'INPUT', from: 'DROP', to: 'ACCEPT' },
     ]);
+  });
+
+  it('names a change with one stable id that the protocol accepts', () => {
+    const diff = { added: ['-A INPUT -j DROP'], removed: [], moved: [], policyChanges: [] };
+    const id = rulesetChangeIdFor('ftp1', 1_795_530_286_526, diff);
+    expect(id).toMatch(/^rc-[0-9a-f]{16}$/);
+    expect(rulesetChangeIdFor('ftp1', 1_795_530_286_526, structuredClone(diff))).toBe(id);
+    expect(rulesetChangeIdFor('ftp2', 1_795_530_286_526, diff)).not.toBe(id);
+    expect(rulesetChangeIdFor('ftp1', 1_795_530_286_527, diff)).not.toBe(id);
+    expect(Value.Check(RulesetEvent, { kind: 'ruleset', at: 1, rules: [], diff, changeId: id })).toBe(true);
   });
 });

@@ -1,8 +1,17 @@
 import type { RuleDef, RulesetDiff } from '@ftpscope/shared';
+import { shortHash } from './short-hash.ts';
 
 /** How a rule is named in a diff: "<family> <table> <chain>: <text>". */
 export function diffLabel(r: RuleDef): string {
   return `${r.family} ${r.table} ${r.chain}: ${r.text}`;
+}
+
+/**
+ * The one id of a ruleset change (host, time and diff hashed): the hub stores it and every link uses it. Stable,
+ * so a batch resent from the spool names the same change.
+ */
+export function rulesetChangeIdFor(host: string, at: number, diff: RulesetDiff): string {
+  return shortHash('rc', host, at, JSON.stringify(diff));
 }
 
 /** True when two rule lists differ in text, order or policy (counters are not part of a RuleDef). */

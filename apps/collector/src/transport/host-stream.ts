@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import type { SpawnBytes } from '../exec.ts';
 import type { HostInfo, HostMonitor } from '../host-monitor.types.ts';
 import type { Logger } from '../logger.ts';
+import { Tracer } from '../trace/tracer.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { Batcher } from './batcher.ts';
 import { HubClient } from './hub-client.ts';
@@ -20,6 +22,8 @@ export interface HostStreamOptions {
   log: Logger;
   backoff?: BackoffOptions;
   flushMs?: number;
+  /** On-demand traces for the hub (capability `trace`): tcpdump spawner for the host's namespace, FTP ports. */
+  trace?: { spawn: SpawnBytes; ftpPorts: number[]; now?: () => number };
 }
 
 /** One watched host wired end to end: monitor → batcher → spool → hub client. */
@@ -47,19 +51,35 @@ export async function startHostStream(o: HostStreamOptions): Promise<HostStream>
     },
     ...(o.flushMs ? { flushMs: o.flushMs } : {}),
   });
-  const info = await o.monitor.start(batcher.push);
+  const tracer = o.trace
+    ? new Tracer({
+        host: o.host,
+        ftpPorts: o.trace.ftpPorts,
+        spawn: o.trace.spawn,
+        now: o.trace.now ?? Date.now,
+        log: (level, obj, msg) => log[level](obj, msg),
+      })
+    : null;
+  const info = await o.monitor.start((e) => {
+    batcher.push(e);
+    tracer?.observe(e);
+  });
   const hub = new HubClient({
     url: o.hubUrl,
     token: o.token,
     fingerprint: o.hubFingerprint ?? null,
     host: o.host,
     collectorVersion: o.collectorVersion,
-    info,
+    info: tracer ? { ...info, capabilities: [...info.capabilities, 'trace'] } : info,
     spool,
     snapshot: () => o.monitor.snapshot(),
     flushPending: () => batcher.flush(),
     log,
     ...(o.backoff ? { backoff: o.backoff } : {}),
+    ...(tracer && {
+      onTrace: (msg) => tracer.handle(msg, (m) => hub.sendLive(m)),
+      onDisconnect: () => tracer.stop('disconnected'),
+    }),
   });
   client = hub;
   hub.start();
@@ -68,6 +88,7 @@ export async function startHostStream(o: HostStreamOptions): Promise<HostStream>
     spool,
     client: hub,
     async stop(drainMs = 2000) {
+      tracer?.stop('stopped');
       await o.monitor
         .stop()
         .catch((err: Error) => log.warn({ err: err.message }, 'monitor did not stop cleanly'));

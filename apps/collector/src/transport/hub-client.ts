@@ -5,6 +5,11 @@ import {
   HubMessage,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  type TraceEnd,
+  type TracePcap,
+  type TraceStart,
+  type TraceSteps,
+  type TraceStop,
 } from '@ftpscope/shared';
 import { Value } from '@sinclair/typebox/value';
 import WebSocket from 'ws';
@@ -40,6 +45,10 @@ export interface HubClientOptions {
   pingIntervalMs?: number;
   /** Stop sending while this many bytes wait in the socket (ms of backpressure, not memory growth). */
   maxBufferedBytes?: number;
+  /** The hub's trace-start / trace-stop; answers go out with sendLive (a trace is live, never spooled). */
+  onTrace?: (msg: TraceStart | TraceStop) => void;
+  /** The connection that carried a trace is gone. */
+  onDisconnect?: () => void;
 }
 
 export type HubClientState = 'idle' | 'connecting' | 'hello' | 'live' | 'waiting' | 'stopped';
@@ -224,7 +233,16 @@ export class HubClient {
       return;
     }
     if (msg.type === 'welcome') this.onWelcome(msg.lastSeq, msg.protocolVersion);
-    else this.o.spool.ack(msg.seq);
+    else if (msg.type === 'ack') this.o.spool.ack(msg.seq);
+    else if (this._state === 'live') this.o.onTrace?.(msg);
+  }
+
+  /** Sends a live message (trace answers) now; false when not connected (it is not kept). */
+  sendLive(msg: TraceSteps | TracePcap | TraceEnd): boolean {
+    const ws = this.ws;
+    if (this._state !== 'live' || !ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
   }
 
   private onWelcome(lastSeq: number, protocolVersion: number): void {
@@ -332,6 +350,7 @@ export class HubClient {
     if (ws !== this.ws) return;
     this.ws = null;
     this.clearTimers();
+    this.o.onDisconnect?.();
     if (this._state === 'stopped') return;
     const wasUp = this._state === 'live' || this._state === 'hello';
     if (wasUp) {

@@ -537,4 +537,27 @@ describe('static UI', () => {
       cleanup();
     }
   });
+  it('serves a favicon with the UI built and without it (browsers ask /favicon.ico on every page)', async () => {
+    const { dir, cleanup } = tempDir();
+    const ui = join(dir, 'dist');
+    mkdirSync(ui, { recursive: true });
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>ftpscope ui</title>');
+    for (const uiDir of [ui, join(dir, 'not-built')]) {
+      const { app, close } = await testApp({ uiDir });
+      try {
+        const ico = await app.inject({ url: '/favicon.ico', headers: { accept: 'image/*' } });
+        expect(ico.statusCode).toBe(200);
+        expect(ico.headers['content-type']).toBe('image/x-icon');
+        // An ICO directory: reserved 0, type 1 (icon), at least one image.
+        expect([...ico.rawPayload.subarray(0, 4)]).toEqual([0, 0, 1, 0]);
+        const svg = await app.inject('/favicon.svg');
+        expect(svg.statusCode).toBe(200);
+        expect(svg.headers['content-type']).toContain('image/svg+xml');
+        expect(svg.body).toContain('<svg');
+      } finally {
+        await close();
+      }
+    }
+    cleanup();
+  });
 });

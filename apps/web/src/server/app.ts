@@ -18,6 +18,7 @@ import live, { DEFAULT_LIVE_LIMITS } from './plugins/live.ts';
 import origin from './plugins/origin.ts';
 import securityHeaders from './plugins/security-headers.ts';
 import staticUi from './plugins/static.ts';
+import tracesPlugin from './plugins/traces.ts';
 import collectorTokensRoutes from './routes/api/collector-tokens.ts';
 import diagnosesRoutes from './routes/api/diagnoses.ts';
 import dropsRoutes from './routes/api/drops.ts';
@@ -27,6 +28,7 @@ import loginRoutes from './routes/api/login.ts';
 import rulesRoutes from './routes/api/rules.ts';
 import sessionsRoutes from './routes/api/sessions.ts';
 import timelineRoutes from './routes/api/timeline.ts';
+import tracesRoutes from './routes/api/traces.ts';
 import metricsRoutes from './routes/metrics.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './store/index.ts';
 import { type HubTls, resolveTls } from './tls/resolve.ts';
@@ -166,6 +168,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     heartbeatMs: opts.heartbeatMs ?? 30_000,
   });
   await app.register(live, { limits: { ...DEFAULT_LIVE_LIMITS, ...opts.liveLimits } });
+  await app.register(tracesPlugin);
   await app.register(diagnoses, {
     ...(opts.alertWebhook !== undefined && { alertWebhook: opts.alertWebhook }),
     ...(opts.diagnosesIntervalMs !== undefined && { intervalMs: opts.diagnosesIntervalMs }),
@@ -186,6 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     timelineRoutes,
     diagnosesRoutes,
     collectorTokensRoutes,
+    tracesRoutes,
     metricsRoutes,
   ]) {
     await app.register(routes);

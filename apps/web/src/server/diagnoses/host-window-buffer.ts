@@ -7,6 +7,7 @@ import {
   type FtpSession,
   type Gap,
   type RuleDef,
+  rulesetChangeId,
 } from '@ftpscope/shared';
 import { DEFAULT_PRIVATE_NETS } from './private-nets.ts';
 import { HISTORY_MS, RECENT_MS } from './thresholds.ts';
@@ -82,7 +83,7 @@ export class HostWindowBuffer {
           this.#rules = event.rules;
           this.#ruleById = new Map(event.rules.map((r) => [r.id, r]));
         }
-        if (event.diff) this.#changes.push({ id: String(event.at), at: event.at, diff: event.diff });
+        if (event.diff) this.#changes.push({ id: rulesetChangeId(event), at: event.at, diff: event.diff });
         break;
       case 'counters':
         this.#countersSince ??= event.at - event.intervalMs;

@@ -8,6 +8,7 @@ import {
   type CollectorEvent,
   type DiagnosisView,
   PROTOCOL_VERSION,
+  type RulesetChangeView,
   type TimelineItem,
 } from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
@@ -166,5 +167,58 @@ describe('diagnoses plugin in the hub', () => {
     expect(timeline.statusCode).toBe(200);
     const items = (timeline.json() as TimelineItem[]).filter((i) => i.type === 'diagnosis');
     expect(items.map((i) => i.ref).sort()).toEqual([firstId, secondId].sort());
+  });
+
+  it('links a ruleset change by the id the API and the Drops view use (one id per change)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftpscope-diag-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const app: FastifyInstance = await buildApp({
+      db: join(dir, 'hub.db'),
+      apiToken: 'atoken',
+      collectorAuth: CollectorAuth.single('ctoken'),
+      now: () => NOW,
+      retentionIntervalMs: 0,
+      diagnosesIntervalMs: 0,
+    });
+    cleanups.push(() => app.close());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { rules, helperRules } = ruleset('hardened-no-helper');
+    const policy = ruleId(rules, 'INPUT');
+    const diff = {
+      added: ['-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT'],
+      removed: [],
+      moved: [],
+      policyChanges: [{ family: 'ipv4', table: 'filter', chain: 'INPUT', from: 'ACCEPT', to: 'DROP' }],
+    };
+    const drops = (at: number, total: number) => ({
+      kind: 'counters' as const,
+      at,
+      intervalMs: 1000,
+      counters: [{ ruleId: policy, packets: total, bytes: total * 60, dPackets: 1, dBytes: 60 }],
+    });
+    await sendBatch(
+      `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/ws/collector`,
+      [
+        { kind: 'ruleset', at: NOW - 120_000, rules, diff: null },
+        { kind: 'counters', at: NOW - 119_000, intervalMs: 1000, counters: [] },
+        { kind: 'health', health: health({ at: NOW - 25_000 }, helperRules) },
+        { kind: 'ruleset', at: NOW - 30_000, rules, diff, changeId: 'rc-0123456789abcdef' },
+        ...Array.from({ length: 10 }, (_, i) => drops(NOW - 20_000 + i * 1000, i + 1)),
+      ],
+      NOW,
+    );
+    await app.diagnoses.evaluateAll(NOW);
+    const active = app.diagnoses.active('ftp1');
+    const link = active
+      .find((d) => d.kind === 'drops-after-ruleset-change')
+      ?.evidence.find((e) => e.type === 'change');
+    const res = await app.inject({
+      url: `/api/hosts/ftp1/ruleset-changes?from=${new Date(NOW - 60_000).toISOString()}`,
+      headers: { authorization: 'Bearer atoken' },
+    });
+    const changes = res.json() as RulesetChangeView[];
+    expect(changes.map((c) => c.id)).toEqual(['rc-0123456789abcdef']);
+    // The Drops view selects the change whose id equals the link's `change` parameter.
+    expect(link?.id).toBe(changes[0]?.id);
   });
 });

@@ -7,6 +7,8 @@ import {
   type Hello,
   type HubMessage,
   PROTOCOL_VERSION,
+  type TraceStart,
+  type TraceStop,
 } from '@ftpscope/shared';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyBaseLogger } from 'fastify';
@@ -96,6 +98,17 @@ export class CollectorSession {
     return this.#hello?.streamId;
   }
 
+  /** What the collector said it can do in its hello (e.g. `trace`). */
+  get capabilities(): readonly string[] {
+    return this.#hello?.capabilities ?? [];
+  }
+
+  /** Asks the collector to start or stop a trace (only after hello; a closed socket drops it). */
+  send(msg: TraceStart | TraceStop): void {
+    if (!this.#hello || this.#closed) return;
+    this.#send(msg);
+  }
+
   /** Closes with a catalogue code, logging why with the remote address. */
   fail(code: ErrorCode, detail: string): void {
     if (this.#closed) return;
@@ -138,6 +151,18 @@ export class CollectorSession {
     if (!checkMessage.Check(msg)) {
       const first = checkMessage.Errors(msg).First();
       this.fail('FTPSCOPE_ERR_SCHEMA', first ? `${first.path || '/'}: ${first.message}` : 'invalid message');
+      return;
+    }
+    if (msg.type !== 'hello' && msg.type !== 'batch') {
+      if (!this.#helloSeen) {
+        this.fail('FTPSCOPE_ERR_NO_HELLO', `${msg.type} before hello`);
+        return;
+      }
+      // Trace answers (live, never stored): in order after this connection's hello.
+      const trace = msg;
+      this.#enqueue(async () => {
+        if (this.#hello) this.#ctx.events.emit('traceMessage', this.#hello.host, trace);
+      });
       return;
     }
     if (msg.type === 'hello') {

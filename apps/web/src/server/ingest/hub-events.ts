@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { Backend, CollectorEvent, Diagnosis } from '@ftpscope/shared';
+import type {
+  Backend,
+  CollectorEvent,
+  Diagnosis,
+  TraceEnd,
+  TracePcap,
+  TraceSteps,
+  TraceView,
+} from '@ftpscope/shared';
 
 /** What happened in the hub, after it was committed: the live fan-out and the diagnoses engine listen here. */
 export interface HubEventMap {
@@ -9,6 +17,10 @@ export interface HubEventMap {
   host: [host: string, connected: boolean, at: number, backends: Backend[]];
   /** A diagnosis opened, changed or resolved. */
   diagnosis: [diagnosis: Diagnosis];
+  /** A collector sent a message about a trace (validated against the protocol, not yet against the trace). */
+  traceMessage: [host: string, msg: TraceSteps | TracePcap | TraceEnd];
+  /** A trace started, progressed or ended (its current state, for the live channel). */
+  trace: [host: string, trace: TraceView];
 }
 
 /** The hub's in-process event bus. */

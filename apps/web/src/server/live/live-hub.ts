@@ -10,6 +10,7 @@ export class LiveHub {
     events.on('batch', (host, batch) => this.publish(host, batch));
     events.on('host', (host, connected, at) => this.publish(host, [{ kind: 'host', connected, at }]));
     events.on('diagnosis', (d) => this.publish(d.host, [{ kind: 'diagnosis', diagnosis: d }]));
+    events.on('trace', (host, trace) => this.publish(host, [{ kind: 'trace', trace }]));
   }
 
   add(client: LiveClient): void {

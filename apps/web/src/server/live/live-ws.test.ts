@@ -2,6 +2,7 @@ import type { LiveEvents } from '@ftpscope/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batch, hello, rules, session } from '../testing/events.ts';
 import { API_TOKEN, COLLECTOR_TOKEN, listeningApp, TestSocket } from '../testing/harness.ts';
+import { LIVE_CHUNK_EVENTS } from './live-client.ts';
 
 type Hub = Awaited<ReturnType<typeof listeningApp>>;
 const isEvents = (m: unknown): m is LiveEvents => (m as { type?: string }).type === 'events';
@@ -92,6 +93,30 @@ describe('WS /ws/live', () => {
     await onlyBeta.waitFor((m) => isEvents(m) && m.events.some((e) => e.kind === 'host' && !e.connected));
     console.info(`live latency ms: p50 ${latencies[10]?.toFixed(1)}, max ${latencies.at(-1)?.toFixed(1)}`);
     for (const s of [alpha, onlyBeta, all]) s.close();
+  });
+
+  it('sends a big batch in messages of at most LIVE_CHUNK_EVENTS events, in order, none lost', async () => {
+    const alpha = await collector('alpha');
+    const all = await browser('*');
+    await all.waitFor((m) => isEvents(m) && m.host === 'alpha');
+    const n = LIVE_CHUNK_EVENTS * 4 + 7;
+    alpha.send(
+      batch(
+        1,
+        Array.from({ length: n }, (_, i) => session(`c${i}`, 1000 + i)),
+      ),
+    );
+    await all.waitFor(
+      (m) => isEvents(m) && m.events.some((e) => e.kind === 'session' && e.session.id === `c${n - 1}`),
+    );
+    const chunks = all.messages.filter(
+      (m): m is LiveEvents => isEvents(m) && m.events.some((e) => e.kind === 'session'),
+    );
+    expect(chunks.map((m) => m.events.length)).toEqual([...Array(4).fill(LIVE_CHUNK_EVENTS), 7]);
+    const ids = chunks.flatMap((m) => m.events.map((e) => (e.kind === 'session' ? e.session.id : '')));
+    expect(ids).toEqual(Array.from({ length: n }, (_, i) => `c${i}`));
+    alpha.close();
+    all.close();
   });
 
   it('coalesces for a slow browser instead of buffering without bound', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type {} from '@fastify/swagger';
@@ -18,6 +18,12 @@ export const PLACEHOLDER_HTML = `<!doctype html>
 </body></html>
 `;
 
+/** The hub's icon, served whether or not the UI is built (browsers ask /favicon.ico on every page). */
+const ICONS = [
+  { path: '/favicon.ico', type: 'image/x-icon' },
+  { path: '/favicon.svg', type: 'image/svg+xml' },
+].map((i) => ({ ...i, body: readFileSync(new URL(`../assets${i.path}`, import.meta.url)) }));
+
 /** Paths that never fall back to the UI's index.html. */
 function isApiPath(url: string): boolean {
   return /^\/(api|ws|docs|metrics)(\/|\?|$)/.test(url);
@@ -31,6 +37,11 @@ export default fp(
   async (app: FastifyInstance, opts: { uiDir?: string }) => {
     const root = opts.uiDir ?? DEFAULT_UI_DIR;
     const built = existsSync(join(root, 'index.html'));
+    for (const icon of ICONS) {
+      app.get(icon.path, { schema: { hide: true } }, async (_req, reply) =>
+        reply.type(icon.type).header('cache-control', 'public, max-age=86400').send(icon.body),
+      );
+    }
     if (built) {
       await app.register(fastifyStatic, { root, wildcard: true, index: 'index.html', dotfiles: 'deny' });
     } else {

@@ -16,6 +16,9 @@ import type {
   NetfilterHealth,
   RuleDef,
   RulesetDiff,
+  TraceEndReason,
+  TraceRequester,
+  TraceStep,
 } from '@ftpscope/shared';
 
 /** A host with its collector's connection state and live counts. */
@@ -60,7 +63,8 @@ export type GapRecord = Gap & { id: number; host: string };
 
 /** A stored ruleset change. */
 export interface RulesetChangeRecord {
-  id: number;
+  /** The change's one id (the collector's changeId, or its time for changes stored before there was one). */
+  id: string;
   host: string;
   at: number;
   /** A change found by a poll alone happened after this and by `at`; null when announced at `at`. */
@@ -161,3 +165,20 @@ export interface DiagnosisFilter {
 
 /** Minutes of drop history in each host record (the fleet sparkline). */
 export const TREND_MINUTES = 30;
+
+/** An on-demand trace: who asked, whom it followed, how it ended, its ladder steps (times in epoch ms). */
+export interface TraceRecord {
+  id: string;
+  host: string;
+  client: string;
+  requestedBy: TraceRequester;
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number;
+  endReason: TraceEndReason | null;
+  error: string | null;
+  packets: number;
+  pcapBytes: number;
+  tls: boolean;
+  steps: TraceStep[];
+}

@@ -245,6 +245,70 @@ describe.each(ENGINES)('store contract (%s)', (engine) => {
     ]);
   });
 
+  it("names each ruleset change by the collector's id (by its time when a collector sends none)", async () => {
+    await store.hosts.hello(hello('alpha'), T);
+    const diff = { added: ['-A INPUT -j DROP'], removed: [], moved: [], policyChanges: [] };
+    const r = rules();
+    await store.writeBatch(
+      'alpha',
+      'stream-0001',
+      batch(1, [
+        { kind: 'ruleset', at: T, rules: r, diff: null },
+        { kind: 'ruleset', at: T + 10, rules: r, diff, changeId: 'rc-0123456789abcdef' },
+        { kind: 'ruleset', at: T + 20, rules: r, diff },
+      ]),
+      T,
+    );
+    expect((await store.rules.changes('alpha', T - 1, T + 30)).map((c) => c.id)).toEqual([
+      'rc-0123456789abcdef',
+      String(T + 20),
+    ]);
+    expect(
+      (await store.timeline({ host: 'alpha', from: T - 1, to: T + 30 })).changes.map((c) => c.id),
+    ).toEqual(['rc-0123456789abcdef', String(T + 20)]);
+  });
+
+  it("keeps a trace with its steps and pcap, lists it without steps, knows the host's clients", async () => {
+    await store.hosts.hello(hello('alpha'), T);
+    await store.writeBatch('alpha', 'stream-0001', batch(1, [session('s1', T)]), T);
+    expect(await store.traces.clientKnown('alpha', '198.18.0.100')).toBe(true);
+    expect(await store.traces.clientKnown('alpha', '198.18.0.200')).toBe(false);
+    const t = {
+      id: 'tr-0001-abcd',
+      host: 'alpha',
+      client: '198.18.0.100',
+      requestedBy: { auth: 'bearer' as const, ip: '127.0.0.1', userAgent: 'test' },
+      startedAt: T,
+      endedAt: null,
+      durationMs: 60_000,
+      endReason: null,
+      error: null,
+      packets: 0,
+      pcapBytes: 0,
+      tls: false,
+      steps: [],
+    };
+    await store.traces.start(t);
+    expect(await store.traces.get(t.id)).toEqual(t);
+    const steps = [{ n: 0, at: T + 1, kind: 'command' as const, verb: 'PASS', text: 'PASS ****' }];
+    const pcap = Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 0, 1, 2, 255]);
+    const done = {
+      ...t,
+      endedAt: T + 5000,
+      endReason: 'stopped' as const,
+      packets: 9,
+      pcapBytes: 8,
+      tls: true,
+      steps,
+    };
+    await store.traces.finish(done, pcap);
+    expect(await store.traces.get(t.id)).toEqual(done);
+    expect((await store.traces.pcap(t.id))?.equals(pcap)).toBe(true);
+    expect(await store.traces.list('alpha', 10)).toEqual([{ ...done, steps: [] }]);
+    expect(await store.traces.list('beta', 10)).toEqual([]);
+    expect(await store.count('trace_pcaps')).toBe(1);
+  });
+
   it('a sync closes the open sessions it does not list', async () => {
     await store.hosts.hello(hello('alpha'), T);
     await store.writeBatch(

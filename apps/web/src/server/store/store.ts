@@ -14,6 +14,7 @@ import type {
   SessionRecord,
   TimelineFilter,
   TimelineRecords,
+  TraceRecord,
 } from './records.ts';
 
 /** Where an engine reports what it noticed (the hub's pino logger fits). */
@@ -121,6 +122,24 @@ export interface CollectorTokensStore {
   revoke(id: string, now: number): Promise<CollectorToken | null>;
 }
 
+/** On-demand traces and their pcaps. */
+export interface TracesStore {
+  /** Records a trace as it starts. */
+  start(t: TraceRecord): Promise<void>;
+  /** Records how a trace ended, its steps and its pcap, in one transaction. */
+  finish(t: TraceRecord, pcap: Buffer): Promise<void>;
+  /** One trace with its steps; null when unknown. */
+  get(id: string): Promise<TraceRecord | null>;
+  /** Traces, newest first, without their steps. */
+  list(host: string | null, limit: number): Promise<TraceRecord[]>;
+  /** The stored pcap of a trace (null when it has none). */
+  pcap(id: string): Promise<Buffer | null>;
+  /** Traces this hub left running when it stopped are over (at start). */
+  interruptRunning(at: number): Promise<number>;
+  /** True when the host has seen an FTP session from this client address (within retention). */
+  clientKnown(host: string, ip: string): Promise<boolean>;
+}
+
 /** What an alert says happened to a diagnosis. */
 export type AlertEvent = 'opened' | 'resolved';
 
@@ -181,7 +200,9 @@ export type CountedTable =
   | 'health_samples'
   | 'ruleset_changes'
   | 'diagnoses'
-  | 'streams';
+  | 'streams'
+  | 'traces'
+  | 'trace_pcaps';
 
 /** Deletes history past its retention on a timer. */
 export interface Pruner {
@@ -205,6 +226,7 @@ export interface Store {
   readonly events: EventsStore;
   readonly diagnoses: DiagnosesStore;
   readonly collectorTokens: CollectorTokensStore;
+  readonly traces: TracesStore;
   readonly alerts: AlertsStore;
   readonly leases: LeasesStore;
   readonly feed: Feed;

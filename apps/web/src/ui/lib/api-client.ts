@@ -13,6 +13,7 @@ import type {
   SessionView,
   TIMELINE_TRUNCATED_HEADER,
   TimelineItem,
+  TraceView,
 } from '@ftpscope/shared';
 import type { AuthState } from './auth.svelte.ts';
 
@@ -151,4 +152,14 @@ export class ApiClient {
     this.send<CollectorTokenCreated>('POST', '/api/collector-tokens', { host, hubUrl });
   revokeCollectorToken = (id: string) =>
     this.send<CollectorTokenView>('DELETE', `/api/collector-tokens/${encodeURIComponent(id)}`);
+  startTrace = (host: string, client: string, durationSeconds?: number) =>
+    this.send<TraceView>('POST', `/api/hosts/${encodeURIComponent(host)}/traces`, {
+      client,
+      durationSeconds,
+    });
+  stopTrace = (id: string) => this.send<TraceView>('POST', `/api/traces/${encodeURIComponent(id)}/stop`, {});
+  trace = (id: string) => this.get<TraceView>(`/api/traces/${encodeURIComponent(id)}`);
+  traces = (q: { host?: string; limit?: number }) => this.get<TraceView[]>('/api/traces', q);
+  /** Where the browser downloads a trace's pcap (the login cookie authorises it). */
+  tracePcapUrl = (id: string) => `/api/traces/${encodeURIComponent(id)}/pcap`;
 }

@@ -9,6 +9,7 @@ import type {
 import { EVENT_SEMANTICS } from '@ftpscope/shared/event-semantics';
 import { SvelteMap } from 'svelte/reactivity';
 import type { ApiClient } from './api-client.ts';
+import { BatchedMap } from './batched-map.svelte.ts';
 import {
   type DataTally,
   dataTally,
@@ -35,14 +36,17 @@ export const SESSION_LIMIT = 10_000;
  * the whole list (up to 4 MB of JSON at SESSION_LIMIT) follows without holding it up.
  */
 export const FIRST_PAGE = 100;
+/** Ended sessions and settled expectations are looked for at most this often (a full pass over 10,000 rows). */
+export const PRUNE_EVERY_MS = 1000;
 
 /**
- * Live state of one host: REST snapshot, then live events applied on top. Holds sessions,
- * expectations and rules in SvelteMaps so a change re-renders only what shows it.
+ * Live state of one host: REST snapshot, then live events applied on top. Sessions are a BatchedMap (readers
+ * re-run once per applied frame, whatever the number of sessions that changed); expectations and rules, far
+ * fewer, are SvelteMaps so a change re-renders only what shows it.
  */
 export class HostLiveStore {
   readonly host: string;
-  sessions = new SvelteMap<string, SessionRow>();
+  sessions = new BatchedMap<string, SessionRow>();
   expectations = new SvelteMap<string, ExpectationRow>();
   rules = new SvelteMap<string, RuleRow>();
   health = $state<NetfilterHealth | null>(null);
@@ -54,6 +58,8 @@ export class HostLiveStore {
   gaps = $state<GapView[]>([]);
   connected = $state<boolean | null>(null);
   loading = $state(true);
+  /** True until the rules, gaps and health of the snapshot arrived (the sessions show before them). */
+  loadingDetails = $state(true);
   /** True while only the first page of sessions is shown and the rest is on its way. */
   partial = $state(false);
   error = $state<string | null>(null);
@@ -63,6 +69,7 @@ export class HostLiveStore {
   #now: () => number;
   #loadSeq = 0;
   #rulesAt = Number.NEGATIVE_INFINITY;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(host: string, api: ApiClient, now: () => number = Date.now) {
     this.host = host;
@@ -70,18 +77,29 @@ export class HostLiveStore {
     this.#now = now;
   }
 
-  /** Fetch the current sessions, rules and health (again after a live reconnect): the first page, then the rest. */
+  /**
+   * Fetch the current sessions, rules and health (again after a live reconnect). The first page of sessions shows
+   * as soon as it arrives, without waiting for the rest of the snapshot; then the whole list replaces it.
+   */
   async load(): Promise<void> {
     const seq = ++this.#loadSeq;
     this.loading = true;
+    const since = new Date(this.#now() - 24 * 3_600_000).toISOString();
+    const details = Promise.all([
+      this.#api.rules(this.host),
+      this.#api.gaps({ host: this.host, from: since, limit: 20 }),
+      this.#api.hostHealth(this.host),
+    ]);
+    // Handled below; without this a failure while the sessions load would be an unhandled rejection.
+    details.catch(() => {});
     try {
-      const since = new Date(this.#now() - 24 * 3_600_000).toISOString();
-      const [sessions, rules, gaps, stored] = await Promise.all([
-        this.#api.sessions(this.host, { active: true, limit: FIRST_PAGE }),
-        this.#api.rules(this.host),
-        this.#api.gaps({ host: this.host, from: since, limit: 20 }),
-        this.#api.hostHealth(this.host),
-      ]);
+      const sessions = await this.#api.sessions(this.host, { active: true, limit: FIRST_PAGE });
+      if (seq !== this.#loadSeq) return;
+      this.#replaceSessions(sessions);
+      this.error = null;
+      this.loading = false;
+      this.partial = sessions.length >= FIRST_PAGE;
+      const [rules, gaps, stored] = await details;
       if (seq !== this.#loadSeq) return;
       // The collector re-sends unchanged health only once a minute; a live sample that came first is newer.
       if (stored.health) {
@@ -95,7 +113,6 @@ export class HostLiveStore {
       // A live detection that arrived first is as new as the stored one or newer.
       if (stored.firewall && (!this.firewall || this.firewall.at < stored.firewall.at))
         this.firewall = stored.firewall;
-      this.#replaceSessions(sessions);
       this.gaps = gaps.slice(-20).reverse();
       const old = new Map(this.rules);
       this.rules.clear();
@@ -104,10 +121,8 @@ export class HostLiveStore {
         row.history = old.get(r.id)?.history ?? [];
         this.rules.set(r.id, row);
       }
-      this.error = null;
-      this.loading = false;
-      if (sessions.length < FIRST_PAGE) return;
-      this.partial = true;
+      this.loadingDetails = false;
+      if (!this.partial) return;
       const all = await this.#api.sessions(this.host, { active: true, limit: SESSION_LIMIT });
       if (seq === this.#loadSeq) this.#replaceSessions(all);
     } catch (err) {
@@ -115,6 +130,7 @@ export class HostLiveStore {
     } finally {
       if (seq === this.#loadSeq) {
         this.loading = false;
+        this.loadingDetails = false;
         this.partial = false;
       }
     }
@@ -129,6 +145,7 @@ export class HostLiveStore {
       this.sessions.set(v.id, rowFromView(v));
       for (const e of expectationRowsFromView(v)) this.expectations.set(e.id, e);
     }
+    this.sessions.commit();
   }
 
   /** Apply one animation frame's worth of live messages. */
@@ -138,7 +155,8 @@ export class HostLiveStore {
       if (msg.host !== this.host) continue;
       for (const ev of msg.events) this.#apply(ev, receivedAt);
     }
-    this.prune(receivedAt);
+    if (receivedAt - this.#prunedAt >= PRUNE_EVERY_MS) this.prune(receivedAt);
+    this.sessions.commit();
   }
 
   #apply(ev: LiveEvent, receivedAt: number): void {
@@ -231,6 +249,7 @@ export class HostLiveStore {
 
   /** Forget sessions and expectations that ended more than LINGER_MS ago. */
   prune(now: number): void {
+    this.#prunedAt = now;
     for (const [id, row] of this.sessions) {
       if (row.endedAt !== null && now - row.endedAt > LINGER_MS) {
         this.sessions.delete(id);
@@ -241,5 +260,6 @@ export class HostLiveStore {
       const settled = e.fulfilledAt ?? e.expiredAt ?? (e.deadline < now ? e.deadline : null);
       if (settled !== null && now - settled > LINGER_MS) this.expectations.delete(id);
     }
+    this.sessions.commit();
   }
 }

@@ -6,14 +6,15 @@ export type LiveHosts = LiveSubscribe['hosts'];
 
 /**
  * The hosts whose live events the route's view shows, so a view of one quiet host does not parse the
- * stream of a busy one. `null` for the session view: its host is known only once the session has loaded,
- * and the view follows it then.
+ * stream of a busy one. `null` for the session and trace views: their host is known only once they have
+ * loaded, and the view follows it then.
  */
 export function liveHostsFor(route: Route): LiveHosts | null {
   switch (route.name) {
     case 'host':
       return route.params.host ? [route.params.host] : [];
     case 'session':
+    case 'trace':
       return null;
     case 'drops':
     case 'diagnoses':

@@ -7,6 +7,7 @@ export type RouteName =
   | 'investigate'
   | 'diagnoses'
   | 'collectors'
+  | 'trace'
   | 'not-found';
 
 /** A parsed location: view, path parameters and query. */
@@ -24,6 +25,7 @@ const PATTERNS: { name: RouteName; re: RegExp; keys: string[] }[] = [
   { name: 'investigate', re: /^\/investigate\/?$/, keys: [] },
   { name: 'diagnoses', re: /^\/diagnoses\/?$/, keys: [] },
   { name: 'collectors', re: /^\/collectors\/?$/, keys: [] },
+  { name: 'trace', re: /^\/traces\/([^/]+)\/?$/, keys: ['id'] },
 ];
 
 /** Parse `#/hosts/a?client=1.2.3.4` (the leading `#` optional). */
@@ -64,4 +66,5 @@ export const links = {
   investigate: (query: Record<string, string | number | undefined> = {}) => href('/investigate', query),
   diagnoses: (query: Record<string, string | undefined> = {}) => href('/diagnoses', query),
   collectors: () => href('/collectors'),
+  trace: (id: string) => href(`/traces/${encodeURIComponent(id)}`),
 };

@@ -103,7 +103,7 @@ export const MARK_REMOVED = `UPDATE rules SET removed_at = $2 WHERE host = $1 AN
 
 /** A ruleset change with its diff. */
 export const INSERT_CHANGE =
-  'INSERT INTO ruleset_changes (host, at, not_before, diff) VALUES ($1, $2, $3, $4)';
+  'INSERT INTO ruleset_changes (host, at, not_before, diff, change_id) VALUES ($1, $2, $3, $4, $5)';
 
 /** Open sessions a resync does not list are over. */
 export const SYNC = `UPDATE sessions SET ended_at = $2, state = 'CLOSED'

@@ -1,6 +1,13 @@
 import type { Batch, Diagnosis, Hello } from '@ftpscope/shared';
 import type pg from 'pg';
-import type { DiagnosisFilter, DropFilter, GapFilter, SessionFilter, TimelineFilter } from '../records.ts';
+import type {
+  DiagnosisFilter,
+  DropFilter,
+  GapFilter,
+  SessionFilter,
+  TimelineFilter,
+  TraceRecord,
+} from '../records.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention-policy.ts';
 import type { AlertEvent, CountedTable, Store, StoreLog } from '../store.ts';
 import { maskPassword } from '../store-spec.ts';
@@ -19,6 +26,7 @@ import { PgRetention } from './retention.ts';
 import { PgRules } from './rules.ts';
 import { PgSessions } from './sessions.ts';
 import { PgTimeline } from './timeline.ts';
+import { PgTraces } from './traces.ts';
 import { PgBatchWriter } from './write-batch.ts';
 
 /** Options of the PostgreSQL store. */
@@ -44,6 +52,8 @@ const COUNTED: Record<CountedTable, string> = {
   ruleset_changes: 'ruleset_changes',
   diagnoses: 'diagnoses',
   streams: 'streams',
+  traces: 'traces',
+  trace_pcaps: 'trace_pcaps',
 };
 
 /**
@@ -68,6 +78,7 @@ export class PgStore implements Store {
   readonly #events: PgEvents;
   readonly #diagnoses: PgDiagnoses;
   readonly #timeline: PgTimeline;
+  readonly #traces: PgTraces;
 
   private constructor(url: string, opts: PgStoreOptions) {
     this.location = maskPassword(url);
@@ -88,6 +99,7 @@ export class PgStore implements Store {
     this.feed = new PgFeed(url, this.pool, opts.hubId, opts.now, opts.log);
     this.#alerts = new PgAlerts(this.pool, opts.hubId);
     this.#tokens = new PgCollectorTokens(this.pool);
+    this.#traces = new PgTraces(this.pool);
     this.hubs.following = () => this.feed.following();
     // Other hubs' browsers get each stored batch: its events for a minute, a notification with its keys.
     this.writer.afterWrite = async (client, host, streamId, batch, now) => {
@@ -184,6 +196,16 @@ export class PgStore implements Store {
     findActive: (hash: Buffer) => this.health.track(() => this.#tokens.findActive(hash)),
     touch: (id: string, now: number) => this.health.track(() => this.#tokens.touch(id, now)),
     revoke: (id: string, now: number) => this.health.track(() => this.#tokens.revoke(id, now)),
+  };
+
+  readonly traces = {
+    start: (t: TraceRecord) => this.health.track(() => this.#traces.start(t)),
+    finish: (t: TraceRecord, pcap: Buffer) => this.health.track(() => this.#traces.finish(t, pcap)),
+    get: (id: string) => this.health.track(() => this.#traces.get(id)),
+    list: (host: string | null, limit: number) => this.health.track(() => this.#traces.list(host, limit)),
+    pcap: (id: string) => this.health.track(() => this.#traces.pcap(id)),
+    interruptRunning: (at: number) => this.health.track(() => this.#traces.interruptRunning(at)),
+    clientKnown: (host: string, ip: string) => this.health.track(() => this.#traces.clientKnown(host, ip)),
   };
 
   readonly alerts = {

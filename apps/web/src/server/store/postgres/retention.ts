@@ -14,6 +14,8 @@ const TARGETS: { table: string; where: string; tier: keyof RetentionPolicy }[] =
   { table: 'data_channels', where: 'asked_at < $1', tier: 'historyDays' },
   { table: 'ruleset_changes', where: 'at < $1', tier: 'historyDays' },
   { table: 'gaps', where: 'at < $1', tier: 'historyDays' },
+  // A trace's pcap goes with it (ON DELETE CASCADE).
+  { table: 'traces', where: 'started_at < $1 AND ended_at IS NOT NULL', tier: 'rawDays' },
   { table: 'diagnoses', where: 'resolved_at < $1', tier: 'historyDays' },
   { table: 'alerts', where: 'sent_at < $1', tier: 'historyDays' },
 ];

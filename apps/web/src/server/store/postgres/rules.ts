@@ -21,7 +21,7 @@ interface RuleRow {
 
 /** A stored ruleset change (diff is jsonb, parsed by the driver). */
 export interface PgChangeRow {
-  id: number;
+  change_id: string;
   host: string;
   at: number;
   not_before: number | null;
@@ -30,7 +30,7 @@ export interface PgChangeRow {
 
 /** A stored change as a record. */
 export function toChangeRecord(r: PgChangeRow): RulesetChangeRecord {
-  return { id: r.id, host: r.host, at: r.at, notBefore: r.not_before, diff: r.diff };
+  return { id: r.change_id, host: r.host, at: r.at, notBefore: r.not_before, diff: r.diff };
 }
 
 const SERIES = (
@@ -104,7 +104,7 @@ export class PgRules {
   async changes(host: string, from: number, to: number): Promise<RulesetChangeRecord[]> {
     const { rows } = await this.#pool.query<PgChangeRow>({
       name: 'ftpscope_changes',
-      text: `SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host = $1 AND at >= $2 AND at <= $3
+      text: `SELECT change_id, host, at, not_before, diff FROM ruleset_changes WHERE host = $1 AND at >= $2 AND at <= $3
         ORDER BY at LIMIT 10000`,
       values: [host, from, to],
     });

@@ -132,7 +132,7 @@ export class PgTimeline {
     if (hosts.size > 0) {
       const hostList = [...hosts];
       const changes = await this.#pool.query<PgChangeRow>(
-        `SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host = ANY($1::text[]) AND at >= $2 AND at <= $3
+        `SELECT change_id, host, at, not_before, diff FROM ruleset_changes WHERE host = ANY($1::text[]) AND at >= $2 AND at <= $3
          ORDER BY at, id LIMIT ${MAX_ROWS + 1}`,
         [hostList, f.from, f.to],
       );

@@ -1,16 +1,17 @@
-import type {
-  Batch,
-  CollectorEvent,
-  DataChannelAttempt,
-  DataConnection,
-  DroppedPacket,
-  Expectation,
-  FirewallInfo,
-  FtpServerSettings,
-  FtpSession,
-  Gap,
-  NetfilterHealth,
-  RuleCounter,
+import {
+  type Batch,
+  type CollectorEvent,
+  type DataChannelAttempt,
+  type DataConnection,
+  type DroppedPacket,
+  type Expectation,
+  type FirewallInfo,
+  type FtpServerSettings,
+  type FtpSession,
+  type Gap,
+  type NetfilterHealth,
+  type RuleCounter,
+  rulesetChangeId,
 } from '@ftpscope/shared';
 import type pg from 'pg';
 import { StreamMovedError } from '../errors.ts';
@@ -179,6 +180,7 @@ export class PgBatchWriter {
         e.at,
         e.notBefore ?? null,
         JSON.stringify(e.diff),
+        rulesetChangeId(e),
       ]);
   }
 

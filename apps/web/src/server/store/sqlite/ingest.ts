@@ -1,4 +1,4 @@
-import type { Batch, CollectorEvent } from '@ftpscope/shared';
+import { type Batch, type CollectorEvent, rulesetChangeId } from '@ftpscope/shared';
 import type { Db } from './db.ts';
 import type { EventsRepo } from './events.ts';
 import type { HostsRepo } from './hosts.ts';
@@ -48,7 +48,7 @@ function applyEvent(repos: IngestRepos, host: string, e: CollectorEvent, now: nu
       repos.sessions.sync(host, e.at, e.activeSessionIds);
       return;
     case 'ruleset':
-      repos.rules.applyRuleset(host, e.at, e.rules, e.diff, e.notBefore ?? null);
+      repos.rules.applyRuleset(host, e.at, e.rules, e.diff, e.notBefore ?? null, rulesetChangeId(e));
       return;
     case 'counters':
       repos.rules.applyCounters(host, e.at, e.counters);

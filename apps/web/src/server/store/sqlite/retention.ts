@@ -9,6 +9,7 @@ type Tier = keyof RetentionPolicy;
 const TARGETS: { table: string; where: string; tier: Tier }[] = [
   { table: 'rule_samples', where: 'at < ?', tier: 'rawDays' },
   { table: 'health_samples', where: 'at < ?', tier: 'rawDays' },
+  { table: 'traces', where: 'started_at < ? AND ended_at IS NOT NULL', tier: 'rawDays' },
   { table: 'rule_rollup_1m', where: 'bucket < ?', tier: 'rollupDays' },
   { table: 'sessions', where: 'ended_at < ?', tier: 'historyDays' },
   { table: 'expectations', where: 'created_at < ?', tier: 'historyDays' },

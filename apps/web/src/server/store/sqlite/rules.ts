@@ -1,4 +1,4 @@
-import type { RuleCounter, RuleDef, RulesetDiff } from '@ftpscope/shared';
+import { type RuleCounter, type RuleDef, type RulesetDiff, rulesetChangeId } from '@ftpscope/shared';
 import type { RuleRecord, RulesetChangeRecord, SeriesBucket } from '../records.ts';
 import { fillGrid, seriesGrid } from '../series-grid.ts';
 import type { Db } from './db.ts';
@@ -50,7 +50,7 @@ export class RulesRepo {
        WHERE host = @host AND removed_at IS NULL AND id NOT IN (SELECT value FROM json_each(@ids))`,
     );
     this.#insertChange = db.prepare(
-      'INSERT INTO ruleset_changes (host, at, not_before, diff) VALUES (?, ?, ?, ?)',
+      'INSERT INTO ruleset_changes (host, change_id, at, not_before, diff) VALUES (?, ?, ?, ?, ?)',
     );
     this.#insertSample = db.prepare(
       `INSERT INTO rule_samples (host, rule_id, at, packets, bytes, d_packets, d_bytes)
@@ -82,7 +82,7 @@ export class RulesRepo {
        WHERE host = @host AND rule_id = @rule AND bucket >= @from AND bucket < @to GROUP BY i`,
     );
     this.#changes = db.prepare(
-      `SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host = @host AND at >= @from AND at <= @to
+      `SELECT change_id, host, at, not_before, diff FROM ruleset_changes WHERE host = @host AND at >= @from AND at <= @to
        ORDER BY at LIMIT 10000`,
     );
   }
@@ -97,7 +97,8 @@ export class RulesRepo {
     rules: RuleDef[],
     diff: RulesetDiff | null,
     notBefore: number | null = null,
-  ): number | null {
+    changeId: string = rulesetChangeId({ at }),
+  ): string | null {
     const current = this.#rulesetAt.get(host) as number | null;
     if (current === null || at >= current) {
       for (const r of rules) {
@@ -106,7 +107,8 @@ export class RulesRepo {
       this.#markRemoved.run({ host, at, ids: JSON.stringify(rules.map((r) => r.id)) });
     }
     if (!diff) return null;
-    return Number(this.#insertChange.run(host, at, notBefore, JSON.stringify(diff)).lastInsertRowid);
+    this.#insertChange.run(host, changeId, at, notBefore, JSON.stringify(diff));
+    return changeId;
   }
 
   /** One poll of counters: raw samples, the minute rollup and the current totals. */
@@ -172,7 +174,7 @@ export class RulesRepo {
 
 /** A stored ruleset change. */
 export interface ChangeRow {
-  id: number;
+  change_id: string;
   host: string;
   at: number;
   not_before: number | null;
@@ -182,7 +184,7 @@ export interface ChangeRow {
 /** A stored change as a record. */
 export function toChangeRecord(r: ChangeRow): RulesetChangeRecord {
   return {
-    id: r.id,
+    id: r.change_id,
     host: r.host,
     at: r.at,
     notBefore: r.not_before,

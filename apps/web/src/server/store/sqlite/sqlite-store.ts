@@ -1,5 +1,12 @@
 import type { Batch, Diagnosis, Hello } from '@ftpscope/shared';
-import type { DiagnosisFilter, DropFilter, GapFilter, SessionFilter, TimelineFilter } from '../records.ts';
+import type {
+  DiagnosisFilter,
+  DropFilter,
+  GapFilter,
+  SessionFilter,
+  TimelineFilter,
+  TraceRecord,
+} from '../records.ts';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../retention-policy.ts';
 import type { AlertEvent, CountedTable, Feed, Store } from '../store.ts';
 import { AlertsRepo } from './alerts.ts';
@@ -14,6 +21,7 @@ import { RulesRepo } from './rules.ts';
 import { SessionsRepo } from './sessions.ts';
 import { StreamsRepo } from './streams.ts';
 import { TimelineQuery } from './timeline.ts';
+import { TracesRepo } from './traces.ts';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -39,6 +47,7 @@ export class SqliteStore implements Store {
   readonly #writeBatch: ReturnType<typeof createBatchWriter>;
   readonly #tokens: CollectorTokensRepo;
   readonly #alerts: AlertsRepo;
+  readonly #traces: TracesRepo;
   readonly retention: Retention;
   readonly location: string;
   readonly hubId: string;
@@ -60,6 +69,7 @@ export class SqliteStore implements Store {
       ...(opts.pruneChunkRows !== undefined && { chunkRows: opts.pruneChunkRows }),
     });
     this.#tokens = new CollectorTokensRepo(this.#db);
+    this.#traces = new TracesRepo(this.#db);
     this.#writeBatch = createBatchWriter(this.#db, {
       hosts: this.#hosts,
       streams: this.#streams,
@@ -117,6 +127,16 @@ export class SqliteStore implements Store {
     findActive: async (hash: Buffer) => this.#tokens.findActive(hash),
     touch: async (id: string, now: number) => this.#tokens.touch(id, now),
     revoke: async (id: string, now: number) => this.#tokens.revoke(id, now),
+  };
+
+  readonly traces = {
+    start: async (t: TraceRecord) => this.#traces.start(t),
+    finish: async (t: TraceRecord, pcap: Buffer) => this.#traces.finish(t, pcap),
+    get: async (id: string) => this.#traces.get(id),
+    list: async (host: string | null, limit: number) => this.#traces.list(host, limit),
+    pcap: async (id: string) => this.#traces.pcap(id),
+    interruptRunning: async (at: number) => this.#traces.interruptRunning(at),
+    clientKnown: async (host: string, ip: string) => this.#traces.clientKnown(host, ip),
   };
 
   readonly alerts = {

@@ -113,7 +113,7 @@ export class TimelineQuery {
       out.changes = cap
         .take(
           this.#db
-            .prepare(`SELECT id, host, at, not_before, diff FROM ruleset_changes WHERE host IN (SELECT value FROM json_each(?))
+            .prepare(`SELECT change_id, host, at, not_before, diff FROM ruleset_changes WHERE host IN (SELECT value FROM json_each(?))
               AND at >= ? AND at <= ? ORDER BY at LIMIT ${MAX_ROWS + 1}`)
             .all(hostsJson, f.from, f.to) as ChangeRow[],
           (c) => c.at,
