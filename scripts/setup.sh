@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
+# build-essential, pkg-config, libnetfilter-conntrack-dev: the collector's native conntrack reader (scripts/build-native.sh)
 DEBS=(iptables conntrack nftables vsftpd lftp curl tcpdump iproute2 chromium procps util-linux libcap2-bin kmod python3 openssl binutils
-  firewalld ufw dbus-daemon postgresql)
+  firewalld ufw dbus-daemon postgresql build-essential pkg-config libnetfilter-conntrack-dev)
 # netfilter-persistent conflicts with ufw, so the lab runs it from its packages extracted here (never installed).
 NFP_ROOT=/opt/ftpscope-lab/netfilter-persistent
 
@@ -51,3 +52,5 @@ fi
 echo "setup: installing node modules"
 CI=true pnpm install --frozen-lockfile
 bash scripts/setup-ftp-servers.sh
+echo "setup: building the native conntrack reader"
+bash scripts/build-native.sh

@@ -1,0 +1,558 @@
+/*
+ * ftpscope-ctreader: reads the kernel's conntrack and expectation tables for the ftpscope collector, over
+ * libnetfilter_conntrack, and prints only what concerns FTP as one JSON record per line.
+ *
+ *   ftpscope-ctreader events [--ports 21,2121] [--passive MIN-MAX] [--buffer BYTES] [--max-buffer BYTES]
+ *   ftpscope-ctreader list   [--ports 21,2121] [--passive MIN-MAX]
+ *   ftpscope-ctreader --version
+ *
+ * Why a program of its own: `conntrack -E` cannot filter events by port, helper or master, so on a busy host
+ * every TCP event of the host was printed, piped and parsed in JavaScript, then thrown away. Here a socket
+ * filter (classic BPF over the netlink attributes, the technique libnetfilter_conntrack's own filter uses)
+ * drops non-FTP events in the kernel before they are queued to us, and the same test runs again in user
+ * space (it is the only one for listings, which come in batches a socket filter cannot split).
+ *
+ * An entry is FTP-related when it is TCP and any of: it was created from an expectation (status EXPECTED;
+ * its NEW event carries the master tuple), it has the helper "ftp", its original destination port is a
+ * control port or in the passive range, or its original source port is 20 or a control port minus one
+ * (active mode). Every expectation is printed (the table is small by nature).
+ *
+ * Output (stdout), one line each, a letter, a space and a JSON object:
+ *   R {"buffer":N,"kernelFilter":true}   subscribed (events mode): nothing after this point is missed
+ *   C {ConntrackRecord}                  a conntrack event or listed entry (fields as the collector's type)
+ *   X {ExpectRecord}                     an expectation event or listed entry
+ *   L {"buffer":N}                       events were lost (ENOBUFS); the receive buffer was grown to N
+ *   D {"conns":N,"expects":N,"seen":N}   end of a listing
+ * Errors go to stderr; exit 3 = no privilege, 2 = bad arguments, 1 = anything else.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
+
+#ifndef CTREADER_VERSION
+#define CTREADER_VERSION "dev"
+#endif
+#define MAX_PORTS 64
+#define ACCEPT 0xffffffffU
+#define REJECT 0U
+
+static uint16_t ports[MAX_PORTS];
+static int nports;
+static int pasv_min = -1, pasv_max = -1;
+static unsigned long seen, conns, expects;
+
+static const char *const tcp_states[] = {
+	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+};
+
+static void die(int code, const char *what)
+{
+	fprintf(stderr, "ftpscope-ctreader: %s: %s\n", what, strerror(errno));
+	exit(errno == EPERM || errno == EACCES ? 3 : code);
+}
+
+static long long now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- the FTP test, in user space ---- */
+
+static int is_ctrl_port(unsigned p)
+{
+	for (int i = 0; i < nports; i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
+static int ftp_ports(unsigned sport, unsigned dport)
+{
+	if (is_ctrl_port(dport) || sport == 20 || (sport > 0 && is_ctrl_port(sport + 1)))
+		return 1;
+	return pasv_min >= 0 && (int)dport >= pasv_min && (int)dport <= pasv_max;
+}
+
+static int ftp_related(const struct nf_conntrack *ct)
+{
+	if (nfct_get_attr_u8(ct, ATTR_L4PROTO) != IPPROTO_TCP)
+		return 0;
+	if (nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_EXPECTED)
+		return 1;
+	if (nfct_attr_is_set(ct, ATTR_MASTER_L3PROTO) > 0)
+		return 1;
+	const char *helper = nfct_get_attr(ct, ATTR_HELPER_NAME);
+	if (helper && strcmp(helper, "ftp") == 0)
+		return 1;
+	return ftp_ports(ntohs(nfct_get_attr_u16(ct, ATTR_PORT_SRC)), ntohs(nfct_get_attr_u16(ct, ATTR_PORT_DST)));
+}
+
+/* ---- JSON output ---- */
+
+static char line[4096];
+static size_t len;
+
+static void put(const char *s)
+{
+	size_t n = strlen(s);
+	if (len + n < sizeof(line)) {
+		memcpy(line + len, s, n);
+		len += n;
+	}
+}
+
+static void putf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void putf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	va_end(ap);
+	if (n > 0 && len + (size_t)n < sizeof(line))
+		len += (size_t)n;
+}
+
+/* A JSON string of printable ASCII (helper names come from the kernel; anything else is replaced). */
+static void put_str(const char *s)
+{
+	put("\"");
+	for (; *s && len + 2 < sizeof(line); s++)
+		line[len++] = (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') ? *s : '?';
+	put("\"");
+}
+
+static void put_addr(int family, const void *addr)
+{
+	char buf[INET6_ADDRSTRLEN];
+	put_str(inet_ntop(family, addr, buf, sizeof(buf)) ? buf : "?");
+}
+
+/* {"src":…,"dst":…,"sport":…,"dport":…} from one direction's attributes of a conntrack object. */
+static void put_tuple(const struct nf_conntrack *ct, int family, int src4, int dst4, int src6, int dst6,
+		      int sport, int dport)
+{
+	int v4 = family == AF_INET;
+	put("{\"src\":");
+	put_addr(family, nfct_get_attr(ct, v4 ? src4 : src6));
+	put(",\"dst\":");
+	put_addr(family, nfct_get_attr(ct, v4 ? dst4 : dst6));
+	putf(",\"sport\":%u,\"dport\":%u}", ntohs(nfct_get_attr_u16(ct, sport)), ntohs(nfct_get_attr_u16(ct, dport)));
+}
+
+static void put_orig(const struct nf_conntrack *ct, int family)
+{
+	put_tuple(ct, family, ATTR_IPV4_SRC, ATTR_IPV4_DST, ATTR_IPV6_SRC, ATTR_IPV6_DST, ATTR_PORT_SRC,
+		  ATTR_PORT_DST);
+}
+
+static void flush_line(void)
+{
+	line[len++] = '\n';
+	fwrite(line, 1, len, stdout);
+	len = 0;
+}
+
+static const char *event_name(enum nf_conntrack_msg_type type)
+{
+	return type == NFCT_T_NEW ? "\"NEW\"" : type == NFCT_T_UPDATE ? "\"UPDATE\"" : type == NFCT_T_DESTROY ? "\"DESTROY\"" : "null";
+}
+
+/* One conntrack entry as the collector's ConntrackRecord (type null and at null for a listing). */
+static void print_ct(enum nf_conntrack_msg_type type, const struct nf_conntrack *ct, long long at)
+{
+	int family = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+	uint32_t status = nfct_get_attr_u32(ct, ATTR_STATUS);
+	len = 0;
+	put("C {\"event\":");
+	put(event_name(type));
+	if (at >= 0)
+		putf(",\"at\":%lld", at);
+	else
+		put(",\"at\":null");
+	put(family == AF_INET6 ? ",\"family\":\"ipv6\",\"proto\":\"tcp\"" : ",\"family\":\"ipv4\",\"proto\":\"tcp\"");
+	putf(",\"timeout\":%u", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
+	uint8_t state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+	if (nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0 && state < sizeof(tcp_states) / sizeof(tcp_states[0]))
+		putf(",\"state\":\"%s\"", tcp_states[state]);
+	else
+		put(",\"state\":null");
+	put(",\"orig\":");
+	put_orig(ct, family);
+	put(",\"reply\":");
+	put_tuple(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_SRC, ATTR_REPL_IPV6_DST,
+		  ATTR_REPL_PORT_SRC, ATTR_REPL_PORT_DST);
+	int has_status = nfct_attr_is_set(ct, ATTR_STATUS) > 0;
+	putf(",\"unreplied\":%s,\"assured\":%s", has_status && !(status & IPS_SEEN_REPLY) ? "true" : "false",
+	     status & IPS_ASSURED ? "true" : "false");
+	const char *helper = nfct_get_attr(ct, ATTR_HELPER_NAME);
+	put(",\"helper\":");
+	if (helper)
+		put_str(helper);
+	else
+		put("null");
+	putf(",\"id\":\"%u\"", nfct_get_attr_u32(ct, ATTR_ID));
+	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_BYTES) > 0)
+		putf(",\"bytes\":%llu", (unsigned long long)(nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES) +
+							    nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES)));
+	else
+		put(",\"bytes\":null");
+	put(",\"master\":");
+	if (nfct_attr_is_set(ct, ATTR_MASTER_L3PROTO) > 0) {
+		int mf = nfct_get_attr_u8(ct, ATTR_MASTER_L3PROTO);
+		put_tuple(ct, mf, ATTR_MASTER_IPV4_SRC, ATTR_MASTER_IPV4_DST, ATTR_MASTER_IPV6_SRC,
+			  ATTR_MASTER_IPV6_DST, ATTR_MASTER_PORT_SRC, ATTR_MASTER_PORT_DST);
+	} else {
+		put("null");
+	}
+	put("}");
+	flush_line();
+	conns++;
+}
+
+/* One expectation as the collector's ExpectRecord. */
+static void print_exp(enum nf_conntrack_msg_type type, const struct nf_expect *exp, long long at)
+{
+	const struct nf_conntrack *tuple = nfexp_get_attr(exp, ATTR_EXP_EXPECTED);
+	const struct nf_conntrack *master = nfexp_get_attr(exp, ATTR_EXP_MASTER);
+	if (!tuple || !master)
+		return;
+	int family = nfct_get_attr_u8(tuple, ATTR_L3PROTO);
+	len = 0;
+	put("X {\"event\":");
+	put(event_name(type));
+	if (at >= 0)
+		putf(",\"at\":%lld", at);
+	else
+		put(",\"at\":null");
+	put(family == AF_INET6 ? ",\"family\":\"ipv6\"" : ",\"family\":\"ipv4\"");
+	putf(",\"timeout\":%u,\"protonum\":%u", nfexp_get_attr_u32(exp, ATTR_EXP_TIMEOUT),
+	     nfct_get_attr_u8(tuple, ATTR_L4PROTO));
+	put(",\"tuple\":");
+	put_orig(tuple, family);
+	put(",\"master\":");
+	put_orig(master, nfct_get_attr_u8(master, ATTR_L3PROTO));
+	const char *helper = nfexp_get_attr(exp, ATTR_EXP_HELPER_NAME);
+	put(",\"helper\":");
+	if (helper && *helper)
+		put_str(helper);
+	else
+		put("null");
+	put("}");
+	flush_line();
+	expects++;
+}
+
+static int on_ct(const struct nlmsghdr *nlh, enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+{
+	(void)nlh;
+	const int listing = *(const int *)data;
+	seen++;
+	if (ftp_related(ct))
+		print_ct(listing ? NFCT_T_UNKNOWN : type, ct, listing ? -1 : now_ms());
+	return NFCT_CB_CONTINUE;
+}
+
+static int on_exp(const struct nlmsghdr *nlh, enum nf_conntrack_msg_type type, struct nf_expect *exp, void *data)
+{
+	(void)nlh;
+	const int listing = *(const int *)data;
+	print_exp(listing ? NFCT_T_UNKNOWN : type, exp, listing ? -1 : now_ms());
+	return NFCT_CB_CONTINUE;
+}
+
+/* ---- the same test as a socket filter, so non-FTP events are dropped in the kernel ---- */
+
+#define MAX_INSNS 512
+static struct sock_filter prog[MAX_INSNS];
+static int pc;
+/* Conditional jumps to patch once the verdicts' positions are known: which branch goes where. */
+static struct patch {
+	int at;
+	int on_true; /* 1: jt, 0: jf */
+	int accept;  /* 1: to ACCEPT, 0: to REJECT */
+} patches[MAX_INSNS];
+static int npatches;
+
+static void emit(uint16_t code, uint32_t k)
+{
+	if (pc < MAX_INSNS)
+		prog[pc] = (struct sock_filter){ .code = code, .k = k };
+	pc++;
+}
+
+/* A conditional jump on A vs k whose true (or false) branch goes to a verdict; the other falls through. */
+static void jump(uint16_t op, uint32_t k, int on_true, int accept)
+{
+	patches[npatches++] = (struct patch){ .at = pc, .on_true = on_true, .accept = accept };
+	emit(BPF_JMP | op | BPF_K, k);
+}
+
+/* A = offset of attribute `type` among the top-level attributes (0 when absent). */
+static void find_attr(uint32_t type)
+{
+	emit(BPF_LD | BPF_IMM, NLMSG_HDRLEN + sizeof(struct nfgenmsg));
+	emit(BPF_LDX | BPF_IMM, type);
+	emit(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_NLATTR);
+}
+
+/* A = offset of attribute `type` inside the nested attribute at offset A (0 when absent). */
+static void find_nested(uint32_t type)
+{
+	emit(BPF_LDX | BPF_IMM, type);
+	emit(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_NLATTR_NEST);
+}
+
+/* A = the (big-endian) value of size BPF_B/H/W of the attribute at offset A. */
+static void load_value(uint16_t size)
+{
+	emit(BPF_MISC | BPF_TAX, 0);
+	emit(BPF_LD | size | BPF_IND, sizeof(struct nlattr));
+}
+
+/* Builds the filter into prog; returns its length, or -1 when it does not fit (too many ports). */
+static int build_filter(void)
+{
+	/* The subsystem is the high byte of nlmsg_type, which is in host byte order. */
+	const uint16_t probe = 1;
+	const uint32_t subsys = offsetof(struct nlmsghdr, nlmsg_type) + (*(const uint8_t *)&probe == 1 ? 1 : 0);
+	pc = npatches = 0;
+	emit(BPF_LD | BPF_B | BPF_ABS, subsys);
+	jump(BPF_JEQ, NFNL_SUBSYS_CTNETLINK_EXP, 1, 1); /* every expectation */
+	/* TCP only: orig tuple, its proto nest (kept in M[0] for the ports), the protocol number. */
+	find_attr(CTA_TUPLE_ORIG);
+	jump(BPF_JEQ, 0, 1, 0);
+	find_nested(CTA_TUPLE_PROTO);
+	jump(BPF_JEQ, 0, 1, 0);
+	emit(BPF_ST, 0);
+	find_nested(CTA_PROTO_NUM);
+	jump(BPF_JEQ, 0, 1, 0);
+	load_value(BPF_B);
+	jump(BPF_JEQ, IPPROTO_TCP, 0, 0);
+	/* Created from an expectation: every event of a data connection the helper announced. */
+	find_attr(CTA_STATUS);
+	emit(BPF_JMP | BPF_JEQ | BPF_K, 0);
+	prog[pc - 1].jt = 3; /* no status: skip its test (TAX, LD, JSET) */
+	load_value(BPF_W);
+	jump(BPF_JSET, IPS_EXPECTED, 1, 1);
+	/* A helper (user space keeps only "ftp"), or a master tuple. */
+	find_attr(CTA_HELP);
+	jump(BPF_JGT, 0, 1, 1);
+	find_attr(CTA_TUPLE_MASTER);
+	jump(BPF_JGT, 0, 1, 1);
+	/* Original destination port: a control port, or in the passive range. */
+	emit(BPF_LD | BPF_MEM, 0);
+	find_nested(CTA_PROTO_DST_PORT);
+	jump(BPF_JEQ, 0, 1, 0);
+	load_value(BPF_H);
+	for (int i = 0; i < nports; i++)
+		jump(BPF_JEQ, ports[i], 1, 1);
+	if (pasv_min >= 0) {
+		emit(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)pasv_min);
+		prog[pc - 1].jf = 1; /* below the range: skip the upper bound */
+		jump(BPF_JGT, (uint32_t)pasv_max, 0, 1);
+	}
+	/* Original source port 20, or a control port minus one: active mode without a helper. */
+	emit(BPF_LD | BPF_MEM, 0);
+	find_nested(CTA_PROTO_SRC_PORT);
+	jump(BPF_JEQ, 0, 1, 0);
+	load_value(BPF_H);
+	jump(BPF_JEQ, 20, 1, 1);
+	for (int i = 0; i < nports; i++)
+		if (ports[i] > 1)
+			jump(BPF_JEQ, ports[i] - 1u, 1, 1);
+	const int reject = pc;
+	emit(BPF_RET | BPF_K, REJECT);
+	const int accept = pc;
+	emit(BPF_RET | BPF_K, ACCEPT);
+	if (pc > MAX_INSNS)
+		return -1;
+	for (int i = 0; i < npatches; i++) {
+		const struct patch *p = &patches[i];
+		int off = (p->accept ? accept : reject) - p->at - 1;
+		if (off > 255)
+			return -1;
+		if (p->on_true)
+			prog[p->at].jt = (uint8_t)off;
+		else
+			prog[p->at].jf = (uint8_t)off;
+	}
+	return pc;
+}
+
+/* ---- modes ---- */
+
+static int set_buffer(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	int got = 0;
+	socklen_t sl = sizeof(got);
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &sl);
+	return got;
+}
+
+static int run_events(int buffer, int max_buffer)
+{
+	struct nfct_handle *h = nfct_open(NFNL_SUBSYS_NONE, NFCT_ALL_CT_GROUPS | NF_NETLINK_CONNTRACK_EXP_NEW |
+						       NF_NETLINK_CONNTRACK_EXP_DESTROY);
+	if (!h)
+		die(1, "cannot subscribe to conntrack events");
+	static const int listing = 0;
+	nfct_callback_register2(h, NFCT_T_ALL, on_ct, (void *)&listing);
+	nfexp_callback_register2(h, NFCT_T_ALL, on_exp, (void *)&listing);
+	int fd = nfct_fd(h);
+	int got = set_buffer(fd, buffer);
+	int filtered = 0;
+	if (build_filter() > 0) {
+		struct sock_fprog fp = { .len = (unsigned short)pc, .filter = prog };
+		filtered = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) == 0;
+		if (!filtered)
+			fprintf(stderr, "ftpscope-ctreader: kernel filter not attached (%s); filtering in user space\n",
+				strerror(errno));
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	printf("R {\"buffer\":%d,\"kernelFilter\":%s}\n", got, filtered ? "true" : "false");
+	fflush(stdout);
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDOUT_FILENO, .events = 0 } };
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(1, "poll");
+		}
+		if (pfd[1].revents & (POLLERR | POLLHUP))
+			return 0; /* the collector is gone */
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		/* Drain everything queued, then write it out in one go. */
+		for (;;) {
+			if (nfct_catch(h) >= 0)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				if (buffer < max_buffer) {
+					buffer = buffer * 2 > max_buffer ? max_buffer : buffer * 2;
+					got = set_buffer(fd, buffer);
+				}
+				printf("L {\"buffer\":%d}\n", got);
+				continue;
+			}
+			die(1, "reading conntrack events");
+		}
+		if (fflush(stdout) != 0)
+			return 0;
+	}
+}
+
+static int run_list(void)
+{
+	static const int listing = 1;
+	uint32_t family = AF_UNSPEC;
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	if (!h)
+		die(1, "cannot open conntrack");
+	nfct_callback_register2(h, NFCT_T_ALL, on_ct, (void *)&listing);
+	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
+		die(1, "cannot list the conntrack table");
+	nfct_close(h);
+	h = nfct_open(EXPECT, 0);
+	if (!h)
+		die(1, "cannot open the expectation table");
+	nfexp_callback_register2(h, NFCT_T_ALL, on_exp, (void *)&listing);
+	if (nfexp_query(h, NFCT_Q_DUMP, &family) < 0)
+		die(1, "cannot list the expectation table");
+	nfct_close(h);
+	printf("D {\"conns\":%lu,\"expects\":%lu,\"seen\":%lu}\n", conns, expects, seen);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static void usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: ftpscope-ctreader events|list [--ports 21,2121] [--passive MIN-MAX] [--buffer BYTES] "
+		"[--max-buffer BYTES]\n       ftpscope-ctreader --version\n");
+	exit(code);
+}
+
+static long number(const char *s, long min, long max, const char *flag)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "ftpscope-ctreader: %s: expected a number from %ld to %ld, got \"%s\"\n", flag, min, max, s);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("ftpscope-ctreader %s\n", CTREADER_VERSION);
+		return 0;
+	}
+	if (argc < 2 || (strcmp(argv[1], "events") != 0 && strcmp(argv[1], "list") != 0))
+		usage(2);
+	int buffer = 8 << 20, max_buffer = 256 << 20;
+	ports[nports++] = 21;
+	int ports_given = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *flag = argv[i];
+		if (i + 1 >= argc)
+			usage(2);
+		char *val = argv[++i];
+		if (strcmp(flag, "--ports") == 0) {
+			if (!ports_given)
+				nports = 0;
+			ports_given = 1;
+			for (char *tok = strtok(val, ","); tok; tok = strtok(NULL, ","))
+				if (nports < MAX_PORTS)
+					ports[nports++] = (uint16_t)number(tok, 1, 65535, "--ports");
+		} else if (strcmp(flag, "--passive") == 0) {
+			char *dash = strchr(val, '-');
+			if (!dash)
+				usage(2);
+			*dash = 0;
+			pasv_min = (int)number(val, 1, 65535, "--passive");
+			pasv_max = (int)number(dash + 1, pasv_min, 65535, "--passive");
+		} else if (strcmp(flag, "--buffer") == 0) {
+			buffer = (int)number(val, 65536, 1 << 30, "--buffer");
+		} else if (strcmp(flag, "--max-buffer") == 0) {
+			max_buffer = (int)number(val, 65536, 1 << 30, "--max-buffer");
+		} else {
+			usage(2);
+		}
+	}
+	if (max_buffer < buffer)
+		max_buffer = buffer;
+	/* Never outlive the collector, even while no event arrives to fail a write. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGPIPE, SIG_DFL);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	return strcmp(argv[1], "events") == 0 ? run_events(buffer, max_buffer) : run_list();
+}
