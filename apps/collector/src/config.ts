@@ -44,6 +44,8 @@ export const Config = T.Object({
   eventBufferBytes: T.Integer({ minimum: 65536, maximum: 1024 * MiB }),
   /** Load ftpscope's observation table (`table inet ftpscope`) to see drops without counters or log rules. */
   observe: T.Boolean(),
+  /** The native conntrack reader: a path, "off" for the `conntrack` tool, null = look in the usual places. */
+  ctreader: T.Union([T.String({ minLength: 1, maxLength: 4096 }), T.Null()]),
   once: T.Boolean(),
   json: T.Boolean(),
   logLevel: T.Union(LOG_LEVELS.map((l) => T.Literal(l))),
@@ -77,6 +79,7 @@ const FLAG: Record<string, string> = {
   spoolMaxBytes: '--spool-max-bytes',
   eventBufferBytes: '--event-buffer',
   observe: '--observe',
+  ctreader: '--ctreader',
   logLevel: '--log-level',
 };
 
@@ -215,6 +218,13 @@ export function buildCommand(version: string): Command {
       )
         .argParser(collect)
         .default([], "the collector's own"),
+    )
+    .addOption(
+      opt(
+        '--ctreader <path>',
+        'native conntrack reader (ftpscope-ctreader), or "off" to read with the conntrack tool',
+        'FTPSCOPE_CTREADER',
+      ).default(undefined, 'next to the collector or in native/build/'),
     )
     .addOption(
       opt('--once', 'take one snapshot, print it to stdout and exit (no hub needed)', 'FTPSCOPE_ONCE'),
@@ -380,6 +390,7 @@ export function parseConfig(argv: string[], options: ParseOptions = {}): Config 
     spoolMaxBytes: parseSize(o.spoolMaxBytes as string),
     eventBufferBytes: parseSize(o.eventBuffer as string),
     observe: o.observe !== 'off',
+    ctreader: (o.ctreader as string | undefined) ?? null,
     once: flag(o.once),
     json: flag(o.json),
     logLevel: o.logLevel as string,

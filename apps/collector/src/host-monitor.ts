@@ -20,11 +20,10 @@ import { ownCpuMs, PollBudget } from './model/poll-budget.ts';
 import { type IdentifiedRule, identifyRules } from './model/rule-ids.ts';
 import { diffRulesets, rulesetChanged, rulesetChangeIdFor } from './model/ruleset-diff.ts';
 import { SessionModel } from './model/sessions.ts';
-import { ConntrackEvents } from './sources/conntrack-events.ts';
-import { listFtpEntries } from './sources/conntrack-listing.ts';
 import { parseConntrack } from './sources/conntrack-parse.ts';
+import { type ConntrackReader, createConntrackReader } from './sources/conntrack-reader.ts';
+import { type CtReaderChoice, locateCtReader } from './sources/ctreader-locate.ts';
 import { readHealth } from './sources/health.ts';
-import { whenSubscribed } from './sources/netlink-subscribed.ts';
 import { NflogSource } from './sources/nflog.ts';
 import { NftMonitor } from './sources/nft-monitor.ts';
 import { MAX_EXAMPLES } from './sources/parse-result.ts';
@@ -35,8 +34,6 @@ const HEALTH_EVERY_MS = 5000;
 const HEALTH_MAX_MS = 60_000;
 /** How long start() waits for tcpdump to attach to the NFLOG groups before reporting what works. */
 const NFLOG_ATTACH_MS = 5000;
-/** How long a resync waits for `conntrack -E` to subscribe before listing (nothing may fall between the two). */
-const SUBSCRIBE_WAIT_MS = 5000;
 /** Finished data connections whose bytes are read per rule poll (one `conntrack -G` each), when accounting is on. */
 const BYTES_PER_POLL = 16;
 
@@ -116,25 +113,33 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   let resyncing: Promise<void> | null = null;
   let resyncAgain = false;
 
-  const events = new ConntrackEvents({
-    spawn,
-    bufferBytes: opts.eventBufferBytes,
-    now: opts.now,
-    onConntrack: (rec) => {
-      const added = model.sessionsAdded;
-      model.applyConntrack(rec, rec.at ?? opts.now());
-      // Log lines waiting for their session can only bind once a new session appears.
-      if (model.sessionsAdded !== added) attacher.rebind();
-    },
-    onExpect: (rec) => model.applyExpect(rec, rec.at ?? opts.now()),
-    onLoss: (gap) => {
-      tracker.gap(gap.at);
-      emit({ kind: 'gap', gap });
-      log('warn', `${opts.name}: ${gap.reason}`);
-      void resync();
-    },
-    onProblem: problem,
-  });
+  /** Created in start(), once the FTP server's passive range is known (the native reader filters on it). */
+  let events: ConntrackReader | null = null;
+  const createReader = (choice: CtReaderChoice) =>
+    createConntrackReader({
+      choice,
+      spawn,
+      exec,
+      netns: opts.netns,
+      ftpPorts: opts.ftpPorts,
+      passiveRange,
+      bufferBytes: opts.eventBufferBytes,
+      now: opts.now,
+      onConntrack: (rec) => {
+        const added = model.sessionsAdded;
+        model.applyConntrack(rec, rec.at ?? opts.now());
+        // Log lines waiting for their session can only bind once a new session appears.
+        if (model.sessionsAdded !== added) attacher.rebind();
+      },
+      onExpect: (rec) => model.applyExpect(rec, rec.at ?? opts.now()),
+      onLoss: (gap) => {
+        tracker.gap(gap.at);
+        emit({ kind: 'gap', gap });
+        log('warn', `${opts.name}: ${gap.reason}`);
+        void resync();
+      },
+      onProblem: problem,
+    });
 
   const nflog = new NflogSource({
     spawn,
@@ -198,7 +203,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     now: opts.now,
   });
 
-  /** Takes kernel-filtered listings after the streams are subscribed and merges them; emits sync. */
+  /** Takes filtered listings once the event reader is subscribed and merges them; emits sync. */
   async function resync(): Promise<void> {
     if (resyncing) {
       resyncAgain = true;
@@ -208,15 +213,18 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       do {
         resyncAgain = false;
         model.beginResync(opts.now());
-        if (!(await whenSubscribed(() => events.pids(), SUBSCRIBE_WAIT_MS)))
-          log(
-            'warn',
-            `${opts.name}: conntrack -E did not subscribe within ${SUBSCRIBE_WAIT_MS} ms; listing anyway`,
-          );
-        const listing = await listFtpEntries(exec, opts.ftpPorts, opts.netns);
-        for (const p of listing.problems) problem(p);
-        countUnknown('conntrack-listing', listing.unknown, listing.examples);
-        const active = model.finishResync(listing.conns, listing.expects, opts.now());
+        if (events && !(await events.subscribed()))
+          log('warn', `${opts.name}: the conntrack event reader did not subscribe in time; listing anyway`);
+        const now = opts.now();
+        const listing = events
+          ? await events.list(
+              (r) => model.resyncConntrack(r, now),
+              (r) => model.resyncExpect(r, now),
+            )
+          : null;
+        for (const p of listing?.problems ?? []) problem(p);
+        countUnknown('conntrack-listing', listing?.unknown ?? 0, listing?.examples ?? []);
+        const active = model.endResync(opts.now(), listing?.dataListed ?? false);
         attacher.rebind();
         lastSync = { kind: 'sync', at: opts.now(), activeSessionIds: active };
         if (!stopped) emit(lastSync);
@@ -377,6 +385,10 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
         );
       await server.start();
       nftMonitor.start();
+      const choice = opts.ctreader ?? (await locateCtReader(null));
+      if (choice.path === null)
+        log('warn', `${opts.name}: reading conntrack with the conntrack tool: ${choice.reason}`);
+      events = createReader(choice);
       events.start();
       await resync();
       await tick();
@@ -386,7 +398,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       await firewall.start();
       const caps: string[] = [];
       const failed = (word: string) => problems.some((p) => p.startsWith(word));
-      if (!failed('conntrack')) caps.push('conntrack-events', 'expectations', 'health');
+      if (!failed('conntrack')) caps.push('conntrack-events', 'expectations', 'health', events.capability);
       if (backends.length > 0 || !failed('iptables') || !failed('nft')) caps.push('rules');
       if (nftMonitor.running) caps.push('ruleset-notifications');
       if (nflogListening) caps.push('nflog');
@@ -413,7 +425,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       stopped = true;
       if (timer) clearTimeout(timer);
       if (healthTimer) clearTimeout(healthTimer);
-      events.stop();
+      events?.stop();
       nflog.stop();
       nftMonitor.stop();
       await server.stop();
@@ -423,7 +435,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
 
     parserStats() {
       const out: Record<string, Stats> = { ...stats };
-      if (events.stats.unknown) out['conntrack-events'] = events.stats;
+      if (events?.stats.unknown) out['conntrack-events'] = events.stats;
       if (nflog.stats.unknown) out.nflog = nflog.stats;
       if (firewall.stats.unknown) out['nft-trace'] = firewall.stats;
       return out;

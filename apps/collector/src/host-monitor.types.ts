@@ -1,5 +1,6 @@
 import type { Backend, CollectorEvent, FtpServerKind } from '@ftpscope/shared';
 import type { SpawnLines } from './exec.ts';
+import type { CtReaderChoice } from './sources/ctreader-locate.ts';
 
 /** Runs a tool with a fixed argument array (never a shell) and a timeout; injected so tests can replay recordings. */
 export type Exec = (
@@ -33,6 +34,8 @@ export interface HostMonitorOptions {
   observe?: boolean;
   /** Process whose mount namespace holds the firewall manager (files, firewall-cmd); null: the collector's own. */
   managerPid?: number | null;
+  /** The native conntrack reader to use, or the `conntrack` tool and why; default: locateCtReader(null). */
+  ctreader?: CtReaderChoice;
   exec: Exec;
   /** Starts long-running tools (conntrack -E, tcpdump); default: the real spawn. Not netns-wrapped by the caller. */
   spawn?: SpawnLines;

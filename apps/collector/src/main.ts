@@ -7,6 +7,7 @@ import { createHostMonitor } from './host-monitor.ts';
 import type { HostMonitor, HostMonitorOptions } from './host-monitor.types.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { formatSummary, type OnceHost, onceHost } from './once.ts';
+import { type CtReaderChoice, locateCtReader } from './sources/ctreader-locate.ts';
 import { type HostStream, startHostStream } from './transport/host-stream.ts';
 
 /** How long `--once` waits for a host's first complete snapshot. */
@@ -17,7 +18,12 @@ const SHUTDOWN_DRAIN_MS = 2_000;
 /** The monitor factory (createHostMonitor; tests pass a double of the HostMonitor interface). */
 type CreateHostMonitor = (opts: HostMonitorOptions) => HostMonitor;
 
-function monitorOptions(config: Config, host: HostSpec, log: Logger): HostMonitorOptions {
+function monitorOptions(
+  config: Config,
+  host: HostSpec,
+  log: Logger,
+  ctreader: CtReaderChoice,
+): HostMonitorOptions {
   const hostLog = log.child({ host: host.name });
   return {
     name: host.name,
@@ -32,6 +38,7 @@ function monitorOptions(config: Config, host: HostSpec, log: Logger): HostMonito
     eventBufferBytes: config.eventBufferBytes,
     observe: config.observe,
     managerPid: host.managerPid ?? null,
+    ctreader,
     exec: realExec,
     // The monitor logs each problem once (naming the package or privilege that fixes it).
     log: (level, msg) => hostLog[level](msg),
@@ -48,9 +55,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** `--once`: one complete snapshot per host on stdout, problems on stderr, exit 0. */
 export async function runOnce(config: Config, create: CreateHostMonitor, log: Logger): Promise<OnceHost[]> {
+  const ctreader = await locateCtReader(config.ctreader);
   return Promise.all(
     config.hosts.map(async (host) => {
-      const monitor = create(monitorOptions(config, host, log));
+      const monitor = create(monitorOptions(config, host, log, ctreader));
       try {
         const info = await withTimeout(
           monitor.start(() => {}),
@@ -96,9 +104,10 @@ async function runForever(
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  const ctreader = await locateCtReader(config.ctreader);
   const started = await Promise.all(
     config.hosts.map(async (host) => {
-      const monitor = create(monitorOptions(config, host, log));
+      const monitor = create(monitorOptions(config, host, log, ctreader));
       starting.add(monitor);
       try {
         const stream = await startHostStream({

@@ -11,6 +11,7 @@ import { parseSsListeners } from '../src/ftp-servers/ss-parse.ts';
 import { parseVsftpdConf } from '../src/ftp-servers/vsftpd/conf-parse.ts';
 import { parseFtpLog, parseLogChunk } from '../src/ftp-servers/vsftpd/log-parse.ts';
 import { parseConntrack } from '../src/sources/conntrack-parse.ts';
+import { parseReader } from '../src/sources/ctreader-parse.ts';
 import { parseExpect } from '../src/sources/expect-parse.ts';
 import { parseConntrackStats } from '../src/sources/health-parse.ts';
 import { parseIptablesSave } from '../src/sources/iptables-save-parse.ts';
@@ -30,6 +31,11 @@ function parserFor(path: string): ((text: string) => Pick<ParseResult<unknown>, 
     if (name === 'stats.txt') return parseConntrackStats;
     if (name === 'list-xml-id.txt') return 'not-output';
     return parseConntrack;
+  }
+  if (path.startsWith('ctreader/')) {
+    // The native reader's own output, and the conntrack tool's recorded beside it on the same traffic.
+    if (!name.startsWith('tool-')) return parseReader;
+    return name.includes('expect') ? parseExpect : parseConntrack;
   }
   if (path.startsWith('iptables/'))
     return (t) => parseIptablesSave(t, 'iptables-nft', name.includes('save6') ? 'ipv6' : 'ipv4');
@@ -61,9 +67,17 @@ function parserFor(path: string): ((text: string) => Pick<ParseResult<unknown>, 
 }
 
 describe('every recorded fixture loads and parses without unknown lines', () => {
-  const files = ['conntrack', 'iptables', 'nft', 'tcpdump', 'vsftpd', 'proftpd', 'pure-ftpd', 'ss'].flatMap(
-    fixturesOf,
-  );
+  const files = [
+    'conntrack',
+    'ctreader',
+    'iptables',
+    'nft',
+    'tcpdump',
+    'vsftpd',
+    'proftpd',
+    'pure-ftpd',
+    'ss',
+  ].flatMap(fixturesOf);
   it('has recordings of every tool', () => {
     expect(files.length).toBeGreaterThan(25);
   });

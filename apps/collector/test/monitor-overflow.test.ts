@@ -8,6 +8,8 @@ import { realExec, realSpawnLines, type SpawnLines } from '../src/exec.ts';
 import { createHostMonitor } from '../src/host-monitor.ts';
 
 const LAB = `co${process.pid.toString(36).slice(-5)}`;
+/** These tests are about the `conntrack` tool's streams (the native reader's losses: ctreader-lab.test.ts). */
+const TOOL = { path: null, reason: 'the tool under test' } as const;
 let lab: Lab;
 
 beforeAll(async () => {
@@ -25,7 +27,7 @@ const BURST = [
   "import socket\nfor i in range(3000):\n s=socket.socket(); s.setblocking(False)\n try: s.connect(('127.0.0.1', 9))\n except OSError: pass\n s.close()",
 ];
 
-describe('conntrack event overflow', () => {
+describe('conntrack event overflow (conntrack tool)', () => {
   it('is detected (ENOBUFS), recorded as a gap, and followed by a restart with a larger buffer and a resync', async () => {
     const h = lab.host('ftp1');
     const events: CollectorEvent[] = [];
@@ -38,6 +40,7 @@ describe('conntrack event overflow', () => {
       vsftpdConf: h.vsftpdConf,
       ftpLog: h.logFile,
       eventBufferBytes: 4096,
+      ctreader: TOOL,
       exec: realExec,
       now: Date.now,
     });
@@ -109,6 +112,7 @@ describe('conntrack event overflow', () => {
       vsftpdConf: null,
       ftpLog: null,
       eventBufferBytes: 65536,
+      ctreader: TOOL,
       exec: realExec,
       spawn,
       log: (_level, msg) => logs.push(msg),

@@ -50,6 +50,7 @@ function harness() {
       assured: false,
       helper: null,
       bytes: null,
+      master: null,
       ...r,
       orig: r.orig ?? { src: C, dst: S, sport: r.sport, dport: r.dport },
       reply: r.reply ?? { src: S, dst: C, sport: r.dport, dport: r.sport },

@@ -199,12 +199,13 @@ export class LogAttacher {
     }
     const st = ls.session;
     if (!st) return;
-    st.s.user = ls.user;
-    st.s.tls = ls.tls;
-    if (ls.requestedHost !== null) st.s.requestedHost = ls.requestedHost;
-    if (st.dataMode === null && ls.mode !== null) st.s.mode = ls.mode;
-    if (ls.transfers.length > 0) st.s.transfers = [...ls.transfers];
-    this.model.emitSession(st);
+    this.model.updateFromLog(st, {
+      user: ls.user,
+      tls: ls.tls,
+      mode: ls.mode,
+      transfers: ls.transfers.length > 0 ? ls.transfers : null,
+      requestedHost: ls.requestedHost,
+    });
     if (this.sink && ls.signals.length > 0) {
       const signals = ls.signals.splice(0);
       for (const sig of signals) this.sink.logSignal(st, sig);

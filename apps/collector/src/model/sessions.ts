@@ -1,4 +1,11 @@
-import type { CollectorEvent, DataConnection, Expectation, FtpMode, FtpSession } from '@ftpscope/shared';
+import type {
+  CollectorEvent,
+  DataConnection,
+  Expectation,
+  FtpMode,
+  FtpSession,
+  FtpTransfer,
+} from '@ftpscope/shared';
 import type { ConntrackRecord, Tuple } from '../sources/conntrack-parse.ts';
 import type { ExpectRecord } from '../sources/expect-parse.ts';
 import { MultiMap } from './multi-map.ts';
@@ -40,8 +47,6 @@ export interface SessionState {
   destroyed: boolean;
   lastEventAt: number;
   dataMode: FtpMode | null;
-  /** What was emitted last (null: nothing yet), so only changes are emitted. */
-  sent: FtpSession | null;
 }
 
 interface DataState {
@@ -51,7 +56,6 @@ interface DataState {
   key: string;
   destroyed: boolean;
   lastEventAt: number;
-  sent: DataConnection | null;
 }
 
 interface ExpState {
@@ -61,7 +65,8 @@ interface ExpState {
   masterKey: string;
   destroyedAt: number | null;
   lastEventAt: number;
-  sent: Expectation | null;
+  /** The data connection that used it, told its session when the session shows up later (listing order). */
+  data: DataState | null;
 }
 
 const tupleKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.sport}|${t.dport}`;
@@ -73,19 +78,6 @@ const expKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.dp
 const pairKey = (family: string, client: string, server: string) => `${family}|${client}|${server}`;
 const sessionTupleKey = (s: FtpSession) =>
   `${s.family}|${s.client.ip}|${s.server.ip}|${s.client.port}|${s.server.port}`;
-
-/** True when `next` differs from `sent` in any field but `ignore` (transfers compared item by item). */
-function changed<T extends object>(sent: T | null, next: T, ignore?: keyof T): boolean {
-  if (sent === null) return true;
-  for (const k in next) {
-    if (k === ignore || sent[k] === next[k]) continue;
-    const a = sent[k];
-    const b = next[k];
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return true;
-    if (a.some((x, i) => x !== b[i])) return true;
-  }
-  return false;
-}
 
 /**
  * Assembles FTP sessions from conntrack entries and expectations: control sessions on the FTP ports,
@@ -112,6 +104,9 @@ export class SessionModel {
   private seq = 0;
   private resyncStart: number | null = null;
   private readonly touchedSinceResync = new Set<string>();
+  /** Conntrack ids and expectations (expected|master key) the current resync's listing contained. */
+  private readonly listedCt = new Set<string>();
+  private readonly listedExp = new Set<string>();
 
   constructor(private readonly opts: SessionModelOptions) {}
 
@@ -159,10 +154,10 @@ export class SessionModel {
       destroyed: false,
       lastEventAt: at,
       dataMode: null,
-      sent: null,
     };
     if (!known) this.addSession(st);
     st.lastEventAt = at;
+    const { state, helper, endedAt } = st.s;
     if (rec.helper !== null) st.s.helper = rec.helper;
     if (rec.event === 'DESTROY') {
       st.destroyed = true;
@@ -173,7 +168,8 @@ export class SessionModel {
       if (CLOSED_STATES.has(st.s.state)) st.s.endedAt ??= at;
     }
     if (!known) this.linkExpectationsTo(st);
-    this.emitSession(st);
+    if (!known || st.s.state !== state || st.s.helper !== helper || st.s.endedAt !== endedAt)
+      this.emitSession(st);
   }
 
   private addSession(st: SessionState): void {
@@ -196,22 +192,24 @@ export class SessionModel {
 
   private applyData(rec: ConntrackRecord, at: number): void {
     let st = this.data.get(rec.id as string);
+    const isNew = !st;
+    if (st && rec.master && st.d.attribution === 'heuristic') this.reattribute(st, rec);
     if (!st) {
       if (rec.event === 'DESTROY' && this.resyncStart === null) return;
-      const match = this.attribute(rec.family, rec.orig, at);
+      const match = rec.master ? this.attributeByMaster(rec, at) : this.attribute(rec.family, rec.orig, at);
       if (!match) return;
       st = {
         d: {
           id: shortHash('d', this.opts.host, rec.id as string, tupleKey(rec.family, rec.orig)),
           sessionId: match.session?.s.id ?? null,
           expectationId: match.exp?.e.id ?? null,
-          attribution: match.exp ? 'expectation' : match.byPort ? 'port' : 'heuristic',
+          attribution: match.exp || rec.master ? 'expectation' : match.byPort ? 'port' : 'heuristic',
           mode: match.mode,
           clientPort: match.mode === 'active' ? rec.orig.dport : rec.orig.sport,
           serverPort: match.mode === 'active' ? rec.orig.sport : rec.orig.dport,
           state: rec.state ?? 'UNKNOWN',
           established: false,
-          related: match.exp !== null,
+          related: match.exp !== null || rec.master !== null,
           startedAt: at,
           endedAt: null,
           bytes: null,
@@ -220,14 +218,15 @@ export class SessionModel {
         key: expKey(rec.family, rec.orig),
         destroyed: false,
         lastEventAt: at,
-        sent: null,
       };
       this.data.set(st.ctId, st);
-      if (!match.exp) this.pendingData.add(st.key, st);
-      if (match.exp) this.fulfil(match.exp, at);
+      // Without a master the expectation may still come (the tool's two streams are not ordered).
+      if (!match.exp && !rec.master) this.pendingData.add(st.key, st);
+      if (match.exp) this.fulfil(match.exp, at, st);
       if (match.session) this.setDataMode(match.session, match.mode);
     }
     st.lastEventAt = at;
+    const { state, established, bytes, endedAt } = st.d;
     if (!rec.unreplied) st.d.established = true;
     if (rec.bytes !== null) st.d.bytes = rec.bytes;
     if (rec.event === 'DESTROY') {
@@ -238,6 +237,72 @@ export class SessionModel {
       if (rec.state !== null) st.d.state = rec.state;
       if (CLOSED_STATES.has(st.d.state)) st.d.endedAt ??= at;
     }
+    const d = st.d;
+    if (
+      isNew ||
+      d.state !== state ||
+      d.established !== established ||
+      d.bytes !== bytes ||
+      d.endedAt !== endedAt
+    )
+      this.emitData(st);
+  }
+
+  /**
+   * Who a connection created from an expectation belongs to, exactly: the kernel names the control
+   * connection (master tuple). The expectation itself is looked up for its id and fulfilment.
+   */
+  private attributeByMaster(
+    rec: ConntrackRecord,
+    at: number,
+  ): {
+    exp: ExpState | null;
+    session: SessionState | null;
+    mode: FtpMode;
+    byPort?: boolean;
+  } {
+    const m = rec.master as Tuple;
+    const masterKey = tupleKey(rec.family, m);
+    const key = expKey(rec.family, rec.orig);
+    let exp: ExpState | null = null;
+    for (const ex of this.expByKey.get(key))
+      if (ex.masterKey === masterKey && ex.e.fulfilledAt === null && ex.e.expiredAt === null) exp = ex;
+    // Not seen (used before a listing, or its event lost in a gap): the kernel says it existed, with the
+    // data connection's original tuple as the expected one; recorded as made and used when the connection began.
+    if (!exp) {
+      const expected = { src: rec.orig.src, dst: rec.orig.dst, sport: 0, dport: rec.orig.dport };
+      exp = this.addExpectation(
+        {
+          event: null,
+          at,
+          family: rec.family,
+          timeout: 0,
+          protonum: 6,
+          tuple: expected,
+          master: m,
+          helper: null,
+        },
+        key,
+        masterKey,
+        at,
+      );
+    }
+    const mode: FtpMode = rec.orig.dst === m.dst ? 'passive' : rec.orig.dst === m.src ? 'active' : 'unknown';
+    return { exp, session: this.sessionByMaster(masterKey), mode };
+  }
+
+  /** A listing names the master of a data connection the events could only guess (e.g. its NEW was lost). */
+  private reattribute(st: DataState, rec: ConntrackRecord): void {
+    const match = this.attributeByMaster(rec, st.d.startedAt);
+    st.d.attribution = 'expectation';
+    st.d.related = true;
+    st.d.sessionId = match.session?.s.id ?? st.d.sessionId;
+    if (match.exp) {
+      st.d.expectationId = match.exp.e.id;
+      this.fulfil(match.exp, st.d.startedAt, st);
+    }
+    this.pendingData.delete(st.key, st);
+    if (match.session) this.setDataMode(match.session, match.mode);
     this.emitData(st);
   }
 
@@ -300,8 +365,9 @@ export class SessionModel {
     }
   }
 
-  private fulfil(ex: ExpState, at: number): void {
+  private fulfil(ex: ExpState, at: number, data: DataState): void {
     if (ex.e.fulfilledAt !== null) return;
+    ex.data = data;
     ex.e.fulfilledAt = at;
     ex.e.expiredAt = null;
     this.emitExpectation(ex);
@@ -318,6 +384,7 @@ export class SessionModel {
         if (e.e.fulfilledAt === null || rec.event === 'DESTROY') ex = e;
       }
     }
+    const added = !ex;
     if (!ex) {
       if (rec.event === 'DESTROY' && this.resyncStart === null) return;
       ex = this.addExpectation(rec, key, masterKey, at);
@@ -335,7 +402,7 @@ export class SessionModel {
             this.setDataMode(own, d.d.mode);
           }
           this.pendingData.delete(key, d);
-          this.fulfil(ex, d.d.startedAt);
+          this.fulfil(ex, d.d.startedAt, d);
           this.emitData(d);
         }
       }
@@ -343,7 +410,8 @@ export class SessionModel {
     ex.lastEventAt = at;
     ex.e.timeout = rec.timeout;
     if (rec.event === 'DESTROY' && ex.e.fulfilledAt === null) ex.destroyedAt = at;
-    this.emitExpectation(ex);
+    // Later events change only the timeout (not worth an event) or what fulfil/tick emit themselves.
+    if (added && ex.e.fulfilledAt === null) this.emitExpectation(ex);
   }
 
   private addExpectation(rec: ExpectRecord, key: string, masterKey: string, at: number): ExpState {
@@ -380,7 +448,7 @@ export class SessionModel {
       masterKey,
       destroyedAt: null,
       lastEventAt: at,
-      sent: null,
+      data: null,
     };
     this.expectations.set(ex.e.id, ex);
     this.expByKey.add(key, ex);
@@ -401,6 +469,12 @@ export class SessionModel {
         ex.e.sessionId = st.s.id;
         this.orphanExp.delete(tk, ex);
         this.emitExpectation(ex);
+        const d = ex.data;
+        if (d && d.d.sessionId === null) {
+          d.d.sessionId = st.s.id;
+          this.setDataMode(st, d.d.mode);
+          this.emitData(d);
+        }
       }
     }
   }
@@ -409,38 +483,54 @@ export class SessionModel {
   beginResync(now: number): void {
     this.resyncStart = now;
     this.touchedSinceResync.clear();
+    this.listedCt.clear();
+    this.listedExp.clear();
+  }
+
+  /** One conntrack entry of the listing taken after beginResync: applied unless a newer event touched it. */
+  resyncConntrack(r: ConntrackRecord, now: number): void {
+    if (r.id === null) return;
+    this.listedCt.add(r.id);
+    if (!this.touchedSinceResync.has(r.id)) this.applyConntrack(r, now);
+  }
+
+  /** One expectation of the listing taken after beginResync. */
+  resyncExpect(r: ExpectRecord, now: number): void {
+    this.applyExpect(r, now);
+    this.listedExp.add(`${expKey(r.family, r.tuple)}|${tupleKey(r.family, r.master)}`);
   }
 
   /**
-   * Merges listings taken after beginResync: entries not updated by a newer event are applied; sessions and
-   * expectations the kernel no longer has (and no event touched) are over. Returns the active session ids.
+   * Ends a resync: sessions and expectations the kernel no longer has (and no event touched) are over;
+   * with `dataListed` (the native reader lists data connections too) so are such data connections.
+   * Returns the active session ids.
    */
-  finishResync(conns: ConntrackRecord[], expects: ExpectRecord[], now: number): string[] {
-    const listed = new Set<string>();
-    for (const r of conns) {
-      if (r.id === null) continue;
-      listed.add(r.id);
-      if (!this.touchedSinceResync.has(r.id)) this.applyConntrack(r, now);
-    }
+  endResync(now: number, dataListed = false): string[] {
+    const gone = (ctId: string) => !this.listedCt.has(ctId) && !this.touchedSinceResync.has(ctId);
     for (const st of this.sessions.values()) {
-      if (!st.destroyed && !listed.has(st.ctId) && !this.touchedSinceResync.has(st.ctId)) {
+      if (!st.destroyed && gone(st.ctId)) {
         st.destroyed = true;
         st.s.state = 'CLOSED';
         st.s.endedAt ??= now;
         this.emitSession(st);
       }
     }
-    const listedExp = new Set<string>();
-    for (const r of expects) {
-      this.applyExpect(r, now);
-      listedExp.add(`${expKey(r.family, r.tuple)}|${tupleKey(r.family, r.master)}`);
+    if (dataListed) {
+      for (const st of this.data.values()) {
+        if (!st.destroyed && gone(st.ctId)) {
+          st.destroyed = true;
+          st.d.state = 'CLOSED';
+          st.d.endedAt ??= now;
+          this.emitData(st);
+        }
+      }
     }
     for (const ex of this.expectations.values()) {
       if (
         ex.e.fulfilledAt === null &&
         ex.e.expiredAt === null &&
         ex.destroyedAt === null &&
-        !listedExp.has(`${ex.key}|${ex.masterKey}`) &&
+        !this.listedExp.has(`${ex.key}|${ex.masterKey}`) &&
         ex.lastEventAt < (this.resyncStart ?? now)
       ) {
         ex.destroyedAt = now;
@@ -448,7 +538,16 @@ export class SessionModel {
     }
     this.resyncStart = null;
     this.touchedSinceResync.clear();
+    this.listedCt.clear();
+    this.listedExp.clear();
     return this.activeSessionIds();
+  }
+
+  /** beginResync's listings given as arrays (resyncConntrack for each, resyncExpect for each, endResync). */
+  finishResync(conns: ConntrackRecord[], expects: ExpectRecord[], now: number, dataListed = false): string[] {
+    for (const r of conns) this.resyncConntrack(r, now);
+    for (const r of expects) this.resyncExpect(r, now);
+    return this.endResync(now, dataListed);
   }
 
   /** Ids of sessions still in the kernel's table. */
@@ -501,23 +600,53 @@ export class SessionModel {
     return out;
   }
 
-  /** Emits a session if it changed since last sent (log attachment calls this too). */
+  /**
+   * Sets what the FTP server log says about a session and emits it if anything changed (the log attacher
+   * calls this; the model keeps no copy of what it sent, so changes are detected where they are made).
+   */
+  updateFromLog(
+    st: SessionState,
+    log: {
+      user: string | null;
+      tls: boolean;
+      mode: FtpMode | null;
+      transfers: FtpTransfer[] | null;
+      requestedHost: string | null;
+    },
+  ): void {
+    const s = st.s;
+    let changed = s.user !== log.user || s.tls !== log.tls;
+    s.user = log.user;
+    s.tls = log.tls;
+    if (log.requestedHost !== null && s.requestedHost !== log.requestedHost) {
+      s.requestedHost = log.requestedHost;
+      changed = true;
+    }
+    if (st.dataMode === null && log.mode !== null && s.mode !== log.mode) {
+      s.mode = log.mode;
+      changed = true;
+    }
+    if (log.transfers && !sameTransfers(s.transfers, log.transfers)) {
+      s.transfers = [...log.transfers];
+      changed = true;
+    }
+    if (changed) this.emitSession(st);
+  }
+
+  /**
+   * Emits a session's current state (a copy: the batcher may hold it while the model changes). The model keeps
+   * no copy of what it sent: callers emit when they changed something (the data-channel tracker too).
+   */
   emitSession(st: SessionState): void {
-    if (!changed(st.sent, st.s)) return;
-    st.sent = copySession(st.s);
-    this.opts.emit({ kind: 'session', session: st.sent });
+    this.opts.emit({ kind: 'session', session: copySession(st.s) });
   }
 
   private emitData(st: DataState): void {
-    if (!changed(st.sent, st.d)) return;
-    st.sent = { ...st.d };
-    this.opts.emit({ kind: 'data', data: st.sent });
+    this.opts.emit({ kind: 'data', data: { ...st.d } });
   }
 
   private emitExpectation(st: ExpState): void {
-    if (!changed(st.sent, st.e, 'timeout')) return;
-    st.sent = { ...st.e };
-    this.opts.emit({ kind: 'expectation', expectation: st.sent });
+    this.opts.emit({ kind: 'expectation', expectation: { ...st.e } });
   }
 }
 
@@ -529,6 +658,10 @@ function startsAfter(a: SessionState, b: SessionState): boolean {
   if (a.s.startedAt !== b.s.startedAt) return a.s.startedAt > b.s.startedAt;
   if (a.startUnknown !== b.startUnknown) return b.startUnknown;
   return a.seq < b.seq;
+}
+
+function sameTransfers(a: FtpTransfer[] | undefined, b: FtpTransfer[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
 /** A copy that later changes to the session cannot reach (transfers and attempts are replaced, never mutated). */

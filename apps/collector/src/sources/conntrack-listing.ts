@@ -12,9 +12,11 @@ export interface Listing {
 }
 
 /**
- * Lists only FTP-related entries, filtered in the kernel: control connections to each FTP port, active data
- * connections from port 20, and the whole expectation table (small by nature). Passive data connections are
- * not listed (no port-range filter exists); events bring them in.
+ * Lists only FTP-related entries with the `conntrack` tool, filtered in the kernel: control connections to
+ * each FTP port, active data connections from port 20, data connections created from an expectation
+ * (`--status EXPECTED`, i.e. with a helper), and the whole expectation table (small by nature). Passive data
+ * connections of a host without a helper are not listed (the tool has no port-range filter); the native
+ * reader lists those too.
  */
 export async function listFtpEntries(exec: Exec, ftpPorts: number[], netns: string | null): Promise<Listing> {
   const out: Listing = { conns: [], expects: [], unknown: 0, examples: [], problems: [] };
@@ -24,8 +26,10 @@ export async function listFtpEntries(exec: Exec, ftpPorts: number[], netns: stri
       'ct',
     ]),
     [['-L', '-p', 'tcp', '--orig-port-src', '20', '-o', 'id'], 'ct'],
+    [['-L', '-p', 'tcp', '--status', 'EXPECTED', '-o', 'id'], 'ct'],
     [['-L', 'expect'], 'exp'],
   ];
+  const seen = new Set<string>();
   const results = await Promise.all(runs.map(([args]) => exec('conntrack', args, { timeoutMs: 30_000 })));
   results.forEach((r, i) => {
     const kind = (runs[i] as [string[], string])[1];
@@ -35,8 +39,13 @@ export async function listFtpEntries(exec: Exec, ftpPorts: number[], netns: stri
       return;
     }
     const parsed = kind === 'ct' ? parseConntrack(r.stdout) : parseExpect(r.stdout);
-    if (kind === 'ct') out.conns.push(...(parsed.records as ConntrackRecord[]));
-    else out.expects.push(...(parsed.records as ExpectRecord[]));
+    // An active data connection from port 20 with a helper is in two listings.
+    if (kind === 'ct')
+      for (const c of parsed.records as ConntrackRecord[])
+        if (c.id === null || !seen.has(c.id)) {
+          if (c.id !== null) seen.add(c.id);
+          out.conns.push(c);
+        } else out.expects.push(...(parsed.records as ExpectRecord[]));
     out.unknown += parsed.unknown;
     out.examples.push(...parsed.examples.slice(0, 5 - out.examples.length));
   });

@@ -9,7 +9,7 @@ export interface Tuple {
   dport: number;
 }
 
-/** A conntrack entry or event as printed by `conntrack -L/-E -o id[,timestamp][,extended]`. */
+/** A conntrack entry or event, as printed by `conntrack -L/-E -o id[,timestamp][,extended]` or by the native reader. */
 export interface ConntrackRecord {
   /** NEW/UPDATE/DESTROY for events; null for a listing line. */
   event: 'NEW' | 'UPDATE' | 'DESTROY' | null;
@@ -30,6 +30,11 @@ export interface ConntrackRecord {
   id: string | null;
   /** Bytes in both directions, only present when nf_conntrack_acct is on. */
   bytes: number | null;
+  /**
+   * Original tuple of the control connection whose expectation created this one. Only the native reader
+   * knows it (the kernel sends it in the NEW event and in listings; `conntrack` does not print it).
+   */
+  master: Tuple | null;
 }
 
 const EVENT = /^\s*(?:\[(\d+)\.(\d+)\s*\]\s+)?\[(NEW|UPDATE|DESTROY)\]\s+/;
@@ -117,6 +122,7 @@ export function parseConntrackLine(line: string): ConntrackRecord | null {
     helper,
     id,
     bytes,
+    master: null,
   };
 }
 

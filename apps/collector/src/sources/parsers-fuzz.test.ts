@@ -17,6 +17,7 @@ import { parseVsftpdConf } from '../ftp-servers/vsftpd/conf-parse.ts';
 import { parseFtpLog, parseLogChunk } from '../ftp-servers/vsftpd/log-parse.ts';
 import { parseXferlogLine } from '../ftp-servers/xferlog-parse.ts';
 import { parseConntrack } from './conntrack-parse.ts';
+import { parseReader } from './ctreader-parse.ts';
 import { parseExpect } from './expect-parse.ts';
 import { parseFirewalldZones } from './firewalld-zones-parse.ts';
 import { parseConntrackStats, parseSysctls } from './health-parse.ts';
@@ -30,6 +31,7 @@ type Parser = (text: string) => { records: unknown[]; unknown: number } | { unkn
 const parsers: [string, Parser, string][] = [
   ['conntrack', parseConntrack, 'conntrack/1.4.7/ct-events-healthy.txt'],
   ['expect', parseExpect, 'conntrack/1.4.7/ct-expect-events-healthy.txt'],
+  ['ftpscope-ctreader', parseReader, 'ctreader/0.1.0/events-healthy.txt'],
   ['conntrack -S', parseConntrackStats, 'conntrack/1.4.7/stats.txt'],
   ['sysctls', parseSysctls, 'conntrack/1.4.7/count.txt'],
   [
