@@ -49,6 +49,56 @@ describe('pnpm collector', () => {
     expect(h.settings).toMatchObject({ listenPort: 21, pasvMinPort: host.passiveRange[0] });
   });
 
+  it('--once --json during a passive transfer shows the session as passive with its expectation and data connection', async () => {
+    const host = lab.host('ftp1');
+    // A slow download (20 kB/s of 1 MB) from a fresh client, still running while the snapshot is taken.
+    const client = spawn(
+      'ip',
+      [
+        ...['netns', 'exec', lab.client.netns, 'lftp', '-e'],
+        'set ftp:passive-mode on; set net:limit-rate 20000; cat 1MB.bin > /dev/null; bye',
+        `ftp://anonymous:x@${host.ip}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      // The data connection is up once conntrack has it established to the passive range.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const ct = await lab.exec('ftp1', ['conntrack', '-L', '-p', 'tcp', '--status', 'EXPECTED']);
+        if (/ESTABLISHED/.test(ct.stdout)) break;
+        if (Date.now() > deadline)
+          throw new Error(`no data connection within 10 s: ${ct.stdout}${ct.stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const run = await collector([
+        '--once',
+        '--json',
+        '--netns',
+        host.netns,
+        '--vsftpd-conf',
+        host.vsftpdConf,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const h = (JSON.parse(run.stdout) as { hosts: OnceHost[] }).hosts[0] as OnceHost;
+      expect(h.info?.capabilities).toContain('conntrack-native');
+      const d = h.dataConnections.find((x) => x.state === 'ESTABLISHED' && x.endedAt === null);
+      expect(d, JSON.stringify(h.dataConnections)).toMatchObject({
+        mode: 'passive',
+        attribution: 'expectation',
+      });
+      const s = h.sessions.find((x) => x.id === d?.sessionId);
+      expect(s).toMatchObject({ state: 'ESTABLISHED', mode: 'passive', helper: 'ftp', endedAt: null });
+      const e = h.expectations.find((x) => x.id === d?.expectationId);
+      expect(e).toMatchObject({ sessionId: s?.id, mode: 'passive', port: d?.serverPort });
+      expect(e?.fulfilledAt).not.toBeNull();
+      expect(d?.serverPort).toBeGreaterThanOrEqual(host.passiveRange[0]);
+      expect(d?.serverPort).toBeLessThanOrEqual(host.passiveRange[1]);
+    } finally {
+      client.kill();
+    }
+  });
+
   it('--help exits 0 and documents env vars; bad flags exit 2 naming the flag', async () => {
     const help = await collector(['--help']);
     expect(help.code).toBe(0);

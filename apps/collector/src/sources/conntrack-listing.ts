@@ -40,12 +40,15 @@ export async function listFtpEntries(exec: Exec, ftpPorts: number[], netns: stri
     }
     const parsed = kind === 'ct' ? parseConntrack(r.stdout) : parseExpect(r.stdout);
     // An active data connection from port 20 with a helper is in two listings.
-    if (kind === 'ct')
-      for (const c of parsed.records as ConntrackRecord[])
-        if (c.id === null || !seen.has(c.id)) {
-          if (c.id !== null) seen.add(c.id);
-          out.conns.push(c);
-        } else out.expects.push(...(parsed.records as ExpectRecord[]));
+    if (kind === 'exp') {
+      out.expects.push(...(parsed.records as ExpectRecord[]));
+    } else {
+      for (const c of parsed.records as ConntrackRecord[]) {
+        if (c.id !== null && seen.has(c.id)) continue;
+        if (c.id !== null) seen.add(c.id);
+        out.conns.push(c);
+      }
+    }
     out.unknown += parsed.unknown;
     out.examples.push(...parsed.examples.slice(0, 5 - out.examples.length));
   });
