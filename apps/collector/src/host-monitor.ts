@@ -414,7 +414,10 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       const fw = firewall.current();
       if (fw) out.push({ kind: 'firewall', firewall: fw });
       if (rulesAt) out.push({ kind: 'ruleset', at: rulesAt, rules: ruleDefs, diff: null });
-      if (countersAt) out.push({ kind: 'counters', at: countersAt, intervalMs: budget.intervalMs, counters });
+      // Totals only: the deltas went out once with their poll (the hub ignores a sample time it has).
+      const totals = counters.map((c) => ({ ...c, dPackets: 0, dBytes: 0 }));
+      if (countersAt)
+        out.push({ kind: 'counters', at: countersAt, intervalMs: budget.intervalMs, counters: totals });
       if (health) out.push({ kind: 'health', health });
       out.push(...model.snapshot());
       out.push({ kind: 'sync', at: opts.now(), activeSessionIds: model.activeSessionIds() });

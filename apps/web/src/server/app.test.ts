@@ -272,28 +272,36 @@ describe.each(ENGINES)('hub HTTP API: stored data (%s)', (engine) => {
   it('dropsTrend sums drop rules and DROP policies per minute over the last 30 minutes only', async () => {
     const accept = rules()[1]?.id ?? '';
     const at = (minutesAgo: number) => NOW - minutesAgo * 60_000;
+    // A host of its own: the store takes each delta from the totals, so its samples must come in time order.
+    await app.store.hosts.hello(hello('gamma'), NOW - 50 * 60_000);
     await app.store.writeBatch(
-      'alpha',
+      'gamma',
       'stream-0001',
-      batch(2, [
+      batch(1, [
+        { kind: 'ruleset', at: at(50), rules: rules(), diff: null },
         counters(at(45), 200, 50), // before the window
-        counters(at(10), 205, 5),
-        counters(at(10) + 20_000, 208, 3),
         {
           kind: 'counters',
           at: at(10),
           intervalMs: 1000,
           counters: [{ ruleId: accept, packets: 900, bytes: 9e4, dPackets: 900, dBytes: 9e4 }],
         },
+        counters(at(10), 205, 5),
+        counters(at(10) + 20_000, 208, 3),
       ]),
       NOW,
     );
-    const { dropsTrend } = (await app.inject({ url: '/api/hosts/alpha', headers: auth })).json();
+    const { dropsTrend } = (await app.inject({ url: '/api/hosts/gamma', headers: auth })).json();
     expect(dropsTrend).toHaveLength(30);
     expect(dropsTrend[19]).toBe(8); // 11:50, ten minutes before the current minute
-    expect(dropsTrend.reduce((a: number, b: number) => a + b, 0)).toBe(8 + 11);
-    const [listed] = (await app.inject({ url: '/api/hosts', headers: auth })).json();
+    expect(dropsTrend.reduce((a: number, b: number) => a + b, 0)).toBe(8);
+    const listed = (await app.inject({ url: '/api/hosts', headers: auth }))
+      .json()
+      .find((h: { name: string }) => h.name === 'gamma');
     expect(listed.dropsTrend).toEqual(dropsTrend);
+    // alpha's seeded drops (7 + 4, seconds ago) are in the current minute of its own trend.
+    const alpha = (await app.inject({ url: '/api/hosts/alpha', headers: auth })).json();
+    expect(alpha.dropsTrend.reduce((a: number, b: number) => a + b, 0)).toBe(11);
   });
 
   it('expectations carry timeout and seenAt (the batch time); open ones lapse at seenAt + timeout', async () => {

@@ -22,15 +22,16 @@ const REJECT: RuleDef = {
 };
 
 /** One counters poll with the given rule deltas. */
-function poll(at: number, deltas: Record<string, number>): CollectorEvent {
+/** One poll: per rule [total, delta]; the store takes a rule's delta from the totals after its first sample. */
+function poll(at: number, counts: Record<string, [number, number]>): CollectorEvent {
   return {
     kind: 'counters',
     at,
     intervalMs: 1000,
-    counters: Object.entries(deltas).map(([ruleId, d]) => ({
+    counters: Object.entries(counts).map(([ruleId, [total, d]]) => ({
       ruleId,
-      packets: 1000 + d,
-      bytes: (1000 + d) * 60,
+      packets: total,
+      bytes: total * 60,
       dPackets: d,
       dBytes: d * 60,
     })),
@@ -64,11 +65,11 @@ describe.each(ENGINES)('GET /api/timeline: rule-counter drops (no NFLOG rule) (%
     await report('alpha', [
       { kind: 'ruleset', at: T - 60_000, rules: [...rules(), REJECT], diff: null },
       session('s1', T + 5_000, { helper: null }),
-      poll(T - 10 * 60_000, { [POLICY_ID]: 50 }), // before the window
+      poll(T - 10 * 60_000, { [POLICY_ID]: [100, 50] }), // before the window
       counters(T + 10_000, 102, 2),
-      poll(T + 25_000, { [ACCEPT_ID]: 40 }), // accepted traffic is not a problem
+      poll(T + 25_000, { [ACCEPT_ID]: [1040, 40] }), // accepted traffic is not a problem
       counters(T + 40_000, 103, 1),
-      poll(T + 65_000, { [POLICY_ID]: 3, [REJECT.id]: 1 }),
+      poll(T + 65_000, { [POLICY_ID]: [106, 3], [REJECT.id]: [1001, 1] }),
     ]);
     // another host drops too, but this client never talked to it
     await report('beta', [

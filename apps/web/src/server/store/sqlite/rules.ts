@@ -27,6 +27,7 @@ export class RulesRepo {
   readonly #markRemoved;
   readonly #insertChange;
   readonly #insertSample;
+  readonly #totals;
   readonly #upsertRollup;
   readonly #setTotals;
   readonly #list;
@@ -54,7 +55,10 @@ export class RulesRepo {
     );
     this.#insertSample = db.prepare(
       `INSERT INTO rule_samples (host, rule_id, at, packets, bytes, d_packets, d_bytes)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host, rule_id, at) DO NOTHING`,
+    );
+    this.#totals = db.prepare(
+      'SELECT packets, bytes, counters_at AS at FROM rules WHERE host = ? AND id = ?',
     );
     this.#upsertRollup = db.prepare(
       `INSERT INTO rule_rollup_1m (host, rule_id, bucket, d_packets, d_bytes) VALUES (?, ?, ?, ?, ?)
@@ -111,12 +115,30 @@ export class RulesRepo {
     return changeId;
   }
 
-  /** One poll of counters: raw samples, the minute rollup and the current totals. */
+  /**
+   * One poll of counters: raw samples, the minute rollup and the current totals. Idempotent per (host, rule,
+   * sample time): a sample stored before is ignored. The deltas stored are the change since the last total the
+   * hub stored (a lower value is a reset: counted from zero), so drops while the collector was down count at
+   * its first poll after, and the stored deltas add up to the kernel's counter; the collector's own deltas
+   * are used only for a rule's first sample.
+   */
   applyCounters(host: string, at: number, counters: RuleCounter[]): void {
     const bucket = Math.floor(at / MINUTE) * MINUTE;
     for (const c of counters) {
-      this.#insertSample.run(host, c.ruleId, at, c.packets, c.bytes, c.dPackets, c.dBytes);
-      this.#upsertRollup.run(host, c.ruleId, bucket, c.dPackets, c.dBytes);
+      const prev = this.#totals.get(host, c.ruleId) as
+        | { packets: number; bytes: number; at: number | null }
+        | undefined;
+      let dPackets = c.dPackets;
+      let dBytes = c.dBytes;
+      if (prev && prev.at !== null) {
+        // A sample older than the stored total is already inside the delta that total was stored with.
+        const newer = at > prev.at;
+        dPackets = !newer ? 0 : c.packets >= prev.packets ? c.packets - prev.packets : c.packets;
+        dBytes = !newer ? 0 : c.bytes >= prev.bytes ? c.bytes - prev.bytes : c.bytes;
+      }
+      if (this.#insertSample.run(host, c.ruleId, at, c.packets, c.bytes, dPackets, dBytes).changes === 0)
+        continue;
+      this.#upsertRollup.run(host, c.ruleId, bucket, dPackets, dBytes);
       this.#setTotals.run(c.packets, c.bytes, at, host, c.ruleId, at);
     }
   }
