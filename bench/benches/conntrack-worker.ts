@@ -1,11 +1,12 @@
 /**
  * Worker of bench 1, run in its own process so CPU of children and RSS are this measurement's alone.
- * argv: NETNS REPS RUNS. Prints { baselineMs[], collectorMs[], rssMb, rssStartMb, heapMb, sessions }.
+ * argv: NETNS REPS RUNS. Prints { baselineMs[], collectorMs[], rssMb, rssStartMb, heapMb, sessions, reader }.
  */
 
-import { realExec, withNetns } from '../../apps/collector/src/exec.ts';
+import { realExec, realSpawnLines, spawnWithNetns, withNetns } from '../../apps/collector/src/exec.ts';
 import { SessionModel } from '../../apps/collector/src/model/sessions.ts';
-import { listFtpEntries } from '../../apps/collector/src/sources/conntrack-listing.ts';
+import { createConntrackReader } from '../../apps/collector/src/sources/conntrack-reader.ts';
+import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
 import { childrenCpuMs, selfCpuMs } from '../lib/cpu.ts';
 import { reply } from '../lib/worker.ts';
 
@@ -15,7 +16,24 @@ const exec = withNetns(realExec, netns);
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
-/** The collector's first synchronisation: kernel-filtered listings, parsed, merged into a fresh model. */
+/** The reader the collector would use here (the native one when built), listing as a resync does. */
+const choice = await locateCtReader(process.env.FTPSCOPE_CTREADER ?? null);
+const reader = createConntrackReader({
+  choice,
+  spawn: spawnWithNetns(realSpawnLines, netns),
+  exec,
+  netns,
+  ftpPorts: [21],
+  passiveRange: () => null,
+  bufferBytes: 1 << 20,
+  onConntrack: () => {},
+  onExpect: () => {},
+  onLoss: () => {},
+  onProblem: () => {},
+  now: Date.now,
+});
+
+/** The collector's first synchronisation: its filtered listing, streamed into a fresh model. */
 async function listAndModel(): Promise<SessionModel> {
   let events = 0;
   const model = new SessionModel({
@@ -26,9 +44,12 @@ async function listAndModel(): Promise<SessionModel> {
   });
   const now = Date.now();
   model.beginResync(now);
-  const listing = await listFtpEntries(exec, [21], netns);
+  const listing = await reader.list(
+    (r) => model.resyncConntrack(r, now),
+    (r) => model.resyncExpect(r, now),
+  );
   if (listing.problems.length) throw new Error(listing.problems.join('; '));
-  model.finishResync(listing.conns, listing.expects, now);
+  model.endResync(now, listing.dataListed);
   return model;
 }
 
@@ -57,4 +78,4 @@ for (let r = 0; r < Number(runsArg); r++) {
   collectorMs.push(await cpuPerRep(listAndModel, true));
   gc();
 }
-reply({ baselineMs, collectorMs, rssMb, rssStartMb, heapMb, sessions });
+reply({ baselineMs, collectorMs, rssMb, rssStartMb, heapMb, sessions, reader: reader.capability });

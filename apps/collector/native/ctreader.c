@@ -1,6 +1,6 @@
 /*
  * ftpscope-ctreader: reads the kernel's conntrack and expectation tables for the ftpscope collector, over
- * libnetfilter_conntrack, and prints only what concerns FTP as one JSON record per line.
+ * libnetfilter_conntrack, and prints only what concerns FTP as one tab-separated record per line.
  *
  *   ftpscope-ctreader events [--ports 21,2121] [--passive MIN-MAX] [--buffer BYTES] [--max-buffer BYTES]
  *   ftpscope-ctreader list   [--ports 21,2121] [--passive MIN-MAX]
@@ -17,12 +17,15 @@
  * control port or in the passive range, or its original source port is 20 or a control port minus one
  * (active mode). Every expectation is printed (the table is small by nature).
  *
- * Output (stdout), one line each, a letter, a space and a JSON object:
- *   R {"buffer":N,"kernelFilter":true}   subscribed (events mode): nothing after this point is missed
- *   C {ConntrackRecord}                  a conntrack event or listed entry (fields as the collector's type)
- *   X {ExpectRecord}                     an expectation event or listed entry
- *   L {"buffer":N}                       events were lost (ENOBUFS); the receive buffer was grown to N
- *   D {"conns":N,"expects":N,"seen":N}   end of a listing
+ * Output (stdout), one tab-separated record per line, "-" where a value is absent:
+ *   R buffer kernelFilter(0|1)           subscribed (events mode): nothing after this point is missed
+ *   C event at family timeout state orig(4) reply(4) flags helper id bytes master(4)
+ *                                        a conntrack event, or a listed entry (event and at "-")
+ *   X event at family timeout protonum tuple(4) master(4) helper
+ *                                        an expectation event or listed expectation
+ *   L buffer                             events were lost (ENOBUFS); the receive buffer is now `buffer`
+ *   D conns expects seen                 end of a listing
+ * (a tuple is src dst sport dport; family 4 or 6; flags u = unreplied, a = assured; at in epoch ms).
  * Errors go to stderr; exit 3 = no privilege, 2 = bad arguments, 1 = anything else.
  */
 #define _GNU_SOURCE
@@ -33,7 +36,6 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,129 +110,120 @@ static int ftp_related(const struct nf_conntrack *ct)
 	return ftp_ports(ntohs(nfct_get_attr_u16(ct, ATTR_PORT_SRC)), ntohs(nfct_get_attr_u16(ct, ATTR_PORT_DST)));
 }
 
-/* ---- JSON output ---- */
+/* ---- output: one tab-separated record per line ---- */
 
-static char line[4096];
+static char line[2048];
 static size_t len;
 
 static void put(const char *s)
 {
 	size_t n = strlen(s);
-	if (len + n < sizeof(line)) {
+	if (len + n < sizeof(line) - 1) {
 		memcpy(line + len, s, n);
 		len += n;
 	}
 }
 
-static void putf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void putf(const char *fmt, ...)
+/* A field: tab, then the text (tabs and line ends cannot occur in what we print, but are replaced anyway). */
+static void field(const char *s)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
-	va_end(ap);
-	if (n > 0 && len + (size_t)n < sizeof(line))
-		len += (size_t)n;
+	if (len + 1 < sizeof(line) - 1)
+		line[len++] = '\t';
+	for (; *s && len < sizeof(line) - 2; s++)
+		line[len++] = (*s == '\t' || *s == '\n' || *s == '\r') ? '?' : *s;
 }
 
-/* A JSON string of printable ASCII (helper names come from the kernel; anything else is replaced). */
-static void put_str(const char *s)
+static void field_u(unsigned long long v)
 {
-	put("\"");
-	for (; *s && len + 2 < sizeof(line); s++)
-		line[len++] = (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') ? *s : '?';
-	put("\"");
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	*--p = 0;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	field(p);
 }
 
-static void put_addr(int family, const void *addr)
+static void field_addr(int family, const void *addr)
 {
 	char buf[INET6_ADDRSTRLEN];
-	put_str(inet_ntop(family, addr, buf, sizeof(buf)) ? buf : "?");
+	field(addr && inet_ntop(family, addr, buf, sizeof(buf)) ? buf : "?");
 }
 
-/* {"src":…,"dst":…,"sport":…,"dport":…} from one direction's attributes of a conntrack object. */
-static void put_tuple(const struct nf_conntrack *ct, int family, int src4, int dst4, int src6, int dst6,
-		      int sport, int dport)
+/* Four fields src, dst, sport, dport from one direction's attributes of a conntrack object. */
+static void field_tuple(const struct nf_conntrack *ct, int family, int src4, int dst4, int src6, int dst6,
+			int sport, int dport)
 {
 	int v4 = family == AF_INET;
-	put("{\"src\":");
-	put_addr(family, nfct_get_attr(ct, v4 ? src4 : src6));
-	put(",\"dst\":");
-	put_addr(family, nfct_get_attr(ct, v4 ? dst4 : dst6));
-	putf(",\"sport\":%u,\"dport\":%u}", ntohs(nfct_get_attr_u16(ct, sport)), ntohs(nfct_get_attr_u16(ct, dport)));
+	field_addr(family, nfct_get_attr(ct, v4 ? src4 : src6));
+	field_addr(family, nfct_get_attr(ct, v4 ? dst4 : dst6));
+	field_u(ntohs(nfct_get_attr_u16(ct, sport)));
+	field_u(ntohs(nfct_get_attr_u16(ct, dport)));
 }
 
-static void put_orig(const struct nf_conntrack *ct, int family)
+static void field_orig(const struct nf_conntrack *ct, int family)
 {
-	put_tuple(ct, family, ATTR_IPV4_SRC, ATTR_IPV4_DST, ATTR_IPV6_SRC, ATTR_IPV6_DST, ATTR_PORT_SRC,
-		  ATTR_PORT_DST);
+	field_tuple(ct, family, ATTR_IPV4_SRC, ATTR_IPV4_DST, ATTR_IPV6_SRC, ATTR_IPV6_DST, ATTR_PORT_SRC,
+		    ATTR_PORT_DST);
 }
 
-static void flush_line(void)
+/* The record's kind letter, event (- for a listing) and receive time in ms (- for a listing). */
+static void begin(const char *kind, enum nf_conntrack_msg_type type, long long at)
+{
+	len = 0;
+	put(kind);
+	field(type == NFCT_T_NEW ? "NEW" : type == NFCT_T_UPDATE ? "UPDATE" : type == NFCT_T_DESTROY ? "DESTROY" : "-");
+	if (at >= 0)
+		field_u((unsigned long long)at);
+	else
+		field("-");
+}
+
+static void end_line(void)
 {
 	line[len++] = '\n';
 	fwrite(line, 1, len, stdout);
 	len = 0;
 }
 
-static const char *event_name(enum nf_conntrack_msg_type type)
-{
-	return type == NFCT_T_NEW ? "\"NEW\"" : type == NFCT_T_UPDATE ? "\"UPDATE\"" : type == NFCT_T_DESTROY ? "\"DESTROY\"" : "null";
-}
-
-/* One conntrack entry as the collector's ConntrackRecord (type null and at null for a listing). */
+/*
+ * C event at family timeout state osrc odst osport odport rsrc rdst rsport rdport flags helper id bytes
+ *   msrc mdst msport mdport   (flags: u = unreplied, a = assured, or -; absent values are -)
+ */
 static void print_ct(enum nf_conntrack_msg_type type, const struct nf_conntrack *ct, long long at)
 {
 	int family = nfct_get_attr_u8(ct, ATTR_L3PROTO);
 	uint32_t status = nfct_get_attr_u32(ct, ATTR_STATUS);
-	len = 0;
-	put("C {\"event\":");
-	put(event_name(type));
-	if (at >= 0)
-		putf(",\"at\":%lld", at);
-	else
-		put(",\"at\":null");
-	put(family == AF_INET6 ? ",\"family\":\"ipv6\",\"proto\":\"tcp\"" : ",\"family\":\"ipv4\",\"proto\":\"tcp\"");
-	putf(",\"timeout\":%u", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
+	begin("C", type, at);
+	field(family == AF_INET6 ? "6" : "4");
+	field_u(nfct_get_attr_u32(ct, ATTR_TIMEOUT));
 	uint8_t state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
-	if (nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0 && state < sizeof(tcp_states) / sizeof(tcp_states[0]))
-		putf(",\"state\":\"%s\"", tcp_states[state]);
-	else
-		put(",\"state\":null");
-	put(",\"orig\":");
-	put_orig(ct, family);
-	put(",\"reply\":");
-	put_tuple(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_SRC, ATTR_REPL_IPV6_DST,
-		  ATTR_REPL_PORT_SRC, ATTR_REPL_PORT_DST);
-	int has_status = nfct_attr_is_set(ct, ATTR_STATUS) > 0;
-	putf(",\"unreplied\":%s,\"assured\":%s", has_status && !(status & IPS_SEEN_REPLY) ? "true" : "false",
-	     status & IPS_ASSURED ? "true" : "false");
+	int has_state = nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0 && state < sizeof(tcp_states) / sizeof(tcp_states[0]);
+	field(has_state ? tcp_states[state] : "-");
+	field_orig(ct, family);
+	field_tuple(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_SRC, ATTR_REPL_IPV6_DST,
+		    ATTR_REPL_PORT_SRC, ATTR_REPL_PORT_DST);
+	int unreplied = nfct_attr_is_set(ct, ATTR_STATUS) > 0 && !(status & IPS_SEEN_REPLY);
+	int assured = (status & IPS_ASSURED) != 0;
+	field(unreplied ? (assured ? "ua" : "u") : (assured ? "a" : "-"));
 	const char *helper = nfct_get_attr(ct, ATTR_HELPER_NAME);
-	put(",\"helper\":");
-	if (helper)
-		put_str(helper);
-	else
-		put("null");
-	putf(",\"id\":\"%u\"", nfct_get_attr_u32(ct, ATTR_ID));
+	field(helper && *helper ? helper : "-");
+	field_u(nfct_get_attr_u32(ct, ATTR_ID));
 	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_BYTES) > 0)
-		putf(",\"bytes\":%llu", (unsigned long long)(nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES) +
-							    nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES)));
+		field_u(nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES) + nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES));
 	else
-		put(",\"bytes\":null");
-	put(",\"master\":");
-	if (nfct_attr_is_set(ct, ATTR_MASTER_L3PROTO) > 0) {
-		int mf = nfct_get_attr_u8(ct, ATTR_MASTER_L3PROTO);
-		put_tuple(ct, mf, ATTR_MASTER_IPV4_SRC, ATTR_MASTER_IPV4_DST, ATTR_MASTER_IPV6_SRC,
-			  ATTR_MASTER_IPV6_DST, ATTR_MASTER_PORT_SRC, ATTR_MASTER_PORT_DST);
-	} else {
-		put("null");
-	}
-	put("}");
-	flush_line();
+		field("-");
+	if (nfct_attr_is_set(ct, ATTR_MASTER_L3PROTO) > 0)
+		field_tuple(ct, nfct_get_attr_u8(ct, ATTR_MASTER_L3PROTO), ATTR_MASTER_IPV4_SRC, ATTR_MASTER_IPV4_DST,
+			    ATTR_MASTER_IPV6_SRC, ATTR_MASTER_IPV6_DST, ATTR_MASTER_PORT_SRC, ATTR_MASTER_PORT_DST);
+	else
+		for (int i = 0; i < 4; i++)
+			field("-");
+	end_line();
 	conns++;
 }
 
-/* One expectation as the collector's ExpectRecord. */
+/* X event at family timeout protonum src dst sport dport msrc mdst msport mdport helper */
 static void print_exp(enum nf_conntrack_msg_type type, const struct nf_expect *exp, long long at)
 {
 	const struct nf_conntrack *tuple = nfexp_get_attr(exp, ATTR_EXP_EXPECTED);
@@ -238,28 +231,15 @@ static void print_exp(enum nf_conntrack_msg_type type, const struct nf_expect *e
 	if (!tuple || !master)
 		return;
 	int family = nfct_get_attr_u8(tuple, ATTR_L3PROTO);
-	len = 0;
-	put("X {\"event\":");
-	put(event_name(type));
-	if (at >= 0)
-		putf(",\"at\":%lld", at);
-	else
-		put(",\"at\":null");
-	put(family == AF_INET6 ? ",\"family\":\"ipv6\"" : ",\"family\":\"ipv4\"");
-	putf(",\"timeout\":%u,\"protonum\":%u", nfexp_get_attr_u32(exp, ATTR_EXP_TIMEOUT),
-	     nfct_get_attr_u8(tuple, ATTR_L4PROTO));
-	put(",\"tuple\":");
-	put_orig(tuple, family);
-	put(",\"master\":");
-	put_orig(master, nfct_get_attr_u8(master, ATTR_L3PROTO));
+	begin("X", type, at);
+	field(family == AF_INET6 ? "6" : "4");
+	field_u(nfexp_get_attr_u32(exp, ATTR_EXP_TIMEOUT));
+	field_u(nfct_get_attr_u8(tuple, ATTR_L4PROTO));
+	field_orig(tuple, family);
+	field_orig(master, nfct_get_attr_u8(master, ATTR_L3PROTO));
 	const char *helper = nfexp_get_attr(exp, ATTR_EXP_HELPER_NAME);
-	put(",\"helper\":");
-	if (helper && *helper)
-		put_str(helper);
-	else
-		put("null");
-	put("}");
-	flush_line();
+	field(helper && *helper ? helper : "-");
+	end_line();
 	expects++;
 }
 
@@ -432,7 +412,7 @@ static int run_events(int buffer, int max_buffer)
 				strerror(errno));
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	printf("R {\"buffer\":%d,\"kernelFilter\":%s}\n", got, filtered ? "true" : "false");
+	printf("R\t%d\t%d\n", got, filtered);
 	fflush(stdout);
 	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDOUT_FILENO, .events = 0 } };
 	for (;;) {
@@ -458,7 +438,7 @@ static int run_events(int buffer, int max_buffer)
 					buffer = buffer * 2 > max_buffer ? max_buffer : buffer * 2;
 					got = set_buffer(fd, buffer);
 				}
-				printf("L {\"buffer\":%d}\n", got);
+				printf("L\t%d\n", got);
 				continue;
 			}
 			die(1, "reading conntrack events");
@@ -486,7 +466,7 @@ static int run_list(void)
 	if (nfexp_query(h, NFCT_Q_DUMP, &family) < 0)
 		die(1, "cannot list the expectation table");
 	nfct_close(h);
-	printf("D {\"conns\":%lu,\"expects\":%lu,\"seen\":%lu}\n", conns, expects, seen);
+	printf("D\t%lu\t%lu\t%lu\n", conns, expects, seen);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 

@@ -92,11 +92,16 @@ describe('native reader output (recorded beside the conntrack tool on the same t
   });
 
   it('rejects what is not a reader line, and records of the wrong shape', () => {
+    const good = fixture(`${DIR}/events-healthy.txt`).split('\n')[1] as string;
+    expect(parseReaderLine(good)?.kind).toBe('ct');
     expect(parseReaderLine('')).toBeNull();
-    expect(parseReaderLine('C not json')).toBeNull();
-    expect(parseReaderLine('C {"event":"NEW"}')).toBeNull();
-    expect(parseReaderLine('Q {}')).toBeNull();
+    expect(parseReaderLine('C\tnot a record')).toBeNull();
+    expect(parseReaderLine(good.replace('\tNEW\t', '\tOLD\t'))).toBeNull();
+    expect(parseReaderLine(good.replace(/\t\d+\t/, '\t12x\t'))).toBeNull();
+    expect(parseReaderLine(`${good}\textra`)).toBeNull();
+    expect(parseReaderLine('Q\t1')).toBeNull();
     expect(parseReaderLine('conntrack v1.4.7 (conntrack-tools): 3 flow events have been shown.')).toBeNull();
-    expect(parseReaderLine('L {"buffer":1024}')).toEqual({ kind: 'loss', buffer: 1024 });
+    expect(parseReaderLine('L\t1024')).toEqual({ kind: 'loss', buffer: 1024 });
+    expect(parseReaderLine('R\t4096\t0')).toEqual({ kind: 'ready', buffer: 4096, kernelFilter: false });
   });
 });
