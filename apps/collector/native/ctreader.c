@@ -510,15 +510,20 @@ int main(int argc, char **argv)
 			if (!ports_given)
 				nports = 0;
 			ports_given = 1;
-			for (char *tok = strtok(val, ","); tok; tok = strtok(NULL, ","))
+			char list[512];
+			snprintf(list, sizeof(list), "%s", val);
+			for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
 				if (nports < MAX_PORTS)
 					ports[nports++] = (uint16_t)number(tok, 1, 65535, "--ports");
 		} else if (strcmp(flag, "--passive") == 0) {
-			char *dash = strchr(val, '-');
+			/* A copy: cutting argv in place would show in ps as two arguments. */
+			char range[32];
+			snprintf(range, sizeof(range), "%s", val);
+			char *dash = strchr(range, '-');
 			if (!dash)
 				usage(2);
 			*dash = 0;
-			pasv_min = (int)number(val, 1, 65535, "--passive");
+			pasv_min = (int)number(range, 1, 65535, "--passive");
 			pasv_max = (int)number(dash + 1, pasv_min, 65535, "--passive");
 		} else if (strcmp(flag, "--buffer") == 0) {
 			buffer = (int)number(val, 65536, 1 << 30, "--buffer");

@@ -89,6 +89,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   let rulesAt = 0;
   let counters: RuleCounter[] = [];
   let countersAt = 0;
+  /** Conntrack and expectation events since the last poll. */
+  let activity = 0;
   let health: NetfilterHealth | null = null;
   let healthSent = '';
   let healthSentAt = 0;
@@ -126,12 +128,16 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       bufferBytes: opts.eventBufferBytes,
       now: opts.now,
       onConntrack: (rec) => {
+        activity++;
         const added = model.sessionsAdded;
         model.applyConntrack(rec, rec.at ?? opts.now());
         // Log lines waiting for their session can only bind once a new session appears.
         if (model.sessionsAdded !== added) attacher.rebind();
       },
-      onExpect: (rec) => model.applyExpect(rec, rec.at ?? opts.now()),
+      onExpect: (rec) => {
+        activity++;
+        model.applyExpect(rec, rec.at ?? opts.now());
+      },
       onLoss: (gap) => {
         tracker.gap(gap.at);
         emit({ kind: 'gap', gap });
@@ -288,8 +294,12 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     }
   }
 
-  /** One counter poll: reads the rules, emits the counters that moved; returns its CPU cost (ms). */
-  async function pollCounters(): Promise<number> {
+  /**
+   * One counter poll: reads the rules, emits the counters that moved (and the policies'); returns its CPU cost
+   * (ms) and whether anything changed (a counter moved, the ruleset changed).
+   */
+  async function pollCounters(): Promise<{ costMs: number; changed: boolean }> {
+    const rulesBefore = rulesAt;
     const { poll, identified } = await readRules();
     const cpuStart = ownCpuMs();
     const now = opts.now();
@@ -297,11 +307,13 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     const all: RuleCounter[] = [];
     const moved: RuleCounter[] = [];
     const drops: CounterDrop[] = [];
+    let changed = false;
     for (const r of identified) {
       if (r.record.packets === null || r.record.bytes === null) continue;
       const d = deltas.update(r.def.id, r.record.packets, r.record.bytes);
       const c: RuleCounter = { ruleId: r.def.id, packets: r.record.packets, bytes: r.record.bytes, ...d };
       all.push(c);
+      if (d.dPackets > 0 || d.dBytes > 0) changed = true;
       if (d.dPackets > 0 || d.dBytes > 0 || r.def.isPolicy) moved.push(c);
       if (d.dPackets > 0 && (r.def.verdict === 'drop' || r.def.verdict === 'reject'))
         drops.push(counterDrop(r, d.dPackets, now, countersAt || now - budget.intervalMs));
@@ -311,7 +323,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     countersAt = now;
     firewall.flushDrops();
     emit({ kind: 'counters', at: now, intervalMs: budget.intervalMs, counters: moved });
-    return poll.costMs + ownCpuMs() - cpuStart;
+    return { costMs: poll.costMs + ownCpuMs() - cpuStart, changed: changed || rulesAt !== rulesBefore };
   }
 
   /** With accounting on, asks the kernel for the byte counts of finished data connections (a few per poll). */
@@ -351,7 +363,10 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   async function tick(): Promise<void> {
     if (stopped) return;
     try {
-      budget.record(await pollCounters());
+      const poll = await pollCounters();
+      // Quiet = nothing changed and no FTP event since the last poll (expiry in model.tick stays timely).
+      budget.record(poll.costMs, poll.changed || activity > 0);
+      activity = 0;
       model.tick(opts.now());
       tracker.tick(opts.now());
       if (health?.acct) await readBytes();

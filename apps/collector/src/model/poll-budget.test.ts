@@ -28,4 +28,24 @@ describe('PollBudget', () => {
     for (let i = 0; i < 40; i++) b.record(10_000);
     expect(b.intervalMs).toBe(60_000);
   });
+
+  it('on a quiet host doubles the interval every 10 polls up to 4x, and the first change restores it', () => {
+    const b = new PollBudget(1000);
+    const seen = Array.from({ length: 40 }, () => {
+      b.record(5, false);
+      return b.intervalMs;
+    });
+    expect(seen.slice(0, 9).every((i) => i === 1000)).toBe(true);
+    expect(seen[9]).toBe(2000);
+    expect(seen[19]).toBe(4000);
+    expect(seen[39]).toBe(4000);
+    b.record(5, true);
+    expect(b.intervalMs).toBe(1000);
+  });
+
+  it('a costly quiet host keeps the larger of the two back-offs', () => {
+    const b = new PollBudget(1000);
+    for (let i = 0; i < 40; i++) b.record(200, false);
+    expect(b.intervalMs).toBeGreaterThanOrEqual(9_000);
+  });
 });
