@@ -1,39 +1,54 @@
-/** A Map of small lists in insertion order: the model's secondary indexes (by tuple, by client address). */
-export class MultiMap<K, V> {
-  private readonly map = new Map<K, V[]>();
+/**
+ * A Map of small lists in insertion order: the model's secondary indexes (by tuple, by client address). A key
+ * with one value holds it directly (most tuples have one session), so V must not itself be an array.
+ */
+export class MultiMap<K, V extends object> {
+  private readonly map = new Map<K, V | V[]>();
 
   /** Values under `key`, oldest first (empty when none). */
   get(key: K): readonly V[] {
-    return this.map.get(key) ?? [];
+    const v = this.map.get(key);
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
   }
 
   add(key: K, value: V): void {
-    const list = this.map.get(key);
-    if (list) list.push(value);
-    else this.map.set(key, [value]);
+    const v = this.map.get(key);
+    if (v === undefined) this.map.set(key, value);
+    else if (Array.isArray(v)) v.push(value);
+    else this.map.set(key, [v, value]);
   }
 
   /** Removes one value; the key goes away with its last value, so memory follows the live entries. */
   delete(key: K, value: V): void {
-    const list = this.map.get(key);
-    if (!list) return;
-    const i = list.indexOf(value);
+    const v = this.map.get(key);
+    if (v === undefined) return;
+    if (!Array.isArray(v)) {
+      if (v === value) this.map.delete(key);
+      return;
+    }
+    const i = v.indexOf(value);
     if (i < 0) return;
-    if (list.length === 1) this.map.delete(key);
-    else list.splice(i, 1);
+    v.splice(i, 1);
+    if (v.length === 1) this.map.set(key, v[0] as V);
   }
 
   /** Removes the values of `key` that match `drop`. */
   prune(key: K, drop: (v: V) => boolean): void {
-    const list = this.map.get(key);
-    if (!list) return;
-    const kept = list.filter((v) => !drop(v));
+    const kept = this.get(key).filter((v) => !drop(v));
     if (kept.length === 0) this.map.delete(key);
-    else if (kept.length !== list.length) this.map.set(key, kept);
+    else this.map.set(key, kept.length === 1 ? (kept[0] as V) : kept);
   }
 
-  /** Every key with its values. */
-  entries(): IterableIterator<[K, V[]]> {
-    return this.map.entries();
+  /** Every value, key by key. */
+  *values(): IterableIterator<V> {
+    for (const v of this.map.values()) {
+      if (Array.isArray(v)) yield* v;
+      else yield v;
+    }
+  }
+
+  /** Every key. */
+  keys(): IterableIterator<K> {
+    return this.map.keys();
   }
 }

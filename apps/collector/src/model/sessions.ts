@@ -8,6 +8,7 @@ import type {
 } from '@ftpscope/shared';
 import type { ConntrackRecord, Tuple } from '../sources/conntrack-parse.ts';
 import type { ExpectRecord } from '../sources/expect-parse.ts';
+import { intern } from './intern.ts';
 import { MultiMap } from './multi-map.ts';
 import { shortHash } from './short-hash.ts';
 
@@ -40,6 +41,8 @@ export interface SessionModelOptions {
 export interface SessionState {
   s: FtpSession;
   ctId: string;
+  /** tupleKey of its original tuple (the master key of its expectations and data connections). */
+  tk: string;
   /** Insertion order: of two sessions started in the same millisecond the older one wins, as in a scan. */
   seq: number;
   /** First seen already closing (DESTROY, TIME_WAIT, CLOSE): startedAt is only the time it was seen. */
@@ -67,17 +70,18 @@ interface ExpState {
   lastEventAt: number;
   /** The data connection that used it, told its session when the session shows up later (listing order). */
   data: DataState | null;
+  /** Its control session, once known. */
+  session: SessionState | null;
 }
 
-const tupleKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.sport}|${t.dport}`;
+// Keys are built with join: one flat string each (a template keeps a tree of concatenations per key alive).
+const tupleKey = (family: string, t: Tuple) => [family, t.src, t.dst, t.sport, t.dport].join('|');
 
 /** The id of the control session of one kernel connection (conntrack id + original tuple): stable across restarts. */
 export const controlSessionId = (host: string, ctId: string, family: string, orig: Tuple): string =>
   shortHash('s', host, ctId, tupleKey(family, orig));
-const expKey = (family: string, t: Tuple) => `${family}|${t.src}|${t.dst}|${t.dport}`;
-const pairKey = (family: string, client: string, server: string) => `${family}|${client}|${server}`;
-const sessionTupleKey = (s: FtpSession) =>
-  `${s.family}|${s.client.ip}|${s.server.ip}|${s.client.port}|${s.server.port}`;
+const expKey = (family: string, t: Tuple) => [family, t.src, t.dst, t.dport].join('|');
+const pairKey = (family: string, client: string, server: string) => [family, client, server].join('|');
 
 /**
  * Assembles FTP sessions from conntrack entries and expectations: control sessions on the FTP ports,
@@ -87,11 +91,11 @@ const sessionTupleKey = (s: FtpSession) =>
  * event needs goes through an index, so the cost of an event does not grow with the table.
  */
 export class SessionModel {
-  private readonly sessions = new Map<string, SessionState>(); // by conntrack id
   private readonly data = new Map<string, DataState>(); // by conntrack id
   private readonly expectations = new Map<string, ExpState>(); // by expectation id
-  private readonly sessionsById = new Map<string, SessionState>();
   private readonly sessionsByTuple = new MultiMap<string, SessionState>();
+  /** By session id, for the data-channel tracker (it refers to sessions by id). */
+  private readonly sessionsById = new Map<string, SessionState>();
   /** By family|client ip|server ip: the candidates of the no-helper heuristic. */
   private readonly sessionsByPair = new MultiMap<string, SessionState>();
   private readonly expByKey = new MultiMap<string, ExpState>();
@@ -112,7 +116,7 @@ export class SessionModel {
 
   /** Sessions the model holds (for log attachment). */
   allSessions(): Iterable<SessionState> {
-    return this.sessions.values();
+    return this.sessionsByTuple.values();
   }
 
   /** Number of control sessions ever added (a change tells the log attacher to retry unbound lines). */
@@ -124,23 +128,25 @@ export class SessionModel {
   applyConntrack(rec: ConntrackRecord, at: number): void {
     if (rec.proto !== 'tcp' || rec.id === null) return;
     if (this.resyncStart !== null && rec.event !== null) this.touchedSinceResync.add(rec.id);
-    const known = this.sessions.get(rec.id);
-    if (known || this.opts.ftpPorts.includes(rec.orig.dport)) {
-      this.applyControl(rec, at, known);
+    if (!this.opts.ftpPorts.includes(rec.orig.dport)) {
+      this.applyData(rec, at);
       return;
     }
-    this.applyData(rec, at);
+    // Sessions are found by original tuple, then conntrack id (one index instead of two: 100k sessions).
+    const tk = tupleKey(rec.family, rec.orig);
+    const known = this.sessionsByTuple.get(tk).find((x) => x.ctId === rec.id);
+    this.applyControl(rec, at, known, tk);
   }
 
-  private applyControl(rec: ConntrackRecord, at: number, known: SessionState | undefined): void {
+  private applyControl(rec: ConntrackRecord, at: number, known: SessionState | undefined, tk: string): void {
     // A session whose start was missed (collector down, event loss) is still recorded from its end, once.
     const st: SessionState = known ?? {
       s: {
-        id: controlSessionId(this.opts.host, rec.id as string, rec.family, rec.orig),
+        id: shortHash('s', this.opts.host, rec.id as string, tk),
         family: rec.family,
-        client: { ip: rec.orig.src, port: rec.orig.sport },
-        server: { ip: rec.orig.dst, port: rec.orig.dport },
-        state: rec.state ?? 'UNKNOWN',
+        client: { ip: intern(rec.orig.src), port: rec.orig.sport },
+        server: { ip: intern(rec.orig.dst), port: rec.orig.dport },
+        state: intern(rec.state ?? 'UNKNOWN'),
         helper: null,
         user: null,
         mode: 'unknown',
@@ -149,6 +155,7 @@ export class SessionModel {
         endedAt: null,
       },
       ctId: rec.id as string,
+      tk,
       seq: this.seq++,
       startUnknown: rec.event === 'DESTROY' || (rec.state !== null && CLOSED_STATES.has(rec.state)),
       destroyed: false,
@@ -158,13 +165,13 @@ export class SessionModel {
     if (!known) this.addSession(st);
     st.lastEventAt = at;
     const { state, helper, endedAt } = st.s;
-    if (rec.helper !== null) st.s.helper = rec.helper;
+    if (rec.helper !== null) st.s.helper = intern(rec.helper);
     if (rec.event === 'DESTROY') {
       st.destroyed = true;
       st.s.state = 'CLOSED';
       st.s.endedAt ??= at;
     } else {
-      if (rec.state !== null) st.s.state = rec.state;
+      if (rec.state !== null) st.s.state = intern(rec.state);
       if (CLOSED_STATES.has(st.s.state)) st.s.endedAt ??= at;
     }
     if (!known) this.linkExpectationsTo(st);
@@ -174,18 +181,16 @@ export class SessionModel {
 
   private addSession(st: SessionState): void {
     const s = st.s;
-    this.sessions.set(st.ctId, st);
+    this.sessionsByTuple.add(st.tk, st);
     this.sessionsById.set(s.id, st);
-    this.sessionsByTuple.add(sessionTupleKey(s), st);
     this.sessionsByPair.add(pairKey(s.family, s.client.ip, s.server.ip), st);
   }
 
   private deleteSession(st: SessionState): void {
     const s = st.s;
-    const tk = sessionTupleKey(s);
-    this.sessions.delete(st.ctId);
-    this.sessionsById.delete(s.id);
+    const tk = st.tk;
     this.sessionsByTuple.delete(tk, st);
+    this.sessionsById.delete(s.id);
     this.sessionsByPair.delete(pairKey(s.family, s.client.ip, s.server.ip), st);
     if (this.sessionsByTuple.get(tk).length === 0) this.expNth.delete(tk);
   }
@@ -314,7 +319,7 @@ export class SessionModel {
   ): { exp: ExpState | null; session: SessionState | null; mode: FtpMode; byPort?: boolean } | null {
     for (const ex of this.expByKey.get(expKey(family, orig))) {
       if (ex.e.fulfilledAt === null && ex.e.expiredAt === null) {
-        return { exp: ex, session: this.sessionById(ex.e.sessionId), mode: ex.e.mode };
+        return { exp: ex, session: ex.session, mode: ex.e.mode };
       }
     }
     const owner = this.opts.portOwner?.(family, orig.src, orig.dst, orig.dport);
@@ -396,7 +401,7 @@ export class SessionModel {
           d.d.related = true;
           // The expectation names its control session exactly (master tuple); the heuristic only guessed,
           // and with several sessions from one client (or a SYN burst) it guesses the latest one.
-          const own = this.sessionById(ex.e.sessionId);
+          const own = ex.session;
           if (own) {
             d.d.sessionId = own.s.id;
             this.setDataMode(own, d.d.mode);
@@ -449,6 +454,7 @@ export class SessionModel {
       destroyedAt: null,
       lastEventAt: at,
       data: null,
+      session,
     };
     this.expectations.set(ex.e.id, ex);
     this.expByKey.add(key, ex);
@@ -463,10 +469,11 @@ export class SessionModel {
   }
 
   private linkExpectationsTo(st: SessionState): void {
-    const tk = sessionTupleKey(st.s);
+    const tk = st.tk;
     for (const ex of [...this.orphanExp.get(tk)]) {
       if (ex.e.sessionId === null && this.sessionByMaster(tk) === st) {
         ex.e.sessionId = st.s.id;
+        ex.session = st;
         this.orphanExp.delete(tk, ex);
         this.emitExpectation(ex);
         const d = ex.data;
@@ -507,7 +514,7 @@ export class SessionModel {
    */
   endResync(now: number, dataListed = false): string[] {
     const gone = (ctId: string) => !this.listedCt.has(ctId) && !this.touchedSinceResync.has(ctId);
-    for (const st of this.sessions.values()) {
+    for (const st of this.sessionsByTuple.values()) {
       if (!st.destroyed && gone(st.ctId)) {
         st.destroyed = true;
         st.s.state = 'CLOSED';
@@ -553,7 +560,7 @@ export class SessionModel {
   /** Ids of sessions still in the kernel's table. */
   activeSessionIds(): string[] {
     const out: string[] = [];
-    for (const s of this.sessions.values()) if (!s.destroyed) out.push(s.s.id);
+    for (const s of this.sessionsByTuple.values()) if (!s.destroyed) out.push(s.s.id);
     return out;
   }
 
@@ -572,14 +579,14 @@ export class SessionModel {
       const done = ex.e.fulfilledAt ?? ex.e.expiredAt;
       if (done !== null && now - Math.max(done, ex.lastEventAt) > LINGER_MS) this.deleteExpectation(ex);
     }
-    for (const [key] of this.pendingData.entries())
+    for (const key of [...this.pendingData.keys()])
       this.pendingData.prune(key, (d) => now - d.d.startedAt > PENDING_DATA_MS);
     for (const [k, d] of this.data)
       if (d.destroyed && now - d.lastEventAt > LINGER_MS) {
         this.data.delete(k);
         this.pendingData.delete(d.key, d);
       }
-    for (const s of this.sessions.values())
+    for (const s of this.sessionsByTuple.values())
       if (s.destroyed && now - s.lastEventAt > LINGER_MS) this.deleteSession(s);
   }
 
@@ -594,7 +601,7 @@ export class SessionModel {
   /** Current state as events (sessions, expectations, data connections), without re-emitting. */
   snapshot(): CollectorEvent[] {
     const out: CollectorEvent[] = [];
-    for (const s of this.sessions.values()) out.push({ kind: 'session', session: copySession(s.s) });
+    for (const s of this.sessionsByTuple.values()) out.push({ kind: 'session', session: copySession(s.s) });
     for (const e of this.expectations.values()) out.push({ kind: 'expectation', expectation: { ...e.e } });
     for (const d of this.data.values()) out.push({ kind: 'data', data: { ...d.d } });
     return out;
