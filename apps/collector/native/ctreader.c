@@ -44,6 +44,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
@@ -53,6 +54,8 @@
 #define CTREADER_VERSION "dev"
 #endif
 #define MAX_PORTS 64
+/* Pause after each burst of events (see run_events). */
+#define GATHER_NS (10 * 1000 * 1000)
 #define ACCEPT 0xffffffffU
 #define REJECT 0U
 
@@ -147,6 +150,22 @@ static void field_u(unsigned long long v)
 static void field_addr(int family, const void *addr)
 {
 	char buf[INET6_ADDRSTRLEN];
+	if (addr && family == AF_INET) {
+		/* glibc's inet_ntop formats IPv4 with sprintf: a noticeable share of the reader's time under load. */
+		const uint8_t *b = addr;
+		char *p = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = b[i];
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : 0;
+		}
+		field(buf);
+		return;
+	}
 	field(addr && inet_ntop(family, addr, buf, sizeof(buf)) ? buf : "?");
 }
 
@@ -445,6 +464,12 @@ static int run_events(int buffer, int max_buffer)
 		}
 		if (fflush(stdout) != 0)
 			return 0;
+		/*
+		 * Let events gather before the next wake-up: under load the reader then wakes ~100 times a second
+		 * instead of once per event (context switches were a third of its time), and so does the collector.
+		 * An event arriving after a quiet spell is still read at once.
+		 */
+		nanosleep(&(struct timespec){ .tv_nsec = GATHER_NS }, NULL);
 	}
 }
 

@@ -58,7 +58,12 @@ interface Entry {
   gone: boolean;
   /** Gaps this batch carries (recorded before it): dropping it must not lose their record. */
   gaps: Gap[] | null;
+  /** The frame also kept in memory after it went to disk, so sending it does not read and parse the file. */
+  cached: string | null;
 }
+
+/** Frames kept in memory after they are on disk, until acknowledged (normally a handful in flight). */
+const CACHE_MAX_BYTES = 4 * 1024 * 1024;
 
 const fileName = (seq: number) => `${String(seq).padStart(16, '0')}.batch.json`;
 
@@ -84,6 +89,7 @@ export class Spool {
   private entries: Entry[] = [];
   private totalBytes = 0;
   private memBytes = 0;
+  private cachedBytes = 0;
   private pendingGaps: Gap[] = [];
   private diskOk = true;
   private lastDiskErrorLog = Number.NEGATIVE_INFINITY;
@@ -171,7 +177,7 @@ export class Spool {
     }
     const gaps = this.pendingGaps.length > 0 ? this.pendingGaps : null;
     this.pendingGaps = [];
-    const entry: Entry = { seq, bytes, json, onDisk: false, gone: false, gaps };
+    const entry: Entry = { seq, bytes, json, onDisk: false, gone: false, gaps, cached: null };
     this.entries.push(entry);
     this.totalBytes += bytes;
     this.memBytes += bytes;
@@ -184,6 +190,7 @@ export class Spool {
     const entry = this.entries[this.indexAfter(seq - 1)];
     if (!entry || entry.seq !== seq) return null;
     if (entry.json !== null) return { seq, json: entry.json };
+    if (entry.cached !== null) return { seq, json: entry.cached };
     const path = join(this.dir, fileName(seq));
     try {
       const json = readFileSync(path, 'utf8');
@@ -305,7 +312,9 @@ export class Spool {
       e.gone = true;
       this.totalBytes -= e.bytes;
       if (e.json !== null) this.memBytes -= e.bytes;
+      if (e.cached !== null) this.cachedBytes -= e.bytes;
       e.json = null;
+      e.cached = null;
       if (e.onDisk) this.unlinkQuiet(join(this.dir, fileName(e.seq)));
     }
   }
@@ -331,6 +340,10 @@ export class Spool {
       return;
     }
     entry.onDisk = true;
+    if (this.cachedBytes + entry.bytes <= CACHE_MAX_BYTES) {
+      entry.cached = entry.json;
+      this.cachedBytes += entry.bytes;
+    }
     entry.json = null;
     this.memBytes -= entry.bytes;
     if (!this.diskOk) {
@@ -409,7 +422,7 @@ export class Spool {
       const seq = Number(m[1]);
       try {
         const { size } = statSync(join(this.dir, name));
-        this.entries.push({ seq, bytes: size, json: null, onDisk: true, gone: false, gaps: null });
+        this.entries.push({ seq, bytes: size, json: null, onDisk: true, gone: false, gaps: null, cached: null });
         this.totalBytes += size;
         if (seq > this._lastSeq) this._lastSeq = seq;
       } catch (err) {
