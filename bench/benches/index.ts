@@ -11,8 +11,9 @@ import { rulesetChange } from './09-ruleset-change.ts';
 import { observeCost } from './10-observe.ts';
 import { packagedCollector } from './11-packaged-collector.ts';
 import { postgres } from './12-postgres.ts';
+import { mixedHost } from './13-mixed-host.ts';
 
-/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md (10: issue 12's observation table; 12: PostgreSQL, issue 17). */
+/** Every benchmark, in the numbering of issue 7 / docs/benchmarks.md (10: issue 12's observation table; 12: PostgreSQL, issue 17; 13: the mixed host, issue 15). */
 export const BENCHES: Bench[] = [
   conntrackListing,
   eventLoad,
@@ -26,4 +27,5 @@ export const BENCHES: Bench[] = [
   observeCost,
   packagedCollector,
   postgres,
+  mixedHost,
 ];
