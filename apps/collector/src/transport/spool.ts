@@ -422,7 +422,15 @@ export class Spool {
       const seq = Number(m[1]);
       try {
         const { size } = statSync(join(this.dir, name));
-        this.entries.push({ seq, bytes: size, json: null, onDisk: true, gone: false, gaps: null, cached: null });
+        this.entries.push({
+          seq,
+          bytes: size,
+          json: null,
+          onDisk: true,
+          gone: false,
+          gaps: null,
+          cached: null,
+        });
         this.totalBytes += size;
         if (seq > this._lastSeq) this._lastSeq = seq;
       } catch (err) {
