@@ -12,7 +12,7 @@ const DIST = fileURLToPath(new URL('../../apps/collector/dist/', import.meta.url
 export function collectorEntry(): { argv: string[]; bundled: boolean } {
   const bundle =
     process.env.FTPSCOPE_BENCH_COLLECTOR ??
-    ['main.js', 'main.mjs', 'collector.js', 'collector.mjs'].map((f) => DIST + f).find((f) => existsSync(f));
+    ['ftpscope-collector.mjs'].map((f) => DIST + f).find((f) => existsSync(f));
   return bundle ? { argv: [bundle], bundled: true } : { argv: ['--import', 'tsx', MAIN], bundled: false };
 }
 
