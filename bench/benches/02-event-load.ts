@@ -56,7 +56,10 @@ export const eventLoad: Bench = {
         let made = 0;
         try {
           for (let r = 0; r < runs; r++) {
+            await lab.exec('ftp1', ['conntrack', '-F']);
             without.push(await load(lab, n));
+            // The collector lists data connections too: the ones of the run without it must not be counted.
+            await lab.exec('ftp1', ['conntrack', '-F']);
             const collector = startCollector([
               ...['--hub', `ws://127.0.0.1:${hub.port}`, '--token', hub.collectorToken],
               ...['--name', 'load', '--netns', host.netns, '--spool', join(dir, `spool${r}`)],
@@ -95,8 +98,8 @@ export const eventLoad: Bench = {
             name: 'collector CPU under load (% of one core)',
             unit: '%',
             samples: cpuPct,
-            target: '≤ 5%',
-            check: (v) => v.median <= 5,
+            target: '≤ 10% (at ~1,000/s)',
+            check: (v) => v.median <= 10,
             note: `${SESSIONS} lftp sessions × ${n} listings, each a short passive data connection with an expectation`,
           }),
           figure({
@@ -112,8 +115,8 @@ export const eventLoad: Bench = {
             name: 'data connections stored by the hub / made',
             unit: '%',
             samples: [(stored / made) * 100],
-            target: 'no unreported loss',
-            check: () => !unreported,
+            target: '≥ 99.9%, every loss a gap',
+            check: () => !unreported && stored / made >= 0.999,
             note: `${stored} of ${made} stored, ${gaps} gap(s) recorded${unreported ? ': UNREPORTED LOSS' : ''}`,
           }),
         ];
