@@ -71,10 +71,10 @@ export const mixedHost: Bench = {
   id: 13,
   title: 'collector on a mixed host: idle, FTP among other traffic, RSS at 100k sessions',
   async run(ctx) {
-    const seconds = ctx.quick ? 8 : 20;
+    const seconds = ctx.quick ? 6 : 20;
     const runs = ctx.quick ? 1 : 3;
     const big = ctx.quick ? 10_000 : 100_000;
-    const settleMs = ctx.quick ? 10_000 : 30_000;
+    const settleMs = ctx.quick ? 5000 : 30_000;
     const reader = await locateCtReader(null);
     if (reader.path === null) throw new Error(reader.reason);
     const how = `${collectorEntry().bundled ? 'bundled collector (plain node)' : 'collector through tsx (no bundle built)'}, native reader`;
@@ -182,7 +182,7 @@ export const mixedHost: Bench = {
           const b = collector('big');
           const samples: number[] = [];
           // The first sync (and the snapshot for the hub) is a burst; V8 gives memory back within a minute or two.
-          const sampleFor = ctx.quick ? 40_000 : 150_000;
+          const sampleFor = ctx.quick ? 20_000 : 150_000;
           for (let t = 0; t < sampleFor; t += 5000) {
             await sleep(5000);
             samples.push(processRssMb(b.pid) ?? 0);
