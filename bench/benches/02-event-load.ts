@@ -98,9 +98,17 @@ export const eventLoad: Bench = {
             name: 'collector CPU under load (% of one core)',
             unit: '%',
             samples: cpuPct,
-            target: '≤ 10% (at ~1,000/s)',
-            check: (v) => v.median <= 10,
+            target: 'context (per 1,000 conn/s: next row)',
             note: `${SESSIONS} lftp sessions × ${n} listings, each a short passive data connection with an expectation`,
+          }),
+          figure({
+            bench: 2,
+            name: 'collector CPU per 1,000 data connections/s (% of one core)',
+            unit: '%',
+            // The cost follows the rate, and a shared machine does not always reach 1,000/s: scaled to it.
+            samples: cpuPct.map((c, i) => (c * 1000) / (withCollector[i] ?? 1)),
+            target: '≤ 10%',
+            check: (v) => v.median <= 10,
           }),
           figure({
             bench: 2,
