@@ -84,10 +84,10 @@ describe('rule counters in the store', () => {
     expect(store.rules.list('h1', T0 + 62_000)[0]?.packets).toBe(3);
   });
 
-  it('migration 0006 keeps the first copy of each duplicated sample', () => {
+  it('migration 0008 keeps the first copy of each duplicated sample', () => {
     const file = join(dir, 'old.db');
     const db = openDatabase(file);
-    db.pragma('user_version = 5');
+    db.pragma('user_version = 7');
     db.exec(
       'DROP INDEX rule_samples_rule_at; CREATE INDEX rule_samples_rule_at ON rule_samples(host, rule_id, at)',
     );
