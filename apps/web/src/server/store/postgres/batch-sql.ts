@@ -53,9 +53,14 @@ export const UPSERT_DATA = `INSERT INTO data_connections (host, id, session_id, 
     started_at = least(data_connections.started_at, excluded.started_at), ended_at = excluded.ended_at,
     bytes = excluded.bytes`;
 
-/** Raw counter samples, one row per rule per poll. */
+/** Raw counter samples, one row per rule per poll; a sample stored before is ignored (returns the new ones). */
 export const INSERT_SAMPLES = `INSERT INTO rule_samples (host, rule_id, at, packets, bytes, d_packets, d_bytes)
-  SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])`;
+  SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+  ON CONFLICT (host, rule_id, at) DO NOTHING RETURNING rule_id, at`;
+
+/** The totals the hub stored last for some rules: the next sample's delta is taken from them. */
+export const SELECT_TOTALS = `SELECT id, packets, bytes, counters_at AS at FROM rules
+  WHERE host = $1 AND id = ANY($2::text[])`;
 
 /** Minute rollups, summed per (rule, minute) before and on conflict. */
 export const UPSERT_ROLLUPS = `INSERT INTO rule_rollup_1m (host, rule_id, bucket, d_packets, d_bytes)

@@ -20,20 +20,17 @@ import {
   INSERT_DROPS,
   INSERT_GAPS,
   INSERT_HEALTH,
-  INSERT_SAMPLES,
   LOCK_STREAM,
   MARK_REMOVED,
   NEW_STREAM,
   RULESET_AT,
   SET_SEQ,
-  SET_TOTALS,
   SYNC,
   TOUCH_HOST,
   UPSERT_ATTEMPTS,
   UPSERT_DATA,
   UPSERT_EXPECTATIONS,
   UPSERT_FIREWALL,
-  UPSERT_ROLLUPS,
   UPSERT_RULES,
   UPSERT_SESSIONS,
   UPSERT_SETTINGS,
@@ -41,8 +38,7 @@ import {
 import { inTransaction } from './connect.ts';
 import { fold, mergeAttempt, mergeData, mergeExpectation, mergeSession } from './fold.ts';
 import type { Partitions } from './partitions.ts';
-
-const MINUTE = 60_000;
+import { writeCounters } from './write-counters.ts';
 
 /** What one segment of a batch writes, grouped per table (a segment ends before each ruleset or sync). */
 interface Segment {
@@ -242,7 +238,7 @@ export class PgBatchWriter {
         data.map((x) => x.bytes),
       ]);
     }
-    if (s.counters.length > 0) await this.#counters(client, host, s.counters);
+    if (s.counters.length > 0) await writeCounters(client, host, s.counters);
     if (s.drops.length > 0) {
       const d = s.drops;
       await q(client, 'ftpscope_insert_drops', INSERT_DROPS, [
@@ -307,47 +303,6 @@ export class PgBatchWriter {
     }
     if (s.settings)
       await q(client, 'ftpscope_upsert_settings', UPSERT_SETTINGS, [host, now, JSON.stringify(s.settings)]);
-  }
-
-  /** Raw samples as they come; minute rollups summed per (rule, minute) and totals reduced per rule first. */
-  async #counters(client: pg.PoolClient, host: string, cs: { at: number; c: RuleCounter }[]): Promise<void> {
-    await q(client, 'ftpscope_insert_samples', INSERT_SAMPLES, [
-      host,
-      cs.map((x) => x.c.ruleId),
-      cs.map((x) => x.at),
-      cs.map((x) => x.c.packets),
-      cs.map((x) => x.c.bytes),
-      cs.map((x) => x.c.dPackets),
-      cs.map((x) => x.c.dBytes),
-    ]);
-    const rollups = new Map<string, { rule: string; bucket: number; p: number; b: number }>();
-    const totals = new Map<string, { at: number; c: RuleCounter }>();
-    for (const x of cs) {
-      const bucket = Math.floor(x.at / MINUTE) * MINUTE;
-      const key = `${x.c.ruleId}\0${bucket}`;
-      const r = rollups.get(key) ?? { rule: x.c.ruleId, bucket, p: 0, b: 0 };
-      r.p += x.c.dPackets;
-      r.b += x.c.dBytes;
-      rollups.set(key, r);
-      const t = totals.get(x.c.ruleId);
-      if (!t || t.at <= x.at) totals.set(x.c.ruleId, x);
-    }
-    const r = [...rollups.values()];
-    await q(client, 'ftpscope_upsert_rollups', UPSERT_ROLLUPS, [
-      host,
-      r.map((x) => x.rule),
-      r.map((x) => x.bucket),
-      r.map((x) => x.p),
-      r.map((x) => x.b),
-    ]);
-    const t = [...totals.values()];
-    await q(client, 'ftpscope_set_totals', SET_TOTALS, [
-      host,
-      t.map((x) => x.c.ruleId),
-      t.map((x) => x.c.packets),
-      t.map((x) => x.c.bytes),
-      t.map((x) => x.at),
-    ]);
   }
 }
 

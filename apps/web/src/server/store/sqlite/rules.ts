@@ -1,4 +1,5 @@
 import { type RuleCounter, type RuleDef, type RulesetDiff, rulesetChangeId } from '@ftpscope/shared';
+import { type StoredTotals, storedDelta } from '../counter-deltas.ts';
 import type { RuleRecord, RulesetChangeRecord, SeriesBucket } from '../records.ts';
 import { fillGrid, seriesGrid } from '../series-grid.ts';
 import type { Db } from './db.ts';
@@ -117,25 +118,13 @@ export class RulesRepo {
 
   /**
    * One poll of counters: raw samples, the minute rollup and the current totals. Idempotent per (host, rule,
-   * sample time): a sample stored before is ignored. The deltas stored are the change since the last total the
-   * hub stored (a lower value is a reset: counted from zero), so drops while the collector was down count at
-   * its first poll after, and the stored deltas add up to the kernel's counter; the collector's own deltas
-   * are used only for a rule's first sample.
+   * sample time): a sample stored before is ignored; deltas from the stored totals (counter-deltas.ts).
    */
   applyCounters(host: string, at: number, counters: RuleCounter[]): void {
     const bucket = Math.floor(at / MINUTE) * MINUTE;
     for (const c of counters) {
-      const prev = this.#totals.get(host, c.ruleId) as
-        | { packets: number; bytes: number; at: number | null }
-        | undefined;
-      let dPackets = c.dPackets;
-      let dBytes = c.dBytes;
-      if (prev && prev.at !== null) {
-        // A sample older than the stored total is already inside the delta that total was stored with.
-        const newer = at > prev.at;
-        dPackets = !newer ? 0 : c.packets >= prev.packets ? c.packets - prev.packets : c.packets;
-        dBytes = !newer ? 0 : c.bytes >= prev.bytes ? c.bytes - prev.bytes : c.bytes;
-      }
+      const prev = this.#totals.get(host, c.ruleId) as StoredTotals | undefined;
+      const { dPackets, dBytes } = storedDelta(prev, at, c);
       if (this.#insertSample.run(host, c.ruleId, at, c.packets, c.bytes, dPackets, dBytes).changes === 0)
         continue;
       this.#upsertRollup.run(host, c.ruleId, bucket, dPackets, dBytes);
