@@ -73,7 +73,7 @@ describe.each(ENGINES)('rule counters in the store (%s)', (engine) => {
   });
 });
 
-describe('SQLite migration 0009', () => {
+describe('SQLite migration 0011', () => {
   let dir: string;
   let cleanup: () => void;
   beforeEach(() => {
@@ -84,7 +84,7 @@ describe('SQLite migration 0009', () => {
   it('keeps the first copy of each duplicated sample and makes samples unique', () => {
     const file = join(dir, 'old.db');
     const db = openDatabase(file);
-    db.pragma('user_version = 8');
+    db.pragma('user_version = 10');
     db.exec(
       'DROP INDEX rule_samples_rule_at; CREATE INDEX rule_samples_rule_at ON rule_samples(host, rule_id, at)',
     );

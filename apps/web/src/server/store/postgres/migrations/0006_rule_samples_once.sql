@@ -1,4 +1,4 @@
--- One counter sample per rule and sample time (as SQLite's migration 0009): a collector that resends a poll (its
+-- One counter sample per rule and sample time (as SQLite's migration 0011): a collector that resends a poll (its
 -- snapshot after every reconnect repeated the last one) is ignored instead of adding its deltas to the rollups
 -- again. Duplicates stored before are dropped, the first copy kept; the rollups they inflated are not recomputed.
 -- A duplicate has the same sample time, so it lies in the same partition as its original.
