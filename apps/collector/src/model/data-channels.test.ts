@@ -214,6 +214,22 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
       settledAt: T0 + 4000,
     });
     expect(h.attempts()[0]?.reason).toMatch(/3 packets dropped/);
+    // The observation table's trace of that very SYN, read later, is the better evidence: it replaces the counters'.
+    h.tracker.drop({
+      at: T0 + 1100,
+      group: 0,
+      ruleId: 'policy-input',
+      prefix: null,
+      proto: 'tcp',
+      src: C,
+      dst: S,
+      sport: 50000,
+      dport: 40042,
+      flags: 'S',
+      source: 'trace',
+      verdict: 'drop',
+    });
+    expect(h.attempts()[0]).toMatchObject({ outcome: 'dropped', dropSource: 'observed', tiedBy: 'port' });
   });
 
   it('an NFLOG drop to the offered port is tied by that port; without a port in the log, by client and time', () => {

@@ -241,14 +241,18 @@ export class DataChannelTracker {
       if (!owner || st.s.startedAt > owner.s.startedAt) owner = st;
     }
     if (!hit && owner) hit = { a: this.create(owner, 'passive', d.at, d.dport), tiedBy: 'client-time' };
-    if (!hit || (hit.a.w.outcome !== 'pending' && hit.a.w.outcome !== 'unused')) return;
+    // A packet seen dropped is better evidence than a counter that moved meanwhile: it may come later (the
+    // trace and NFLOG readers run beside the counter poll) and then replaces the counters' verdict.
+    const byCounters =
+      hit?.tiedBy === 'port' && hit.a.w.outcome === 'dropped' && hit.a.w.dropSource === 'counters';
+    if (!hit || (hit.a.w.outcome !== 'pending' && hit.a.w.outcome !== 'unused' && !byCounters)) return;
     this.update(hit.a, {
       outcome: 'dropped',
       settledAt: d.at,
       port: hit.a.w.port ?? d.dport,
       ruleId: d.ruleId,
       dropSource,
-      tiedBy: hit.tiedBy === 'port' ? (hit.a.w.tiedBy ?? 'port') : 'client-time',
+      tiedBy: hit.tiedBy === 'port' ? (byCounters ? 'port' : (hit.a.w.tiedBy ?? 'port')) : 'client-time',
       reason:
         hit.tiedBy === 'port'
           ? droppedReason(d.dport, dropSource)
