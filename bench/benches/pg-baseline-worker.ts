@@ -2,7 +2,7 @@
  * Baseline of bench 12's ingest, in its own process: the rows of the same batches written to the hub's
  * PostgreSQL schema (migrated, same tables and indexes, in a fresh database) the plain way: one client, one
  * transaction per batch, one multi-row INSERT … VALUES per table (the last state of each id, ON CONFLICT DO
- * UPDATE), no stream bookkeeping, no merge rules, no validation, no network between collector and hub.
+ * UPDATE; rule samples ON CONFLICT DO NOTHING), no stream bookkeeping, no merge rules, no validation, no network between collector and hub.
  * argv: POSTGRES_URL BATCH_EVENTS SECONDS. Prints { eventsPerS }.
  */
 import type { CollectorEvent } from '@ftpscope/shared';
@@ -158,6 +158,7 @@ async function write(events: CollectorEvent[], sentAt: number): Promise<void> {
     'rule_samples',
     ['host', 'rule_id', 'at', 'packets', 'bytes', 'd_packets', 'd_bytes'],
     samples,
+    'ON CONFLICT DO NOTHING', // a sample seen again, as the hub does (migration 0006)
   );
   await insert('health_samples', ['host', 'at', 'health'], health);
   await client.query('COMMIT');

@@ -41,6 +41,8 @@ const LINE_PARSERS: [string, Parse, string][] = [
     (t) => parseLogChunk(t, (l) => (extendedLogParser(RECOMMENDED_LOG_FORMAT) ?? (() => null))(l, 0)),
     'proftpd/1.3.8/lab-proftpd-extended.log',
   ],
+  // A trailing backslash joins the next line to this one in proftpd.conf (as ProFTPD reads it), so the hostile
+  // lines below never end in one for this parser: two physical lines would rightly be one line it does not know.
   ['ProFTPD config', (t) => parseProftpdConf(logicalLines(t, 'x'), 'x'), 'proftpd/1.3.8/lab-proftpd.conf'],
   [
     'Pure-FTPd syslog',
@@ -78,7 +80,9 @@ describe('parsers under hostile input', () => {
       const real = fixture(sample);
       const base = parse(real).unknown;
       fc.assert(
-        fc.property(fc.array(alienLine, { minLength: 1, maxLength: 8 }), (lines) => {
+        fc.property(fc.array(alienLine, { minLength: 1, maxLength: 8 }), (generated) => {
+          const lines =
+            name === 'ProFTPD config' ? generated.map((l) => l.replace(/[\\\s]+$/, '')) : generated;
           const r = parse(`${real}\n${lines.join('\n')}\n`);
           expect(r.unknown).toBe(base + lines.length);
         }),

@@ -64,7 +64,8 @@ describe('pnpm start as an unprivileged user (nobody)', () => {
     // what it cannot read, and what to do about it
     for (const problem of [
       'not running as root: conntrack, iptables-save, nft and tcpdump need root or CAP_NET_ADMIN',
-      'conntrack -E: permission denied; run the collector as root or with CAP_NET_ADMIN',
+      // scripts/setup.sh builds the native reader, so the conntrack events come from it
+      'conntrack events (native reader): permission denied; run the collector as root or with CAP_NET_ADMIN',
       'iptables-nft-save: permission denied; run the collector as root or with CAP_NET_ADMIN',
       'nft: permission denied; run the collector as root or with CAP_NET_ADMIN',
     ]) {

@@ -107,7 +107,7 @@ function packageDir(name: string, fromDir: string): string {
 }
 
 /**
- * apps/web/dist-server/: ftpscope-hub.mjs plus what it reads at run time: the migrations, the install script,
+ * apps/web/dist-server/: ftpscope-hub.mjs plus what it reads at run time: both engines' migrations, the icons, the install script,
  * the built UI, swagger-ui's static files, and better-sqlite3 (its JavaScript and its compiled .node only).
  */
 export async function bundleHub(info: BuildInfo, outDir = HUB_BUNDLE_DIR): Promise<string> {
@@ -125,8 +125,13 @@ export async function bundleHub(info: BuildInfo, outDir = HUB_BUNDLE_DIR): Promi
     external: ['better-sqlite3', ...WS_OPTIONAL],
     plugins: [swaggerUiAssets(swaggerDir)],
   });
-  cpSync(join(WEB_DIR, 'src/server/store/migrations'), join(outDir, 'migrations'), { recursive: true });
+  // Both engines live in the one bundle: each finds its migrations under its own name (server/paths.ts).
+  for (const engine of ['sqlite', 'postgres'])
+    cpSync(join(WEB_DIR, `src/server/store/${engine}/migrations`), join(outDir, `${engine}-migrations`), {
+      recursive: true,
+    });
   cpSync(join(WEB_DIR, 'src/server/install/install.sh'), join(outDir, 'install/install.sh'));
+  cpSync(join(WEB_DIR, 'src/server/assets'), join(outDir, 'assets'), { recursive: true });
   cpSync(uiDir, join(outDir, 'ui'), { recursive: true });
   cpSync(join(swaggerDir, 'static'), join(outDir, 'swagger-ui/static'), { recursive: true });
 

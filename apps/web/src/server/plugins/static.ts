@@ -5,7 +5,7 @@ import type {} from '@fastify/swagger';
 import { FtpscopeError } from '@ftpscope/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { DEFAULT_UI_DIR } from '../paths.ts';
+import { ASSETS_DIR, DEFAULT_UI_DIR } from '../paths.ts';
 
 /** Shown instead of the UI when it was not built yet. */
 export const PLACEHOLDER_HTML = `<!doctype html>
@@ -22,7 +22,7 @@ export const PLACEHOLDER_HTML = `<!doctype html>
 const ICONS = [
   { path: '/favicon.ico', type: 'image/x-icon' },
   { path: '/favicon.svg', type: 'image/svg+xml' },
-].map((i) => ({ ...i, body: readFileSync(new URL(`../assets${i.path}`, import.meta.url)) }));
+].map((i) => ({ ...i, body: readFileSync(join(ASSETS_DIR, i.path)) }));
 
 /** Paths that never fall back to the UI's index.html. */
 function isApiPath(url: string): boolean {

@@ -1,20 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { MIGRATIONS_DIRS } from '../../paths.ts';
 import { StoreOpenError } from '../errors.ts';
+import { loadMigrationFiles, type MigrationFile } from '../migration-files.ts';
 import { withClient } from './connect.ts';
 
-const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
-
 /** Numbered PostgreSQL migrations shipped with this version, in order. */
-export function loadPgMigrations(): { version: number; name: string; sql: string }[] {
-  return readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((name) => ({
-      version: Number(name.slice(0, 4)),
-      name,
-      sql: readFileSync(new URL(name, MIGRATIONS_DIR), 'utf8'),
-    }));
+export function loadPgMigrations(): MigrationFile[] {
+  return loadMigrationFiles(MIGRATIONS_DIRS.postgres);
 }
 
 /** Any constant key: hubs starting together take turns, so each migration runs once. */

@@ -1,28 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { MIGRATIONS_DIRS } from '../../paths.ts';
 import { StoreOpenError } from '../errors.ts';
+import { loadMigrationFiles, type MigrationFile } from '../migration-files.ts';
 
 /** The one SQLite connection of the hub (the only writer). */
 export type Db = Database.Database;
 
-const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
-
 /** Numbered migrations shipped with this version, in order. */
-export function loadMigrations(): { version: number; name: string; sql: string }[] {
-  const list = readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((name) => ({
-      version: Number(name.slice(0, 4)),
-      name,
-      sql: readFileSync(new URL(name, MIGRATIONS_DIR), 'utf8'),
-    }));
-  // Two branches that both added "0004_…" would otherwise leave one of them unapplied on upgraded databases.
-  list.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migrations must be numbered 0001, 0002, … without gaps: ${m.name}`);
-  });
-  return list;
+export function loadMigrations(): MigrationFile[] {
+  return loadMigrationFiles(MIGRATIONS_DIRS.sqlite);
 }
 
 /**
