@@ -67,10 +67,12 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const build = spawnSync(join(WEB, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
-    cwd: WEB,
-    encoding: 'utf8',
-  });
+  // Our own build of the UI: other test projects serve apps/web/dist while this one runs.
+  const build = spawnSync(
+    join(WEB, 'node_modules/.bin/vite'),
+    ['build', '--logLevel', 'warn', '--outDir', join(work, 'ui'), '--emptyOutDir'],
+    { cwd: WEB, encoding: 'utf8' },
+  );
   if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
 
   lab = await createLab({ name: labName, hosts: 1, profile: 'healthy' });
@@ -100,6 +102,8 @@ beforeAll(async () => {
       `127.0.0.1:${port}`,
       '--db',
       join(work, 'hub.db'),
+      '--ui-dir',
+      join(work, 'ui'),
     ],
     { FTPSCOPE_API_TOKEN: apiToken, FTPSCOPE_COLLECTOR_TOKEN: collectorToken, FTPSCOPE_LOG_LEVEL: 'warn' },
     'hub',

@@ -110,8 +110,11 @@ function packageDir(name: string, fromDir: string): string {
  * apps/web/dist-server/: ftpscope-hub.mjs plus what it reads at run time: both engines' migrations, the icons, the install script,
  * the built UI, swagger-ui's static files, and better-sqlite3 (its JavaScript and its compiled .node only).
  */
-export async function bundleHub(info: BuildInfo, outDir = HUB_BUNDLE_DIR): Promise<string> {
-  const uiDir = join(WEB_DIR, 'dist');
+export async function bundleHub(
+  info: BuildInfo,
+  outDir = HUB_BUNDLE_DIR,
+  uiDir = join(WEB_DIR, 'dist'),
+): Promise<string> {
   if (!existsSync(join(uiDir, 'index.html'))) {
     throw new Error(
       `the UI is not built (${uiDir}/index.html missing): run \`pnpm build\` (vite build) first`,

@@ -107,9 +107,10 @@ export async function packageHub(
   compression: Compression,
   commit: string,
   collector: BuiltPackage,
+  uiDir?: string,
 ): Promise<BuiltPackage> {
   const info = stamp(WEB_DIR, commit);
-  await bundleHub(info, HUB_BUNDLE_DIR);
+  await bundleHub(info, HUB_BUNDLE_DIR, uiDir);
   const stage = new Stage(mkdtempSync(join(tmpdir(), 'ftpscope-pkg-hub-')));
   try {
     const p = HUB_PREFIX;
@@ -153,10 +154,10 @@ export async function packageHub(
   }
 }
 
-/** Both packages into `out` (the UI must be built: `pnpm build` does it). */
-export async function buildPackages(out: string, compression: Compression = 'xz') {
+/** Both packages into `out` (the UI must be built: `pnpm build` does it, or a `vite build --outDir uiDir`). */
+export async function buildPackages(out: string, compression: Compression = 'xz', uiDir?: string) {
   const commit = gitCommit(ROOT);
   const collector = await packageCollector(out, compression, commit);
-  const hub = await packageHub(out, compression, commit, collector);
+  const hub = await packageHub(out, compression, commit, collector, uiDir);
   return { collector, hub, commit };
 }

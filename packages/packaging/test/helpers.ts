@@ -21,12 +21,15 @@ export function workDir(prefix: string): { dir: string; cleanup: () => void } {
  * contents are the same), once per test file into `out`.
  */
 export async function buildTestPackages(out: string) {
-  const vite = spawnSync(join(WEB_DIR, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
-    cwd: WEB_DIR,
-    encoding: 'utf8',
-  });
+  // Beside `out`, not into apps/web/dist: other test projects serve dist/ while this one runs.
+  const ui = `${out}-ui`;
+  const vite = spawnSync(
+    join(WEB_DIR, 'node_modules/.bin/vite'),
+    ['build', '--logLevel', 'warn', '--outDir', ui, '--emptyOutDir'],
+    { cwd: WEB_DIR, encoding: 'utf8' },
+  );
   if (vite.status !== 0) throw new Error(`vite build failed:\n${vite.stderr}${vite.stdout}`);
-  return buildPackages(out, 'fast');
+  return buildPackages(out, 'fast', ui);
 }
 
 /** Unpacks a .deb's files into `root` (as `dpkg -x`; no maintainer scripts, nothing outside `root`). */
