@@ -2,12 +2,22 @@ import type { LiveEvent } from '@ftpscope/shared';
 import type { HubEvents } from '../ingest/hub-events.ts';
 import type { LiveClient } from './live-client.ts';
 
+/**
+ * A session event without its dialogue: live views never show it (the Session view asks the REST API), so up to
+ * 50 lines per session update stay off every browser's wire.
+ */
+export function withoutDialogue(e: LiveEvent): LiveEvent {
+  if (e.kind !== 'session' || e.session.dialogue === undefined) return e;
+  const { dialogue: _lines, dialogueOmitted: _omitted, ...session } = e.session;
+  return { ...e, session };
+}
+
 /** Fans committed hub events out to every browser that follows the host. */
 export class LiveHub {
   readonly clients = new Set<LiveClient>();
 
   constructor(events: HubEvents) {
-    events.on('batch', (host, batch) => this.publish(host, batch));
+    events.on('batch', (host, batch) => this.publish(host, batch.map(withoutDialogue)));
     events.on('host', (host, connected, at) => this.publish(host, [{ kind: 'host', connected, at }]));
     events.on('diagnosis', (d) => this.publish(d.host, [{ kind: 'diagnosis', diagnosis: d }]));
     events.on('trace', (host, trace) => this.publish(host, [{ kind: 'trace', trace }]));
