@@ -84,8 +84,18 @@ describe('summary on the recorded history: ftp1 switched to hardened-no-helper w
     expect(s.fix[0]).toMatch(/-t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp/);
     expect(s.sentences[2]).toContain('Diagnosis ftp-helper-not-assigned (');
     expect(s.sentences[2]).toContain(`fix: ${s.fix[0]} (+${s.fix.length - 1} more lines)`);
-    // drops-after-ruleset-change is open too, but names the symptom: the specific cause wins.
-    expect(rec.diagnoses.some((d) => d.kind === 'drops-after-ruleset-change')).toBe(true);
+  });
+
+  it('prefers the specific cause to a symptom of the same severity that opened closer to the failure', () => {
+    const cause = h.diagnoses.find((d) => d.kind === 'ftp-helper-not-assigned');
+    if (!cause) throw new Error('no ftp-helper-not-assigned in the recording');
+    const since = Date.parse(s.failingSince ?? '');
+    const symptom = { ...cause, id: 'symptom', kind: 'drops-after-ruleset-change', firstSeen: since };
+    const t = summarize({ ...h, diagnoses: [symptom, ...h.diagnoses] }, timeFormat('UTC', rec.to));
+    expect(t.diagnosis?.kind).toBe('ftp-helper-not-assigned');
+    const worse = { ...symptom, id: 'worse', kind: 'related-not-accepted' };
+    const u = summarize({ ...h, diagnoses: [worse, ...h.diagnoses] }, timeFormat('UTC', rec.to));
+    expect(u.diagnosis?.id).toBe('worse');
   });
 
   it('writes its times in the asker’s zone', () => {

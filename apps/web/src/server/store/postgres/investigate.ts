@@ -79,7 +79,7 @@ const DROP_MINUTES = `WITH m AS (
 
 const CLIENT_DROPS = `SELECT host, (at / 60000) * 60000 AS at, count(*)::int8 AS packets, min(at) AS first, max(at) AS last
   FROM drops WHERE at >= $2 AND at <= $3 AND (src = ANY($1::text[]) OR dst = ANY($1::text[]))
-  GROUP BY 1, 2 ORDER BY 2, 1 COLLATE "C"`;
+  GROUP BY 1, 2 ORDER BY 2, host COLLATE "C"`;
 
 /**
  * The small queries behind Investigate on PostgreSQL (same answers as SQLite's), each returning domain records;
