@@ -23,5 +23,9 @@ describe('LiveHub', () => {
     expect(first?.kind === 'session' && first.session).not.toHaveProperty('dialogueOmitted');
     expect(first?.kind === 'session' && first.session.id).toBe('s1');
     expect(second).toBe(plain);
+    // batches other hubs committed (PostgreSQL's feed) are published directly: stripped too
+    got.length = 0;
+    hub.publish('ftp1', [talk]);
+    expect(got[0]?.kind === 'session' && got[0].session).not.toHaveProperty('dialogue');
   });
 });

@@ -17,7 +17,7 @@ export class LiveHub {
   readonly clients = new Set<LiveClient>();
 
   constructor(events: HubEvents) {
-    events.on('batch', (host, batch) => this.publish(host, batch.map(withoutDialogue)));
+    events.on('batch', (host, batch) => this.publish(host, batch));
     events.on('host', (host, connected, at) => this.publish(host, [{ kind: 'host', connected, at }]));
     events.on('diagnosis', (d) => this.publish(d.host, [{ kind: 'diagnosis', diagnosis: d }]));
     events.on('trace', (host, trace) => this.publish(host, [{ kind: 'trace', trace }]));
@@ -49,6 +49,8 @@ export class LiveHub {
   }
 
   publish(host: string, events: LiveEvent[]): void {
-    for (const c of this.clients) c.enqueue(host, events);
+    // This hub's batches and those other hubs committed (PostgreSQL's feed) both pass here.
+    const lean = events.map(withoutDialogue);
+    for (const c of this.clients) c.enqueue(host, lean);
   }
 }
