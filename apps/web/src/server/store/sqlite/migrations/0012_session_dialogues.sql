@@ -1,6 +1,6 @@
 -- The FTP dialogue of a session (commands with PASS/ACCT masked, and replies) as the collector last reported it
 -- from the server log: the most recent lines, replaced whole by each report. `at` is the time of the last line.
-CREATE TABLE session_dialogues (
+CREATE TABLE IF NOT EXISTS session_dialogues (
   host       TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
   session_id TEXT NOT NULL,
   at         INTEGER NOT NULL,
@@ -9,4 +9,4 @@ CREATE TABLE session_dialogues (
   verbs      TEXT NOT NULL DEFAULT '[]',         -- JSON array: LIST, RETR, STOR … in order (what the list groups by)
   PRIMARY KEY (host, session_id)
 );
-CREATE INDEX session_dialogues_at ON session_dialogues(at);
+CREATE INDEX IF NOT EXISTS session_dialogues_at ON session_dialogues(at);
