@@ -358,7 +358,16 @@ describe('SessionStory', () => {
   };
 
   it('tells the dialogue, the dropped channel with its rule in words, and the ruleset in force with its diff', async () => {
-    const s = services({ [`/api/sessions/${dropped.id}/story`]: story });
+    const trace = {
+      id: 'tr-abcd-1234',
+      host: 'ftp1',
+      client: dropped.client.ip,
+      startedAt: iso(dropped.startedAt - 1000),
+      endedAt: iso(dropped.startedAt + 60_000),
+      packets: 12,
+      tls: false,
+    };
+    const s = services({ [`/api/sessions/${dropped.id}/story`]: story, '/api/traces': [trace] });
     const el = render(SessionStory, { session: view }, appContext(s));
     await vi.waitFor(() => expect(el.querySelector('[aria-label="FTP dialogue"]')).not.toBeNull());
     const lines = [...el.querySelectorAll('[aria-label="FTP dialogue"] li')].map((l) => l.textContent ?? '');
@@ -373,6 +382,8 @@ describe('SessionStory', () => {
     );
     expect(el.querySelector('tr[data-outcome="dropped"]')).not.toBeNull();
     expect(el.querySelector('[data-ruleset-before]')?.getAttribute('data-ruleset-before')).toBe(change?.id);
+    await vi.waitFor(() => expect(el.querySelector('[data-trace] a')).not.toBeNull());
+    expect(el.querySelector('[data-trace] a')?.getAttribute('href')).toBe('#/traces/tr-abcd-1234');
     (el.querySelector('[data-ruleset-before] button') as HTMLButtonElement).click();
     flushSync();
     expect(el.querySelector('section.diff')).not.toBeNull();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { alignSeries } from '../src/ui/lib/align-series.ts';
 import { ApiClient, ApiError } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
-import { channelsByLine, dialoguePort } from '../src/ui/lib/dialogue.ts';
+import { channelsByLine, dialoguePort, tracesOfSession } from '../src/ui/lib/dialogue.ts';
 import { troubleScore } from '../src/ui/lib/fleet-store.svelte.ts';
 import { formatBytes, formatDuration } from '../src/ui/lib/format.ts';
 import {
@@ -358,6 +358,38 @@ describe('dialogue data ports', () => {
     expect([...channelsByLine(lines, channels)].map(([i, c]) => [i, c.id])).toEqual([
       [3, 'a'],
       [2, 'b'],
+    ]);
+  });
+});
+
+describe('traces of a session', () => {
+  const t = (id: string, client: string, startedAt: string, endedAt: string | null) => ({
+    id,
+    host: 'ftp1',
+    client,
+    startedAt,
+    endedAt,
+  });
+  const session = {
+    host: 'ftp1',
+    client: { ip: '198.18.1.100' },
+    startedAt: '2026-11-30T15:00:10.000Z',
+    endedAt: '2026-11-30T15:00:20.000Z',
+  };
+
+  it('keeps the traces of its client on its host that ran while it was open, newest first', () => {
+    const traces = [
+      t('before', '198.18.1.100', '2026-11-30T14:58:00.000Z', '2026-11-30T14:59:00.000Z'),
+      t('covers', '198.18.1.100', '2026-11-30T15:00:00.000Z', '2026-11-30T15:01:00.000Z'),
+      t('other-client', '198.18.1.101', '2026-11-30T15:00:00.000Z', '2026-11-30T15:01:00.000Z'),
+      t('running', '198.18.1.100', '2026-11-30T15:00:15.000Z', null),
+      { ...t('other-host', '198.18.1.100', '2026-11-30T15:00:00.000Z', null), host: 'ftp2' },
+    ];
+    const now = Date.parse('2026-11-30T15:05:00.000Z');
+    expect(tracesOfSession(traces, session, now).map((x) => x.id)).toEqual(['running', 'covers']);
+    expect(tracesOfSession(traces, { ...session, endedAt: null }, now).map((x) => x.id)).toEqual([
+      'running',
+      'covers',
     ]);
   });
 });

@@ -36,3 +36,24 @@ export function channelsByLine<C extends { id: string; port: number | null }>(
   }
   return out;
 }
+
+/** The traces of a session's client on its host that were running while the session was open, newest first. */
+export function tracesOfSession<
+  T extends { host: string; client: string; startedAt: string; endedAt: string | null },
+>(
+  traces: readonly T[],
+  s: { host: string; client: { ip: string }; startedAt: string; endedAt: string | null },
+  now: number,
+): T[] {
+  const from = Date.parse(s.startedAt);
+  const to = s.endedAt === null ? now : Date.parse(s.endedAt);
+  return traces
+    .filter(
+      (t) =>
+        t.host === s.host &&
+        t.client === s.client.ip &&
+        Date.parse(t.startedAt) <= to &&
+        (t.endedAt === null ? now : Date.parse(t.endedAt)) >= from,
+    )
+    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+}
