@@ -1,10 +1,23 @@
 // @vitest-environment happy-dom
-import type { DiagnosisView, HostSummary, RulesetChangeView, TimelineItem } from '@ftpscope/shared';
+import type {
+  DiagnosisView,
+  FtpSession,
+  HostSummary,
+  InvestigateView as InvestigateViewData,
+  RulesetChangeView,
+} from '@ftpscope/shared';
 import { type Component, flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { chartOf } from '../src/server/investigate/chart.ts';
+import { entriesOf, pageOf } from '../src/server/investigate/groups.ts';
+import { loadRecording } from '../src/server/investigate/recorded.fixture.ts';
+import { sessionStory } from '../src/server/investigate/session-story.ts';
+import { summarize } from '../src/server/investigate/summary.ts';
+import { timeFormat } from '../src/server/investigate/time-format.ts';
 import DiagnosisCard from '../src/ui/components/DiagnosisCard.svelte';
 import DiffView from '../src/ui/components/DiffView.svelte';
-import TimelineList from '../src/ui/components/TimelineList.svelte';
+import InvestigateList from '../src/ui/components/InvestigateList.svelte';
+import SessionStory from '../src/ui/components/SessionStory.svelte';
 import TraceLadder from '../src/ui/components/TraceLadder.svelte';
 import { ApiClient } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
@@ -157,34 +170,6 @@ describe('DiagnosisCard', () => {
   });
 });
 
-describe('TimelineList', () => {
-  it('shows rule-counter drops as a problem linking to the Drops view of that host around that time', () => {
-    const el = render(TimelineList, {
-      items: [
-        {
-          at: '2026-03-01T15:00:10.000Z',
-          host: 'hardened',
-          type: 'rule-drops',
-          problem: true,
-          ref: 'ipv4/filter/INPUT/policy',
-          summary: 'INPUT policy DROP: 3 packets dropped 15:00:10–15:00:40 UTC (rule counter: any client)',
-        },
-      ],
-    });
-    const li = el.querySelector('li[data-type="rule-drops"]');
-    expect(li?.classList.contains('problem')).toBe(true);
-    expect(li?.querySelector('.tag')?.textContent).toBe('rule drops');
-    const link = new URLSearchParams(li?.querySelector('a')?.getAttribute('href')?.split('?')[1]);
-    expect(li?.querySelector('a')?.getAttribute('href')).toMatch(/^#\/drops\?/);
-    expect(Object.fromEntries(link)).toEqual({
-      host: 'hardened',
-      range: 'custom',
-      from: '2026-03-01T14:45:10.000Z',
-      to: '2026-03-01T15:15:10.000Z',
-    });
-  });
-});
-
 describe('FleetView', () => {
   const host = (name: string, over: Partial<HostSummary> = {}): HostSummary => ({
     name,
@@ -255,32 +240,153 @@ describe('FleetView', () => {
 });
 
 describe('InvestigateView', () => {
-  const items: TimelineItem[] = [1, 2, 3].map((i) => ({
-    at: new Date(Date.UTC(2025, 0, 1, 12, 0, i)).toISOString(),
-    host: 'ftp1',
-    type: 'drop',
-    problem: true,
-    summary: `dropped TCP 198.18.0.10:4000${i} → 198.18.1.2:30042 [SYN] (nflog group 5)`,
-    ref: String(i),
-  }));
-  const query = { client: '198.18.0.10', at: '2025-01-01T12:00:00.000Z', window: '30' };
+  // The hub's own answer for a recorded history (ftp1 hardened while the client works), as the route builds it.
+  const rec = loadRecording('helper-removed');
+  const answer: InvestigateViewData = {
+    subject: rec.subject.client as string,
+    from: new Date(rec.from).toISOString(),
+    to: new Date(rec.to).toISOString(),
+    summary: summarize(rec.history, timeFormat('UTC', rec.to)),
+    chart: chartOf(rec.history),
+    list: pageOf(entriesOf(rec.history), 0, 50),
+    truncated: false,
+  };
+  const query = { client: rec.subject.client as string, at: new Date(rec.to).toISOString(), window: '30' };
 
-  it('says when the hub cut the timeline short, and how many items it shows', async () => {
-    const s = services({ '/api/timeline': items }, { '/api/timeline': { 'x-ftpscope-truncated': 'true' } });
+  it('answers first: the summary sentences, the fix to copy, links to the change, diagnosis and failing host', async () => {
+    const s = services({ '/api/investigate': answer });
     const el = render(InvestigateView, { query }, appContext(s));
-    await vi.waitFor(() => expect(el.querySelectorAll('li').length).toBeGreaterThan(0));
-    const note = el.querySelector('[data-truncated]')?.textContent?.replace(/\s+/g, ' ');
-    expect(note).toContain(
-      `Showing the first 3 items, up to ${new Date(items[2]?.at ?? '').toLocaleTimeString()}`,
+    await vi.waitFor(() => expect(el.querySelector('[data-summary]')).not.toBeNull());
+    const summary = el.querySelector('[data-summary]') as HTMLElement;
+    expect(summary.dataset.summary).toBe('failing');
+    expect(summary.textContent).toContain(answer.summary.sentences[0]);
+    expect(summary.querySelector('pre.fix')?.textContent).toBe(answer.summary.fix.join('\n'));
+    expect(summary.querySelector('[data-summary-change]')?.getAttribute('data-summary-change')).toBe(
+      answer.summary.change?.id,
     );
-    expect(note).toContain('Narrow the window');
+    const hrefs = [...summary.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    expect(hrefs).toContain(`#/hosts/ftp1?client=${encodeURIComponent(query.client)}`);
+    expect(hrefs.some((h) => h?.startsWith('#/diagnoses?host=ftp1&id='))).toBe(true);
+    expect(el.querySelector('[data-truncated]')).toBeNull();
   });
 
-  it('says nothing of a limit when the timeline is complete', async () => {
-    const s = services({ '/api/timeline': items }, { '/api/timeline': { 'x-ftpscope-truncated': 'false' } });
+  it('says when the hub stopped at its row limit', async () => {
+    const s = services({ '/api/investigate': { ...answer, truncated: true } });
     const el = render(InvestigateView, { query }, appContext(s));
-    await vi.waitFor(() => expect(el.querySelectorAll('li').length).toBeGreaterThan(0));
-    expect(el.querySelector('[data-truncated]')).toBeNull();
+    await vi.waitFor(() => expect(el.querySelector('[data-truncated]')).not.toBeNull());
+    expect(el.querySelector('[data-truncated]')?.textContent).toContain('Narrow the window');
+  });
+});
+
+describe('InvestigateList', () => {
+  const rec = loadRecording('helper-removed');
+  const entries = entriesOf(rec.history);
+
+  it('shows each group once with its count, expands it to its sessions, and pages', async () => {
+    const onpage = vi.fn();
+    const el = render(InvestigateList, {
+      page: pageOf(entries, 0, 50),
+      loading: false,
+      selectedChange: null,
+      onpage,
+      onchangeselect: () => {},
+    });
+    const failing = el.querySelector('li[data-outcome="failed"]') as HTMLElement;
+    const group = entries.find((e) => e.type === 'sessions' && e.outcome === 'failed');
+    expect(failing.textContent).toContain(`${group?.type === 'sessions' && group.count} ×`);
+    expect(failing.querySelector('.sessions')).toBeNull();
+    (failing.querySelector('button.expand') as HTMLButtonElement).click();
+    flushSync();
+    const links = [...failing.querySelectorAll('.sessions a')].map((a) => a.getAttribute('href'));
+    expect(links).toEqual(group?.type === 'sessions' ? group.sessions.map((x) => `#/sessions/${x.id}`) : []);
+    const paged = render(InvestigateList, {
+      page: pageOf(entries, 0, 3),
+      loading: false,
+      selectedChange: null,
+      onpage,
+      onchangeselect: () => {},
+    });
+    expect(paged.querySelectorAll('ol.entries > li')).toHaveLength(3);
+    expect(paged.querySelector('.pages')?.textContent).toContain(`1–3 of ${entries.length}`);
+    (paged.querySelector('.pages button:last-child') as HTMLButtonElement).click();
+    expect(onpage).toHaveBeenCalledWith(3);
+  });
+});
+
+describe('SessionStory', () => {
+  // A dropped session of the recording, told by the hub's own story builder.
+  const rec = loadRecording('helper-removed');
+  const last = new Map<string, FtpSession>();
+  for (const b of rec.batches)
+    for (const e of b.events) if (e.kind === 'session') last.set(e.session.id, e.session);
+  const dropped = [...last.values()].find((x) => x.attempts?.[0]?.outcome === 'dropped') as FtpSession;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const records = dropped.attempts ?? [];
+  const attempts = records.map((a) => ({
+    ...a,
+    askedAt: iso(a.askedAt),
+    settledAt: a.settledAt === null ? null : iso(a.settledAt),
+  }));
+  const rules = rec.batches
+    .flatMap((b) => b.events)
+    .flatMap((e) => (e.kind === 'ruleset' ? e.rules : []))
+    .map((r) => ({ ...r, host: 'ftp1' }));
+  const change = rec.history.changes.find((c) => c.host === 'ftp1') ?? null;
+  const story = sessionStory({
+    host: 'ftp1',
+    attempts: records,
+    dialogue: { lines: dropped.dialogue ?? [], omitted: 0 },
+    rules,
+    before: change,
+    during: [],
+  });
+  const view = {
+    id: dropped.id,
+    host: 'ftp1',
+    client: dropped.client,
+    server: dropped.server,
+    state: dropped.state,
+    helper: null,
+    user: dropped.user,
+    mode: dropped.mode,
+    tls: false,
+    startedAt: iso(dropped.startedAt),
+    endedAt: null,
+    expectations: [],
+    dataConnections: [],
+    attempts,
+  };
+
+  it('tells the dialogue, the dropped channel with its rule in words, and the ruleset in force with its diff', async () => {
+    const trace = {
+      id: 'tr-abcd-1234',
+      host: 'ftp1',
+      client: dropped.client.ip,
+      startedAt: iso(dropped.startedAt - 1000),
+      endedAt: iso(dropped.startedAt + 60_000),
+      packets: 12,
+      tls: false,
+    };
+    const s = services({ [`/api/sessions/${dropped.id}/story`]: story, '/api/traces': [trace] });
+    const el = render(SessionStory, { session: view }, appContext(s));
+    await vi.waitFor(() => expect(el.querySelector('[aria-label="FTP dialogue"]')).not.toBeNull());
+    const lines = [...el.querySelectorAll('[aria-label="FTP dialogue"] li')].map((l) => l.textContent ?? '');
+    expect(lines.some((l) => l.includes('C →') && l.includes('PASV'))).toBe(true);
+    expect(lines.some((l) => l.includes('← S') && /227 Entering Passive Mode/.test(l))).toBe(true);
+    expect(el.querySelector('[data-rule-label]')?.textContent).toBe('INPUT policy DROP (ipv4 filter)');
+    // right after the 227 reply: what became of the data connection it offered
+    const fate = el.querySelector('li[data-fate="dropped"]');
+    expect(fate?.previousElementSibling?.textContent).toMatch(/227 Entering Passive Mode/);
+    expect(fate?.textContent).toMatch(
+      /data connection to [\d.]+:\d+: dropped by INPUT policy DROP \(ipv4 filter\)/,
+    );
+    expect(el.querySelector('tr[data-outcome="dropped"]')).not.toBeNull();
+    expect(el.querySelector('[data-ruleset-before]')?.getAttribute('data-ruleset-before')).toBe(change?.id);
+    await vi.waitFor(() => expect(el.querySelector('[data-trace] a')).not.toBeNull());
+    expect(el.querySelector('[data-trace] a')?.getAttribute('href')).toBe('#/traces/tr-abcd-1234');
+    (el.querySelector('[data-ruleset-before] button') as HTMLButtonElement).click();
+    flushSync();
+    expect(el.querySelector('section.diff')).not.toBeNull();
   });
 });
 

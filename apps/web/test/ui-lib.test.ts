@@ -3,8 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { alignSeries } from '../src/ui/lib/align-series.ts';
 import { ApiClient, ApiError } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
+import { channelsByLine, dialoguePort, tracesOfSession } from '../src/ui/lib/dialogue.ts';
 import { troubleScore } from '../src/ui/lib/fleet-store.svelte.ts';
 import { formatBytes, formatDuration } from '../src/ui/lib/format.ts';
+import {
+  chartRows,
+  DROPS_ROW,
+  dropsBand,
+  focusRange,
+  nearestSession,
+  outcomeTally,
+  rowCenter,
+} from '../src/ui/lib/investigate-chart.ts';
 import { href, links, parseHash } from '../src/ui/lib/routes.ts';
 import { sessionLanes } from '../src/ui/lib/session-lanes.ts';
 import { aroundTime, resolveRange, stepFor } from '../src/ui/lib/time-range.ts';
@@ -243,5 +253,143 @@ describe('trace verdict', () => {
       text: '1 data connection seen, all answered.',
     });
     expect(traceVerdict({ ...base, state: 'running', steps: [] }).text).toContain('start a transfer');
+  });
+});
+
+describe('investigate chart geometry', () => {
+  const chart = {
+    lanes: ['ftp1', 'ftp2'],
+    sessions: [
+      { id: 'a', host: 'ftp1', at: '2026-11-30T15:00:00.000Z', outcome: 'ok' as const },
+      { id: 'b', host: 'ftp1', at: '2026-11-30T15:00:10.000Z', outcome: 'failed' as const },
+      { id: 'c', host: 'ftp2', at: '2026-11-30T15:00:09.000Z', outcome: 'ok' as const },
+    ],
+    changes: [],
+    diagnoses: [],
+    drops: [
+      { at: '2026-11-30T15:00:00.000Z', packets: 2, first: null, last: null },
+      {
+        at: '2026-11-30T15:01:00.000Z',
+        packets: 8,
+        first: '2026-11-30T15:01:10.000Z',
+        last: '2026-11-30T15:01:12.000Z',
+      },
+    ],
+  };
+
+  it('puts a lane per host on top and the drops band below, centred in the lane scale', () => {
+    expect(chartRows(chart)).toEqual(['ftp1', 'ftp2', DROPS_ROW]);
+    expect([0, 1, 2].map((i) => rowCenter(3, i))).toEqual([2.5, 1.5, 0.5]);
+  });
+
+  it('scales the drops band to the busiest minute, each cell from the first to the last drop seen in it', () => {
+    expect(dropsBand(chart.drops).map((d) => d.strength)).toEqual([0.25, 1]);
+    expect(dropsBand(chart.drops).map((d) => (d.to - d.from) / 1000)).toEqual([60, 2]);
+    expect(dropsBand([])).toEqual([]);
+  });
+
+  it('finds the session clicked in a lane, within the tolerance only', () => {
+    const t = Date.parse('2026-11-30T15:00:09.500Z');
+    expect(nearestSession(chart.sessions, 'ftp1', t, 1000)?.id).toBe('b');
+    expect(nearestSession(chart.sessions, 'ftp2', t, 1000)?.id).toBe('c');
+    expect(nearestSession(chart.sessions, 'ftp1', t, 100)).toBeNull();
+    expect(outcomeTally(chart.sessions)).toEqual({ ok: 2, failed: 1 });
+  });
+});
+
+describe('investigate chart focus', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 30, 15, 0, s)).toISOString();
+  const from = Date.UTC(2026, 10, 30, 14, 30);
+  const to = Date.UTC(2026, 10, 30, 15, 30);
+
+  it('shows the span of the activity, padded by at least 5 s, inside the window', () => {
+    const chart = {
+      sessions: [{ id: 'a', host: 'h', at: at(10), outcome: 'ok' as const }],
+      changes: [
+        {
+          id: 'rc-1',
+          host: 'h',
+          at: at(20),
+          notBefore: null,
+          added: [],
+          removed: [],
+          moved: [],
+          policyChanges: [],
+        },
+      ],
+    };
+    expect(focusRange(chart, from, to)).toEqual({
+      from: Date.parse(at(10)) - 5_000,
+      to: Date.parse(at(20)) + 5_000,
+    });
+    expect(focusRange({ sessions: [], changes: [] }, from, to)).toEqual({ from, to });
+    const edge = {
+      sessions: [{ id: 'b', host: 'h', at: new Date(from + 1000).toISOString(), outcome: 'ok' as const }],
+      changes: [],
+    };
+    expect(focusRange(edge, from, to).from).toBe(from);
+  });
+});
+
+describe('dialogue data ports', () => {
+  const reply = (text: string) => ({ dir: 'reply', text });
+  const command = (text: string) => ({ dir: 'command', text });
+
+  it('reads the port a line negotiates: 227 and 229 replies, PORT and EPRT commands', () => {
+    expect(dialoguePort(reply('227 Entering Passive Mode (198,18,2,11,156,216).'))).toBe(156 * 256 + 216);
+    expect(dialoguePort(reply('229 Entering Extended Passive Mode (|||40123|)'))).toBe(40123);
+    expect(dialoguePort(command('PORT 198,18,2,100,200,10'))).toBe(200 * 256 + 10);
+    expect(dialoguePort(command('EPRT |2|2001:2::100|50123|'))).toBe(50123);
+    expect(dialoguePort(reply('200 PORT command successful'))).toBeNull();
+    expect(dialoguePort(command('PASV'))).toBeNull();
+  });
+
+  it('ties each channel to the line that negotiated it, once, the latest line of a port first', () => {
+    const lines = [
+      reply('227 Entering Passive Mode (1,2,3,4,156,216).'),
+      command('LIST'),
+      reply('227 Entering Passive Mode (1,2,3,4,156,217).'),
+      reply('227 Entering Passive Mode (1,2,3,4,156,216).'),
+    ];
+    const channels = [
+      { id: 'a', port: 156 * 256 + 216 },
+      { id: 'b', port: 156 * 256 + 217 },
+    ];
+    expect([...channelsByLine(lines, channels)].map(([i, c]) => [i, c.id])).toEqual([
+      [3, 'a'],
+      [2, 'b'],
+    ]);
+  });
+});
+
+describe('traces of a session', () => {
+  const t = (id: string, client: string, startedAt: string, endedAt: string | null) => ({
+    id,
+    host: 'ftp1',
+    client,
+    startedAt,
+    endedAt,
+  });
+  const session = {
+    host: 'ftp1',
+    client: { ip: '198.18.1.100' },
+    startedAt: '2026-11-30T15:00:10.000Z',
+    endedAt: '2026-11-30T15:00:20.000Z',
+  };
+
+  it('keeps the traces of its client on its host that ran while it was open, newest first', () => {
+    const traces = [
+      t('before', '198.18.1.100', '2026-11-30T14:58:00.000Z', '2026-11-30T14:59:00.000Z'),
+      t('covers', '198.18.1.100', '2026-11-30T15:00:00.000Z', '2026-11-30T15:01:00.000Z'),
+      t('other-client', '198.18.1.101', '2026-11-30T15:00:00.000Z', '2026-11-30T15:01:00.000Z'),
+      t('running', '198.18.1.100', '2026-11-30T15:00:15.000Z', null),
+      { ...t('other-host', '198.18.1.100', '2026-11-30T15:00:00.000Z', null), host: 'ftp2' },
+    ];
+    const now = Date.parse('2026-11-30T15:05:00.000Z');
+    expect(tracesOfSession(traces, session, now).map((x) => x.id)).toEqual(['running', 'covers']);
+    expect(tracesOfSession(traces, { ...session, endedAt: null }, now).map((x) => x.id)).toEqual([
+      'running',
+      'covers',
+    ]);
   });
 });

@@ -98,6 +98,18 @@ export type DataChannelAttempt = Static<typeof DataChannelAttempt>;
 /** Largest number of data-channel attempts a session carries (the most recent). */
 export const MAX_ATTEMPTS_PER_SESSION = 50;
 
+/** Largest number of dialogue lines a session carries (the most recent). */
+export const MAX_DIALOGUE_LINES = 50;
+
+/** One line of a session's FTP dialogue from the server log: a command (PASS/ACCT masked on the host) or a reply. */
+export const DialogueLine = T.Object({
+  at: Millis,
+  dir: T.Union([T.Literal('command'), T.Literal('reply')]),
+  /** "PASV", "PASS ****", "227 Entering Passive Mode (198,18,1,11,156,173)." */
+  text: T.String({ maxLength: 512 }),
+});
+export type DialogueLine = Static<typeof DialogueLine>;
+
 /** An FTP control connection as conntrack sees it, enriched from the FTP server log. */
 export const FtpSession = T.Object({
   id: T.String({ maxLength: 128 }),
@@ -120,6 +132,10 @@ export const FtpSession = T.Object({
   attempts: T.Optional(T.Array(DataChannelAttempt, { maxItems: MAX_ATTEMPTS_PER_SESSION })),
   /** The address or name the client asked for with HOST (RFC 7151): the one it connected to, even through NAT. */
   requestedHost: T.Optional(T.Union([T.String({ maxLength: 256 }), T.Null()])),
+  /** Commands and replies from the server log (most recent last, at most 50); absent when the log has none. */
+  dialogue: T.Optional(T.Array(DialogueLine, { maxItems: MAX_DIALOGUE_LINES })),
+  /** Earlier dialogue lines not kept (the session had more than MAX_DIALOGUE_LINES). */
+  dialogueOmitted: T.Optional(T.Integer({ minimum: 0 })),
 });
 export type FtpSession = Static<typeof FtpSession>;
 

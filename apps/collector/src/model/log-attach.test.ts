@@ -58,3 +58,39 @@ describe('LogAttacher on a recorded vsftpd session', () => {
     expect(new Set(users)).toEqual(new Set(['anonymous']));
   });
 });
+
+describe('LogAttacher: the dialogue of a session', () => {
+  it('keeps the commands and replies of the recorded session in order, with their times', () => {
+    const last = replay(firstSessionLog()).at(-1);
+    const texts = (last?.dialogue ?? []).map((l) => `${l.dir}:${l.text}`);
+    expect(texts[0]).toBe('reply:220 (vsFTPd 3.0.3)');
+    expect(texts).toContain('command:USER anonymous');
+    expect(texts).toContain('reply:230 Login successful.');
+    const pasv = texts.indexOf('command:PASV');
+    expect(pasv).toBeGreaterThan(0);
+    expect(texts[pasv + 1]).toMatch(/^reply:227 Entering Passive Mode \(198,18,250,1,\d+,\d+\)/);
+    expect(last?.dialogue?.every((l) => l.at > 0)).toBe(true);
+    expect(last?.dialogueOmitted).toBeUndefined();
+  });
+
+  it('masks the PASS argument before the session leaves the attacher, whatever the case', () => {
+    // vsftpd and ProFTPD do not write the password (ProFTPD logs "(hidden)"); a server that did must not leak it.
+    const log = firstSessionLog();
+    const user = log.findIndex((l) => l.includes('"USER anonymous"'));
+    const secret = 'S3cret-pa55';
+    const pass = (log[user] as string).replace('"USER anonymous"', `"pass ${secret}"`);
+    const sessions = replay([...log.slice(0, user + 1), pass, ...log.slice(user + 1)]);
+    expect(JSON.stringify(sessions)).not.toContain(secret);
+    expect(sessions.at(-1)?.dialogue?.map((l) => l.text)).toContain('PASS ****');
+  });
+
+  it('keeps the most recent lines of a long session and counts the rest', () => {
+    const log = firstSessionLog();
+    const noop = (log.find((l) => l.includes('"PWD"')) as string).replace('"PWD"', '"NOOP"');
+    const full = replay(log).at(-1)?.dialogue?.length ?? 0;
+    const last = replay([...log, ...Array.from({ length: 80 }, () => noop)]).at(-1);
+    expect(last?.dialogue?.length).toBe(50);
+    expect(last?.dialogue?.at(-1)?.text).toBe('NOOP');
+    expect(last?.dialogueOmitted).toBe(full + 80 - 50);
+  });
+});

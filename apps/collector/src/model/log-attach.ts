@@ -1,4 +1,10 @@
-import type { FtpMode, FtpTransfer } from '@ftpscope/shared';
+import {
+  type DialogueLine,
+  type FtpMode,
+  type FtpTransfer,
+  MAX_DIALOGUE_LINES,
+  maskFtpCommand,
+} from '@ftpscope/shared';
 import type { FtpLogRecord } from '../ftp-servers/log-record.ts';
 import { type ChannelSignal, channelSignal } from './channel-signals.ts';
 import type { SessionModel, SessionState } from './sessions.ts';
@@ -7,6 +13,8 @@ import type { SessionModel, SessionState } from './sessions.ts';
 const MATCH_WINDOW_MS = 5000;
 const MAX_TRANSFERS = 50;
 const MAX_LOG_SESSIONS = 10_000;
+/** Log sessions (the newest) that keep collecting dialogue lines: bounds the memory the dialogue takes. */
+const MAX_DIALOGUE_SESSIONS = 2000;
 /** Data-channel signals kept for a log session not bound yet. */
 const MAX_PENDING_SIGNALS = 200;
 
@@ -31,6 +39,11 @@ interface LogSession {
   requestedHost: string | null;
   lastCommand: string | null;
   transfers: FtpTransfer[];
+  /** Commands (secrets masked) and replies, the most recent MAX_DIALOGUE_LINES. */
+  dialogue: DialogueLine[];
+  dialogueOmitted: number;
+  /** False once older than the newest MAX_DIALOGUE_SESSIONS: its dialogue was sent and is no longer kept. */
+  keepsDialogue: boolean;
   /** Signals not yet handed to the tracker (the session is not bound yet). */
   signals: ChannelSignal[];
   session: SessionState | null;
@@ -88,6 +101,7 @@ export class LogAttacher {
       });
       if (ls.transfers.length > MAX_TRANSFERS) ls.transfers.shift();
     }
+    this.record(ls, rec);
     const sig = channelSignal(rec, ls.lastCommand);
     if (rec.kind === 'command') ls.lastCommand = rec.command;
     if (sig) {
@@ -95,6 +109,23 @@ export class LogAttacher {
       if (ls.signals.length > MAX_PENDING_SIGNALS) ls.signals.shift();
     }
     this.bind(ls);
+  }
+
+  /** Keeps a command or reply for the session's dialogue; a secret argument never leaves this function. */
+  private record(ls: LogSession, rec: FtpLogRecord): void {
+    let line: DialogueLine;
+    if (rec.kind === 'command') {
+      const text = maskFtpCommand(rec.arg === '' ? rec.command : `${rec.command} ${rec.arg}`);
+      line = { at: rec.at, dir: 'command', text: text.slice(0, 512) };
+    } else if (rec.kind === 'response') {
+      line = { at: rec.at, dir: 'reply', text: `${rec.code} ${rec.text}`.slice(0, 512) };
+    } else return;
+    if (!ls.keepsDialogue) return;
+    ls.dialogue.push(line);
+    if (ls.dialogue.length > MAX_DIALOGUE_LINES) {
+      ls.dialogue.shift();
+      ls.dialogueOmitted++;
+    }
   }
 
   /**
@@ -131,11 +162,19 @@ export class LogAttacher {
       requestedHost: null,
       lastCommand: null,
       transfers: [],
+      dialogue: [],
+      dialogueOmitted: 0,
+      keepsDialogue: true,
       signals: [],
       session: null,
     };
     this.logSessions.push(ls);
     if (this.logSessions.length > MAX_LOG_SESSIONS) this.logSessions.shift();
+    const old = this.logSessions[this.logSessions.length - 1 - MAX_DIALOGUE_SESSIONS];
+    if (old) {
+      old.keepsDialogue = false;
+      old.dialogue = [];
+    }
     return ls;
   }
 
@@ -205,6 +244,8 @@ export class LogAttacher {
       mode: ls.mode,
       transfers: ls.transfers.length > 0 ? ls.transfers : null,
       requestedHost: ls.requestedHost,
+      dialogue: ls.dialogue.length > 0 ? ls.dialogue : null,
+      dialogueOmitted: ls.dialogueOmitted,
     });
     if (this.sink && ls.signals.length > 0) {
       const signals = ls.signals.splice(0);

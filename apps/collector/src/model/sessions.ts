@@ -1,6 +1,7 @@
 import type {
   CollectorEvent,
   DataConnection,
+  DialogueLine,
   Expectation,
   FtpMode,
   FtpSession,
@@ -619,6 +620,8 @@ export class SessionModel {
       mode: FtpMode | null;
       transfers: FtpTransfer[] | null;
       requestedHost: string | null;
+      dialogue?: DialogueLine[] | null;
+      dialogueOmitted?: number;
     },
   ): void {
     const s = st.s;
@@ -633,8 +636,13 @@ export class SessionModel {
       s.mode = log.mode;
       changed = true;
     }
-    if (log.transfers && !sameTransfers(s.transfers, log.transfers)) {
+    if (log.transfers && !sameItems(s.transfers, log.transfers)) {
       s.transfers = [...log.transfers];
+      changed = true;
+    }
+    if (log.dialogue && !sameItems(s.dialogue, log.dialogue)) {
+      s.dialogue = [...log.dialogue];
+      if (log.dialogueOmitted) s.dialogueOmitted = log.dialogueOmitted;
       changed = true;
     }
     if (changed) this.emitSession(st);
@@ -667,14 +675,16 @@ function startsAfter(a: SessionState, b: SessionState): boolean {
   return a.seq < b.seq;
 }
 
-function sameTransfers(a: FtpTransfer[] | undefined, b: FtpTransfer[]): boolean {
+/** The same items in the same order (log lists are replaced with new items, never mutated). */
+function sameItems<T>(a: T[] | undefined, b: T[]): boolean {
   return a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
-/** A copy that later changes to the session cannot reach (transfers and attempts are replaced, never mutated). */
+/** A copy that later changes to the session cannot reach (transfers, attempts and dialogue are replaced, never mutated). */
 function copySession(s: FtpSession): FtpSession {
   const c = { ...s };
   if (s.transfers) c.transfers = [...s.transfers];
   if (s.attempts) c.attempts = [...s.attempts];
+  if (s.dialogue) c.dialogue = [...s.dialogue];
   return c;
 }

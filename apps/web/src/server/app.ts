@@ -24,8 +24,10 @@ import diagnosesRoutes from './routes/api/diagnoses.ts';
 import dropsRoutes from './routes/api/drops.ts';
 import healthRoutes from './routes/api/health.ts';
 import hostsRoutes from './routes/api/hosts.ts';
+import investigateRoutes from './routes/api/investigate.ts';
 import loginRoutes from './routes/api/login.ts';
 import rulesRoutes from './routes/api/rules.ts';
+import sessionStoryRoutes from './routes/api/session-story.ts';
 import sessionsRoutes from './routes/api/sessions.ts';
 import timelineRoutes from './routes/api/timeline.ts';
 import tracesRoutes from './routes/api/traces.ts';
@@ -184,9 +186,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     loginRoutes,
     hostsRoutes,
     sessionsRoutes,
+    sessionStoryRoutes,
     rulesRoutes,
     dropsRoutes,
     timelineRoutes,
+    investigateRoutes,
     diagnosesRoutes,
     collectorTokensRoutes,
     tracesRoutes,

@@ -2,6 +2,16 @@ import type { LiveEvent } from '@ftpscope/shared';
 import type { HubEvents } from '../ingest/hub-events.ts';
 import type { LiveClient } from './live-client.ts';
 
+/**
+ * A session event without its dialogue: live views never show it (the Session view asks the REST API), so up to
+ * 50 lines per session update stay off every browser's wire.
+ */
+export function withoutDialogue(e: LiveEvent): LiveEvent {
+  if (e.kind !== 'session' || e.session.dialogue === undefined) return e;
+  const { dialogue: _lines, dialogueOmitted: _omitted, ...session } = e.session;
+  return { ...e, session };
+}
+
 /** Fans committed hub events out to every browser that follows the host. */
 export class LiveHub {
   readonly clients = new Set<LiveClient>();
@@ -39,6 +49,8 @@ export class LiveHub {
   }
 
   publish(host: string, events: LiveEvent[]): void {
-    for (const c of this.clients) c.enqueue(host, events);
+    // This hub's batches and those other hubs committed (PostgreSQL's feed) both pass here.
+    const lean = events.map(withoutDialogue);
+    for (const c of this.clients) c.enqueue(host, lean);
   }
 }

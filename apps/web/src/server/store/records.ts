@@ -7,6 +7,7 @@ import type {
   DataChannelAttempt,
   DataConnection,
   Diagnosis,
+  DialogueLine,
   DroppedPacket,
   Expectation,
   FirewallInfo,
@@ -43,7 +44,10 @@ export interface HostRecord {
 export type ExpectationRecord = Expectation & { seenAt: number };
 
 /** A session with its expectations, data connections and data-channel attempts (oldest first). */
-export type SessionRecord = Omit<FtpSession, 'transfers' | 'attempts' | 'requestedHost'> & {
+export type SessionRecord = Omit<
+  FtpSession,
+  'transfers' | 'attempts' | 'requestedHost' | 'dialogue' | 'dialogueOmitted'
+> & {
   host: string;
   /** The address or name the client gave with HOST, when logged. */
   requestedHost: string | null;
@@ -181,4 +185,55 @@ export interface TraceRecord {
   pcapBytes: number;
   tls: boolean;
   steps: TraceStep[];
+}
+
+/** One data channel of a session as Investigate reads it. */
+export type InvestigateAttempt = Pick<
+  DataChannelAttempt,
+  'id' | 'mode' | 'command' | 'port' | 'askedAt' | 'outcome' | 'bytes' | 'ruleId'
+>;
+
+/** A session as Investigate reads it: who, when, how its data channels went, what its dialogue used them for. */
+export interface InvestigateSession {
+  id: string;
+  host: string;
+  client: string;
+  user: string | null;
+  mode: FtpSession['mode'];
+  tls: boolean;
+  startedAt: number;
+  endedAt: number | null;
+  attempts: InvestigateAttempt[];
+  /** Transfer commands of the dialogue (LIST, RETR …), in order; empty when the log showed none. */
+  verbs: string[];
+}
+
+/** Who Investigate looks at: a client address, an FTP user, or every client of a host (optionally combined). */
+export interface InvestigateSubject {
+  client?: string;
+  user?: string;
+  host?: string;
+}
+
+/** A rule or chain policy of a host, enough to name it. */
+export type NamedRule = Pick<
+  RuleDef,
+  'id' | 'family' | 'table' | 'chain' | 'position' | 'text' | 'verdict' | 'isPolicy'
+> & {
+  host: string;
+};
+
+/** Packets dropped on a host in the minute starting at `at`, seen first and last at (null: only the minute is known). */
+export interface DropMinute {
+  host: string;
+  at: number;
+  packets: number;
+  first: number | null;
+  last: number | null;
+}
+
+/** A session's FTP dialogue as stored: lines oldest first, and how many earlier ones the collector did not keep. */
+export interface DialogueRecord {
+  lines: DialogueLine[];
+  omitted: number;
 }

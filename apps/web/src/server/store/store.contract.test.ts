@@ -370,6 +370,67 @@ describe.each(ENGINES)('store contract (%s)', (engine) => {
     expect(await store.rules.exists('alpha', 'nope')).toBe(false);
   });
 
+  it('keeps the dialogue of a session apart, masked again, replaced by a report that has one, kept by one that has none', async () => {
+    const line = (at: number, dir: 'command' | 'reply', text: string) => ({ at, dir, text });
+    await store.hosts.hello(hello('alpha'), T);
+    // A collector that did not mask: the hub masks on the way in.
+    const careless = [
+      line(T, 'reply', '220 ready'),
+      line(T + 1, 'command', 'pass Hunter2'),
+      line(T + 2, 'command', 'PASV'),
+    ];
+    const told = [
+      ...careless,
+      line(T + 3, 'reply', '227 Entering Passive Mode (1,2,3,4,156,216).'),
+      line(T + 4, 'command', 'RETR a.txt'),
+    ];
+    // Two reports of one session in one batch: the later one's dialogue is stored.
+    await store.writeBatch(
+      'alpha',
+      'stream-0001',
+      batch(
+        1,
+        [session('s1', T, { dialogue: careless }), session('s1', T, { dialogue: told, dialogueOmitted: 4 })],
+        T,
+      ),
+      T,
+    );
+    const d = await store.sessions.dialogue('alpha', 's1');
+    expect(d?.omitted).toBe(4);
+    expect(d?.lines.map((l) => l.text)).toEqual([
+      '220 ready',
+      'PASS ****',
+      'PASV',
+      '227 Entering Passive Mode (1,2,3,4,156,216).',
+      'RETR a.txt',
+    ]);
+    expect(JSON.stringify(d)).not.toContain('Hunter2');
+    // A report without dialogue (a restarted collector sees only the kernel entry) keeps it.
+    await store.writeBatch(
+      'alpha',
+      'stream-0001',
+      batch(2, [session('s1', T, { state: 'CLOSED', endedAt: T + 9 })], T),
+      T,
+    );
+    expect((await store.sessions.dialogue('alpha', 's1'))?.lines).toHaveLength(5);
+    // Lists and views of sessions never carry it; Investigate reads its transfer verbs.
+    expect(JSON.stringify(await store.sessions.get('s1'))).not.toContain('RETR');
+    const [inv] = await store.investigate.sessions({ host: 'alpha' }, T - 1, T + 10, 10);
+    expect(inv?.verbs).toEqual(['RETR']);
+    await store.writeBatch(
+      'alpha',
+      'stream-0001',
+      batch(3, [session('s1', T, { dialogue: [line(T + 5, 'command', 'QUIT')] })], T),
+      T,
+    );
+    expect(await store.sessions.dialogue('alpha', 's1')).toEqual({
+      lines: [line(T + 5, 'command', 'QUIT')],
+      omitted: 0,
+    });
+    expect(await store.sessions.dialogue('alpha', 'unknown')).toBeNull();
+    expect(await store.count('session_dialogues')).toBe(1);
+  });
+
   it('prunes each tier past its age, keeps the rest, and ingest goes on while it runs', async () => {
     const start = Date.parse('2026-01-01T00:00:00Z');
     now = start;
@@ -383,7 +444,11 @@ describe.each(ENGINES)('store contract (%s)', (engine) => {
         'stream-0001',
         batch(++seq, [
           ...(seq === 1 ? [{ kind: 'ruleset' as const, at: t, rules: rules(), diff: null }] : []),
-          session(id, t, { endedAt: t + 60_000, state: 'CLOSED' }),
+          session(id, t, {
+            endedAt: t + 60_000,
+            state: 'CLOSED',
+            dialogue: [{ at: t + 30, dir: 'command', text: 'LIST' }],
+          }),
           expectation(`x${seq}`, id, t + 10),
           data(`d${seq}`, id, t + 20),
           counters(t, seq, 1),
@@ -420,6 +485,7 @@ describe.each(ENGINES)('store contract (%s)', (engine) => {
     expect(await store.count('drops')).toBe(180);
     expect(await store.count('expectations')).toBe(180);
     expect(await store.count('data_connections')).toBe(180);
+    expect(await store.count('session_dialogues')).toBe(180);
     expect((await store.sessions.get('live'))?.endedAt).toBeNull();
     // Idempotent: nothing left to prune at the same time.
     expect(Object.values(await store.retention.pruneOnce()).reduce((a, b) => a + b, 0)).toBe(0);

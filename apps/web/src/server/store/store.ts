@@ -1,12 +1,17 @@
 import type { Batch, CollectorEvent, Diagnosis, Hello, NetfilterHealth } from '@ftpscope/shared';
 import type {
   DiagnosisFilter,
+  DialogueRecord,
   DropFilter,
+  DropMinute,
   DropRecord,
   GapFilter,
   GapRecord,
   HostHealthRecord,
   HostRecord,
+  InvestigateSession,
+  InvestigateSubject,
+  NamedRule,
   RuleRecord,
   RulesetChangeRecord,
   SeriesBucket,
@@ -56,6 +61,29 @@ export interface SessionsStore {
   list(f: SessionFilter): Promise<SessionRecord[]>;
   /** One session by id (the newest if two hosts reuse an id). */
   get(id: string): Promise<SessionRecord | undefined>;
+  /** The FTP dialogue of one session as last reported (PASS masked), or null when none was. */
+  dialogue(host: string, sessionId: string): Promise<DialogueRecord | null>;
+}
+
+/**
+ * The small questions Investigate asks, each answered with domain records: what they mean is decided in
+ * investigate/, not in the engines.
+ */
+export interface InvestigateStore {
+  /** Sessions of the subject overlapping [from, to], oldest first, at most `limit`, with attempts and verbs. */
+  sessions(s: InvestigateSubject, from: number, to: number, limit: number): Promise<InvestigateSession[]>;
+  /** The rules (current or removed) of a host with these ids. */
+  rules(host: string, ids: string[]): Promise<NamedRule[]>;
+  /** The current rules and policy of the chain a rule is in (and that rule, even if removed since), in order. */
+  chainOf(host: string, ruleId: string): Promise<NamedRule[]>;
+  /** Packets dropped or rejected per host per minute by rule counters (any client), oldest first. */
+  dropMinutes(hosts: string[], from: number, to: number): Promise<DropMinute[]>;
+  /** Logged drops (NFLOG, traced) from or to these addresses per host per minute, oldest first. */
+  clientDropMinutes(ips: string[], from: number, to: number): Promise<DropMinute[]>;
+  /** When the subject's last data channel on `host` worked, in [since, before), or null. */
+  lastOkBefore(s: InvestigateSubject, host: string, since: number, before: number): Promise<number | null>;
+  /** The last ruleset change of a host at or before `at` (the ruleset in force then), or null. */
+  lastChangeBefore(host: string, at: number): Promise<RulesetChangeRecord | null>;
 }
 
 /** Rules with their counters, series and ruleset changes. */
@@ -193,6 +221,7 @@ export type CountedTable =
   | 'expectations'
   | 'data_connections'
   | 'data_channels'
+  | 'session_dialogues'
   | 'rule_samples'
   | 'rule_rollup_1m'
   | 'drops'
@@ -227,6 +256,7 @@ export interface Store {
   readonly diagnoses: DiagnosesStore;
   readonly collectorTokens: CollectorTokensStore;
   readonly traces: TracesStore;
+  readonly investigate: InvestigateStore;
   readonly alerts: AlertsStore;
   readonly leases: LeasesStore;
   readonly feed: Feed;

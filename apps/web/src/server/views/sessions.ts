@@ -1,4 +1,4 @@
-import type { SessionView } from '@ftpscope/shared';
+import type { DataChannelAttempt, DataChannelAttemptView, SessionView } from '@ftpscope/shared';
 import type { SessionRecord } from '../store/index.ts';
 import { iso, isoOrNull } from './iso.ts';
 
@@ -17,7 +17,7 @@ export function toSessionView(s: SessionRecord): SessionView {
     startedAt: iso(s.startedAt),
     endedAt: isoOrNull(s.endedAt),
     requestedHost: s.requestedHost,
-    attempts: s.attempts.map((a) => ({ ...a, askedAt: iso(a.askedAt), settledAt: isoOrNull(a.settledAt) })),
+    attempts: s.attempts.map(toAttemptView),
     expectations: s.expectations.map((e) => ({
       id: e.id,
       port: e.port,
@@ -40,4 +40,9 @@ export function toSessionView(s: SessionRecord): SessionView {
       bytes: d.bytes,
     })),
   };
+}
+
+/** A data-channel attempt, times in ISO. */
+export function toAttemptView(a: DataChannelAttempt): DataChannelAttemptView {
+  return { ...a, askedAt: iso(a.askedAt), settledAt: isoOrNull(a.settledAt) };
 }

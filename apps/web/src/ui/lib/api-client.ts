@@ -7,18 +7,16 @@ import type {
   HostHealthView,
   HostSummary,
   InstallInfo,
+  InvestigateListPage,
+  InvestigateView,
   RulesetChangeView,
   RuleView,
   SeriesPoint,
+  SessionStory,
   SessionView,
-  TIMELINE_TRUNCATED_HEADER,
-  TimelineItem,
   TraceView,
 } from '@ftpscope/shared';
 import type { AuthState } from './auth.svelte.ts';
-
-// Typed against the shared constant, which the UI may not import as a value: that would bundle every schema.
-const TRUNCATED_HEADER: typeof TIMELINE_TRUNCATED_HEADER = 'x-ftpscope-truncated';
 
 /** An API failure with what the hub said, so views can show it instead of swallowing it. */
 export class ApiError extends Error {
@@ -30,6 +28,16 @@ export class ApiError extends Error {
     this.code = code;
   }
 }
+
+/** Who and when to investigate (times ISO; tz: the browser's IANA zone, for the summary's times). */
+export type InvestigateAsk = {
+  client?: string;
+  user?: string;
+  host?: string;
+  from: string;
+  to: string;
+  tz?: string;
+};
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
@@ -133,18 +141,13 @@ export class ApiClient {
     this.get<DropView[]>('/api/drops', q);
   gaps = (q: { host?: string; from?: string; to?: string; limit?: number }) =>
     this.get<GapView[]>('/api/gaps', q);
-  /** The timeline, and whether the hub cut it short at its row limit (then it is complete up to its last item). */
-  timeline = async (q: {
-    client?: string;
-    user?: string;
-    host?: string;
-    from?: string;
-    to?: string;
-  }): Promise<{ items: TimelineItem[]; truncated: boolean }> => {
-    const res = await this.#request('/api/timeline', q);
-    const truncated = res.headers.get(TRUNCATED_HEADER) === 'true';
-    return { items: (await res.json()) as TimelineItem[], truncated };
-  };
+  /** The answer for a client, user or host around a time: summary, chart and the first page of the grouped list. */
+  investigate = (q: InvestigateAsk) => this.get<InvestigateView>('/api/investigate', q);
+  /** One page of the grouped list, for the window or the part of it brushed on the chart. */
+  investigateList = (q: InvestigateAsk & { offset?: number; limit?: number }) =>
+    this.get<InvestigateListPage>('/api/investigate/list', q);
+  /** The dialogue, data channels with their rules named, and the ruleset in force of one session. */
+  sessionStory = (id: string) => this.get<SessionStory>(`/api/sessions/${encodeURIComponent(id)}/story`);
   diagnoses = (q: { host?: string; active?: boolean }) => this.get<DiagnosisView[]>('/api/diagnoses', q);
   installInfo = () => this.get<InstallInfo>('/api/install-info');
   collectorTokens = () => this.get<CollectorTokenView[]>('/api/collector-tokens');

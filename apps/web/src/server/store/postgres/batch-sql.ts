@@ -124,3 +124,10 @@ export const NEW_STREAM = `INSERT INTO streams (host, stream_id, last_seq, updat
 export const SET_SEQ = 'UPDATE streams SET last_seq = $3, updated_at = $4 WHERE host = $1 AND stream_id = $2';
 /** Data arrived from the host. */
 export const TOUCH_HOST = 'UPDATE hosts SET last_seen = $2 WHERE name = $1';
+
+/** Session dialogues, replaced whole by each report (one row per session; the latest report of a batch). */
+export const UPSERT_DIALOGUES = `INSERT INTO session_dialogues (host, session_id, at, lines, omitted, verbs)
+  SELECT $1, k.session_id, k.at, k.lines::jsonb, k.omitted, ARRAY(SELECT jsonb_array_elements_text(k.verbs::jsonb))
+  FROM unnest($2::text[], $3::int8[], $4::text[], $5::int[], $6::text[]) AS k(session_id, at, lines, omitted, verbs)
+  ON CONFLICT (host, session_id) DO UPDATE SET at = excluded.at, lines = excluded.lines, omitted = excluded.omitted,
+    verbs = excluded.verbs`;

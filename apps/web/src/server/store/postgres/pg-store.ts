@@ -4,6 +4,7 @@ import type {
   DiagnosisFilter,
   DropFilter,
   GapFilter,
+  InvestigateSubject,
   SessionFilter,
   TimelineFilter,
   TraceRecord,
@@ -20,6 +21,7 @@ import { notify, PgFeed } from './feed.ts';
 import { PgHealth } from './health.ts';
 import { PgHosts } from './hosts.ts';
 import { PgHubs } from './hubs.ts';
+import { PgInvestigate } from './investigate.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { Partitions } from './partitions.ts';
 import { PgRetention } from './retention.ts';
@@ -44,6 +46,7 @@ const COUNTED: Record<CountedTable, string> = {
   expectations: 'expectations',
   data_connections: 'data_connections',
   data_channels: 'data_channels',
+  session_dialogues: 'session_dialogues',
   rule_samples: 'rule_samples',
   rule_rollup_1m: 'rule_rollup_1m',
   drops: 'drops',
@@ -79,6 +82,7 @@ export class PgStore implements Store {
   readonly #diagnoses: PgDiagnoses;
   readonly #timeline: PgTimeline;
   readonly #traces: PgTraces;
+  readonly #investigate: PgInvestigate;
 
   private constructor(url: string, opts: PgStoreOptions) {
     this.location = maskPassword(url);
@@ -100,6 +104,7 @@ export class PgStore implements Store {
     this.#alerts = new PgAlerts(this.pool, opts.hubId);
     this.#tokens = new PgCollectorTokens(this.pool);
     this.#traces = new PgTraces(this.pool);
+    this.#investigate = new PgInvestigate(this.pool);
     this.hubs.following = () => this.feed.following();
     // Other hubs' browsers get each stored batch: its events for a minute, a notification with its keys.
     this.writer.afterWrite = async (client, host, streamId, batch, now) => {
@@ -163,6 +168,24 @@ export class PgStore implements Store {
   readonly sessions = {
     list: (f: SessionFilter) => this.health.track(() => this.#sessions.list(f)),
     get: (id: string) => this.health.track(() => this.#sessions.get(id)),
+    dialogue: (host: string, sessionId: string) =>
+      this.health.track(() => this.#investigate.dialogue(host, sessionId)),
+  };
+
+  readonly investigate = {
+    sessions: (s: InvestigateSubject, from: number, to: number, limit: number) =>
+      this.health.track(() => this.#investigate.sessions(s, from, to, limit)),
+    rules: (host: string, ids: string[]) => this.health.track(() => this.#investigate.rules(host, ids)),
+    chainOf: (host: string, ruleId: string) =>
+      this.health.track(() => this.#investigate.chainOf(host, ruleId)),
+    dropMinutes: (hosts: string[], from: number, to: number) =>
+      this.health.track(() => this.#investigate.dropMinutes(hosts, from, to)),
+    clientDropMinutes: (ips: string[], from: number, to: number) =>
+      this.health.track(() => this.#investigate.clientDropMinutes(ips, from, to)),
+    lastOkBefore: (s: InvestigateSubject, host: string, since: number, before: number) =>
+      this.health.track(() => this.#investigate.lastOkBefore(s, host, since, before)),
+    lastChangeBefore: (host: string, at: number) =>
+      this.health.track(() => this.#investigate.lastChangeBefore(host, at)),
   };
 
   readonly rules = {

@@ -12,6 +12,7 @@ const TARGETS: { table: string; where: string; tier: keyof RetentionPolicy }[] =
   { table: 'expectations', where: 'created_at < $1', tier: 'historyDays' },
   { table: 'data_connections', where: 'started_at < $1 AND ended_at IS NOT NULL', tier: 'historyDays' },
   { table: 'data_channels', where: 'asked_at < $1', tier: 'historyDays' },
+  { table: 'session_dialogues', where: 'at < $1', tier: 'historyDays' },
   { table: 'ruleset_changes', where: 'at < $1', tier: 'historyDays' },
   { table: 'gaps', where: 'at < $1', tier: 'historyDays' },
   // A trace's pcap goes with it (ON DELETE CASCADE).

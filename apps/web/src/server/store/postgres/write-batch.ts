@@ -14,6 +14,7 @@ import {
   rulesetChangeId,
 } from '@ftpscope/shared';
 import type pg from 'pg';
+import { type StoredDialogue, storedDialogue } from '../dialogue-record.ts';
 import { StreamMovedError } from '../errors.ts';
 import {
   INSERT_CHANGE,
@@ -29,6 +30,7 @@ import {
   TOUCH_HOST,
   UPSERT_ATTEMPTS,
   UPSERT_DATA,
+  UPSERT_DIALOGUES,
   UPSERT_EXPECTATIONS,
   UPSERT_FIREWALL,
   UPSERT_RULES,
@@ -51,6 +53,7 @@ interface Segment {
   gaps: Gap[];
   settings: FtpServerSettings | null;
   attempts: { sessionId: string; a: DataChannelAttempt }[];
+  dialogues: { sessionId: string; d: StoredDialogue }[];
   firewall: FirewallInfo | null;
 }
 
@@ -64,6 +67,7 @@ const emptySegment = (): Segment => ({
   gaps: [],
   settings: null,
   attempts: [],
+  dialogues: [],
   firewall: null,
 });
 
@@ -281,6 +285,22 @@ export class PgBatchWriter {
         a.map((x) => x.reason),
       ]);
     }
+    // A report without dialogue leaves the stored one; of several in a batch, the latest wins.
+    const dialogues = fold(
+      s.dialogues,
+      (x) => x.sessionId,
+      (_older, newer) => newer,
+    );
+    if (dialogues.length > 0) {
+      await q(client, 'ftpscope_upsert_dialogues', UPSERT_DIALOGUES, [
+        host,
+        dialogues.map((x) => x.sessionId),
+        dialogues.map((x) => x.d.at),
+        dialogues.map((x) => JSON.stringify(x.d.lines)),
+        dialogues.map((x) => x.d.omitted),
+        dialogues.map((x) => JSON.stringify(x.d.verbs)),
+      ]);
+    }
     if (s.firewall)
       await q(client, 'ftpscope_upsert_firewall', UPSERT_FIREWALL, [host, now, JSON.stringify(s.firewall)]);
     if (s.health.length > 0) {
@@ -309,10 +329,13 @@ export class PgBatchWriter {
 /** Adds an event to the segment; the latest settings of a segment replace earlier ones (EVENT_SEMANTICS). */
 function add(s: Segment, e: CollectorEvent, sentAt: number): void {
   switch (e.kind) {
-    case 'session':
+    case 'session': {
       s.sessions.push(e.session);
       for (const a of e.session.attempts ?? []) s.attempts.push({ sessionId: e.session.id, a });
+      const d = storedDialogue(e.session.dialogue, e.session.dialogueOmitted);
+      if (d) s.dialogues.push({ sessionId: e.session.id, d });
       return;
+    }
     case 'expectation':
       // The collector framed the batch at sentAt (its clock, like createdAt): the timeout counts from there.
       s.expectations.push({ e: e.expectation, seenAt: Math.max(sentAt, e.expectation.createdAt) });

@@ -15,6 +15,7 @@ const TARGETS: { table: string; where: string; tier: Tier }[] = [
   { table: 'expectations', where: 'created_at < ?', tier: 'historyDays' },
   { table: 'data_connections', where: 'started_at < ? AND ended_at IS NOT NULL', tier: 'historyDays' },
   { table: 'data_channels', where: 'asked_at < ?', tier: 'historyDays' },
+  { table: 'session_dialogues', where: 'at < ?', tier: 'historyDays' },
   { table: 'drops', where: 'at < ?', tier: 'historyDays' },
   { table: 'ruleset_changes', where: 'at < ?', tier: 'historyDays' },
   { table: 'gaps', where: 'at < ?', tier: 'historyDays' },

@@ -2,6 +2,7 @@ import type { DataConnection, Expectation, FtpMode, FtpSession } from '@ftpscope
 import type { SessionFilter, SessionRecord } from '../records.ts';
 import { DataChannelsRepo } from './data-channels.ts';
 import type { Db } from './db.ts';
+import { DialoguesRepo } from './dialogues.ts';
 
 /** A stored FTP control session (sessions table). */
 export interface SessionRow {
@@ -68,10 +69,13 @@ export class SessionsRepo {
   readonly #expectationsOf;
   readonly #dataOf;
   readonly #attempts: DataChannelsRepo;
+  /** The dialogue of each session from the server log (read only for one session at a time). */
+  readonly dialogues: DialoguesRepo;
 
   constructor(db: Db) {
     this.#db = db;
     this.#attempts = new DataChannelsRepo(db);
+    this.dialogues = new DialoguesRepo(db);
     // Full state wins, except what a later, less informed report (a collector restarted mid-session sees only
     // the kernel entry) cannot know: the earliest start, a helper once assigned, a known mode, TLS once seen.
     this.#upsertSession = db.prepare(
@@ -144,6 +148,8 @@ export class SessionsRepo {
       requested_host: s.requestedHost ?? null,
     });
     if (s.attempts && s.attempts.length > 0) this.#attempts.upsert(host, s.id, s.attempts);
+    if (s.dialogue && s.dialogue.length > 0)
+      this.dialogues.upsert(host, s.id, s.dialogue, s.dialogueOmitted ?? 0);
   }
 
   /** Stores the full state of one expectation, reported by the collector at `seenAt` (its `timeout` counts from then). */

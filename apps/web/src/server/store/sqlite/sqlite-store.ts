@@ -3,6 +3,7 @@ import type {
   DiagnosisFilter,
   DropFilter,
   GapFilter,
+  InvestigateSubject,
   SessionFilter,
   TimelineFilter,
   TraceRecord,
@@ -16,6 +17,7 @@ import { DiagnosesRepo } from './diagnoses.ts';
 import { EventsRepo } from './events.ts';
 import { HostsRepo } from './hosts.ts';
 import { createBatchWriter } from './ingest.ts';
+import { InvestigateRepo } from './investigate.ts';
 import { Retention } from './retention.ts';
 import { RulesRepo } from './rules.ts';
 import { SessionsRepo } from './sessions.ts';
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
   readonly #tokens: CollectorTokensRepo;
   readonly #alerts: AlertsRepo;
   readonly #traces: TracesRepo;
+  readonly #investigate: InvestigateRepo;
   readonly retention: Retention;
   readonly location: string;
   readonly hubId: string;
@@ -70,6 +73,7 @@ export class SqliteStore implements Store {
     });
     this.#tokens = new CollectorTokensRepo(this.#db);
     this.#traces = new TracesRepo(this.#db);
+    this.#investigate = new InvestigateRepo(this.#db);
     this.#writeBatch = createBatchWriter(this.#db, {
       hosts: this.#hosts,
       streams: this.#streams,
@@ -96,6 +100,21 @@ export class SqliteStore implements Store {
   readonly sessions = {
     list: async (f: SessionFilter) => this.#sessions.list(f),
     get: async (id: string) => this.#sessions.get(id),
+    dialogue: async (host: string, sessionId: string) => this.#sessions.dialogues.get(host, sessionId),
+  };
+
+  readonly investigate = {
+    sessions: async (s: InvestigateSubject, from: number, to: number, limit: number) =>
+      this.#investigate.sessions(s, from, to, limit),
+    rules: async (host: string, ids: string[]) => this.#investigate.rules(host, ids),
+    chainOf: async (host: string, ruleId: string) => this.#investigate.chainOf(host, ruleId),
+    dropMinutes: async (hosts: string[], from: number, to: number) =>
+      this.#investigate.dropMinutes(hosts, from, to),
+    clientDropMinutes: async (ips: string[], from: number, to: number) =>
+      this.#investigate.clientDropMinutes(ips, from, to),
+    lastOkBefore: async (s: InvestigateSubject, host: string, since: number, before: number) =>
+      this.#investigate.lastOkBefore(s, host, since, before),
+    lastChangeBefore: async (host: string, at: number) => this.#investigate.lastChangeBefore(host, at),
   };
 
   readonly rules = {
