@@ -54,13 +54,15 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const build = spawnSync(join(WEB, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
-    cwd: WEB,
-    encoding: 'utf8',
-  });
+  // Our own build of the UI: other test projects serve apps/web/dist while this one runs.
+  const build = spawnSync(
+    join(WEB, 'node_modules/.bin/vite'),
+    ['build', '--logLevel', 'warn', '--outDir', join(work, 'ui'), '--emptyOutDir'],
+    { cwd: WEB, encoding: 'utf8' },
+  );
   if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
   lab = await createLab({ name: `ie${randomBytes(3).toString('hex')}`, hosts: 2, profile: 'healthy' });
-  stack = await startHubStack(lab, work, { apiToken, uiDir: join(WEB, 'dist') });
+  stack = await startHubStack(lab, work, { apiToken, uiDir: join(work, 'ui') });
 
   // The client works: passive listings on ftp1 and ftp2 in turn. ftp1 is "hardened" while it does.
   const client = workingClient(lab, ['ftp1', 'ftp2']);
