@@ -5,13 +5,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const TSX = resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 
 let lab: Lab;
@@ -29,6 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  for (const c of started) killGroup(c);
   await lab?.down();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
@@ -42,10 +42,18 @@ const ourTables = () =>
 /** The ruleset without our table and without counters (-s), to prove nothing else changes. */
 const othersRuleset = () => nft('-s', 'list', 'ruleset').replace(/table inet ftpscope \{[\s\S]*?\n\}\n/, '');
 
-function collector(observe: 'on' | 'off'): ChildProcess {
-  return spawn(
-    TSX,
+const started: ChildProcess[] = [];
+
+/**
+ * The collector as node + tsx's loader in one process (the tsx CLI would put a wrapper in front that a kill -9
+ * leaves the collector behind), in its own process group so a kill -9 takes its tools too, as systemd does.
+ */
+function collector(observe: 'on' | 'off', spool: string): ChildProcess {
+  const c = spawn(
+    process.execPath,
     [
+      '--import',
+      'tsx',
       MAIN,
       '--hub',
       'ws://127.0.0.1:9',
@@ -54,12 +62,27 @@ function collector(observe: 'on' | 'off'): ChildProcess {
       '--name',
       'obs',
       '--spool',
-      join(dir, 'spool'),
+      join(dir, spool),
       '--observe',
       observe,
     ],
-    { stdio: 'ignore', env: { ...process.env, FTPSCOPE_TOKEN: 'x', FTPSCOPE_LOG_LEVEL: 'silent' } },
+    {
+      stdio: 'ignore',
+      detached: true,
+      env: { ...process.env, FTPSCOPE_TOKEN: 'x', FTPSCOPE_LOG_LEVEL: 'silent' },
+    },
   );
+  started.push(c);
+  return c;
+}
+
+/** kill -9 of the collector's process group. */
+function killGroup(c: ChildProcess): void {
+  try {
+    if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
 }
 
 async function until(what: string, pred: () => boolean, ms = 20_000): Promise<void> {
@@ -70,23 +93,31 @@ async function until(what: string, pred: () => boolean, ms = 20_000): Promise<vo
   }
 }
 
+const spooled = (spool: string) => {
+  try {
+    return readdirSync(join(dir, spool), { recursive: true }).length;
+  } catch {
+    return 0;
+  }
+};
+
 const exited = (c: ChildProcess) =>
   new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
 
 describe('observation table lifecycle (real nft, real collector)', { timeout: 90_000 }, () => {
   it('created once, survives kill -9 as one stale copy that the next start replaces, removed on SIGTERM', async () => {
     const before = othersRuleset();
-    const first = collector('on');
+    const first = collector('on', 'spool-first');
     await until('the table after start', () => ourTables() === 1);
     // A client's control packet fills the set: the replacement must start from an empty one.
     await lab.login('ftp1', { mode: 'passive' });
     await until('the client learned', () =>
       nft('list', 'set', 'inet', 'ftpscope', 'clients4').includes(lab.client.ip),
     );
-    first.kill('SIGKILL');
+    killGroup(first);
     await exited(first);
     expect(ourTables()).toBe(1);
-    const second = collector('on');
+    const second = collector('on', 'spool-second');
     await until(
       'the stale copy replaced',
       () => !nft('list', 'set', 'inet', 'ftpscope', 'clients4').includes(lab.client.ip),
@@ -100,9 +131,10 @@ describe('observation table lifecycle (real nft, real collector)', { timeout: 90
   });
 
   it('--observe off loads nothing', async () => {
-    const c = collector('off');
-    // Proof it is running and reading the namespace: its spool directory gets the host's stream.
-    await new Promise((r) => setTimeout(r, 4000));
+    const c = collector('off', 'spool-off');
+    // Proof it is running and has read the namespace: its first batches (the host's snapshot) are spooled,
+    // the hub being unreachable.
+    await until('the collector spooled its first batch', () => spooled('spool-off') > 0);
     expect(ourTables()).toBe(0);
     c.kill('SIGTERM');
     await exited(c);
