@@ -1,14 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
 import type { DiagnosisView, RulesetChangeView } from '@ftpscope/shared';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HubStack, startHubStack, workingClient } from './investigate-stack.ts';
-import { until } from './reliability-helpers.ts';
+import { buildUi, until } from './reliability-helpers.ts';
 
 /**
  * "FTP stopped working at 15:00", answered on one screen, end to end: the built UI in Debian's Chromium at
@@ -18,7 +17,6 @@ import { until } from './reliability-helpers.ts';
  * Screenshots go to test/artifacts/ (investigate.png, session-story.png).
  */
 
-const WEB = resolve(import.meta.dirname, '..');
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 const CHROMIUM = '/usr/bin/chromium';
 const VIEWPORT = { width: 1280, height: 800 };
@@ -54,13 +52,7 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  // Our own build of the UI: other test projects serve apps/web/dist while this one runs.
-  const build = spawnSync(
-    join(WEB, 'node_modules/.bin/vite'),
-    ['build', '--logLevel', 'warn', '--outDir', join(work, 'ui'), '--emptyOutDir'],
-    { cwd: WEB, encoding: 'utf8' },
-  );
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
+  buildUi(join(work, 'ui'));
   lab = await createLab({ name: `ie${randomBytes(3).toString('hex')}`, hosts: 2, profile: 'healthy' });
   stack = await startHubStack(lab, work, { apiToken, uiDir: join(work, 'ui') });
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,21 @@ export const COLLECTOR_MAIN = join(ROOT, 'apps/collector/src/main.ts');
  */
 export function tsxArgv(file: string, args: string[]): string[] {
   return ['--import', 'tsx', file, ...args];
+}
+
+/**
+ * Builds the UI into `outDir` and returns it: each test serves its own build, since other test projects serve
+ * apps/web/dist while this one runs (a build into dist/ empties it under them).
+ */
+export function buildUi(outDir: string): string {
+  const web = join(ROOT, 'apps/web');
+  const build = spawnSync(
+    join(web, 'node_modules/.bin/vite'),
+    ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'],
+    { cwd: web, encoding: 'utf8' },
+  );
+  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
+  return outDir;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

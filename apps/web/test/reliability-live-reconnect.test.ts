@@ -1,15 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore } from '../src/server/store/index.ts';
 import { batch, hello, session } from '../src/server/testing/events.ts';
 import { TestSocket } from '../src/server/testing/harness.ts';
-import { freePort, type HubProcess, startHub, workDir } from './reliability-helpers.ts';
+import { buildUi, freePort, type HubProcess, startHub, workDir } from './reliability-helpers.ts';
 
 /** The built UI in Debian's Chromium against a real `pnpm hub` process that is killed and restarted under it. */
-const WEB = resolve(import.meta.dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
 const API_TOKEN = 'reconnect-api-token';
 const COLLECTOR_TOKEN = 'reconnect-collector-token';
@@ -46,16 +44,7 @@ async function report(id: string, seq: number): Promise<void> {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
-  // Our own build of the UI, so a concurrent `vite build` into dist/ cannot pull files from under the test.
-  const build = spawnSync(
-    join(WEB, 'node_modules/.bin/vite'),
-    ['build', '--logLevel', 'warn', '--outDir', ui],
-    {
-      cwd: WEB,
-      encoding: 'utf8',
-    },
-  );
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
+  buildUi(ui);
   port = await freePort();
   hub = await start();
   await report('s1', 1);

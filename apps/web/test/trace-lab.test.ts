@@ -4,7 +4,7 @@
  * dropped by the INPUT policy) and on a healthy one (answered); the password a client sent appears nowhere in
  * the hub's database, logs or the trace download.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/server/app.ts';
 import { CollectorAuth } from '../src/server/ingest/collector-auth.ts';
-import { until } from './reliability-helpers.ts';
+import { buildUi, until } from './reliability-helpers.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -95,14 +95,7 @@ async function finish(id: string, what: string, pred: (t: TraceView) => boolean)
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ftpscope-trace-lab-'));
-  // The UI, built into this test's own directory (another test may be building apps/web/dist right now).
-  const ui = join(dir, 'ui');
-  const build = spawnSync(
-    join(ROOT, 'apps/web/node_modules/.bin/vite'),
-    ['build', '--logLevel', 'warn', '--outDir', ui, '--emptyOutDir'],
-    { cwd: join(ROOT, 'apps/web'), encoding: 'utf8' },
-  );
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
+  const ui = buildUi(join(dir, 'ui'));
   lab = await createLab({ name: LAB, hosts: 2, profile: 'healthy' });
   await lab.setProfile('ftp2', 'hardened-no-helper');
   const sink = new Writable({

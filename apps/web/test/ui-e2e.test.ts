@@ -1,19 +1,18 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, ROOT, until } from './reliability-helpers.ts';
+import { buildUi, freePort, ROOT, until } from './reliability-helpers.ts';
 
 /**
  * End to end: the built UI in Debian's Chromium, a real hub, a real collector watching a real lab host.
  * Screenshots of every view go to apps/web/test/artifacts/ (see test/artifacts/README.md).
  */
 
-const WEB = resolve(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 const CHROMIUM = '/usr/bin/chromium';
@@ -67,13 +66,7 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  // Our own build of the UI: other test projects serve apps/web/dist while this one runs.
-  const build = spawnSync(
-    join(WEB, 'node_modules/.bin/vite'),
-    ['build', '--logLevel', 'warn', '--outDir', join(work, 'ui'), '--emptyOutDir'],
-    { cwd: WEB, encoding: 'utf8' },
-  );
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
+  buildUi(join(work, 'ui'));
 
   lab = await createLab({ name: labName, hosts: 1, profile: 'healthy' });
   const h = lab.hosts[0];

@@ -24,6 +24,7 @@ describe('the shared contract', () => {
     'collector-tokens.ts',
     'event-semantics.ts',
     'firewall.ts',
+    'format.ts',
     'trace.ts',
     'dialogue.ts',
     'investigate.ts',

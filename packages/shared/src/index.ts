@@ -5,6 +5,7 @@ export * from './domain.ts';
 export * from './errors.ts';
 export * from './event-semantics.ts';
 export * from './firewall.ts';
+export * from './format.ts';
 export * from './investigate.ts';
 export * from './protocol.ts';
 export * from './trace.ts';

@@ -1,4 +1,4 @@
-import type { InvestigateSummary } from '@ftpscope/shared';
+import { bytesText, type InvestigateSummary } from '@ftpscope/shared';
 import { burstEndingWith, diffLabel, netDiff } from './change-burst.ts';
 import { describeFailures } from './failures.ts';
 import type { DiagnosisRecord, History, RulesetChangeRecord, Subject } from './history.ts';
@@ -28,18 +28,6 @@ export function subjectLabel(s: Subject): string {
 const cap = (who: string) => who.charAt(0).toUpperCase() + who.slice(1);
 /** "its" for one client address, "their" for a user's or a host's clients. */
 const their = (s: Subject) => (s.client !== undefined ? 'its' : 'their');
-
-/** Human-readable byte count (1024-based), as the UI writes it. */
-function bytesText(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 /** "ftp1", "ftp1 and ftp2", "ftp1, ftp2 and 3 more hosts". */
 function listHosts(hosts: readonly string[]): string {

@@ -1,14 +1,7 @@
-/** Human-readable byte count (1024-based, as operators read interface counters). */
+import { bytesText } from '@ftpscope/shared';
+/** Human-readable byte count (1024-based, as operators read interface counters); '–' when unknown. */
 export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return n === null || n === undefined ? '–' : bytesText(n);
 }
 
 /** Compact count: 1234 → 1.2k. */
