@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FtpSession } from '@ftpscope/shared';
 import type { Page } from 'playwright-core';
-import { loginUi, withPage } from '../lib/browser.ts';
+import { buildUi, loginUi, withPage } from '../lib/browser.ts';
 import type { Bench, Figure } from '../lib/figure.ts';
 import { figure } from '../lib/figure.ts';
 import { startHub } from '../lib/hub.ts';
@@ -55,7 +56,10 @@ async function firstRender(page: Page, port: number, host: string): Promise<numb
     .waitForSelector('[data-session], [data-empty]', { timeout: RENDER_TIMEOUT_MS })
     .then(() => true)
     .catch(() => false);
-  return shown ? performance.now() - t0 : RENDER_TIMEOUT_MS;
+  if (shown) return performance.now() - t0;
+  // The empty view must render: if it does not, the page is broken (no UI build, a script error), not slow.
+  if (host === 'empty') throw new Error(`the empty host view did not render in ${RENDER_TIMEOUT_MS} ms`);
+  return RENDER_TIMEOUT_MS;
 }
 
 /** requestAnimationFrame intervals over `ms` (headless Chromium paces frames at 60 Hz: 16.7 ms is ideal). */
@@ -106,7 +110,8 @@ export const uiHostView: Bench = {
   async run(ctx) {
     const runs = ctx.quick ? 2 : 5;
     const frameMs = ctx.quick ? 3000 : 8000;
-    const hub = await startHub();
+    const ui = buildUi();
+    const hub = await startHub({ uiDir: ui });
     const url = `ws://127.0.0.1:${hub.port}/ws/collector`;
     const busy = new ReplayClient(url, hub.collectorToken, 'busy');
     const empty = new ReplayClient(url, hub.collectorToken, 'empty');
@@ -177,6 +182,7 @@ export const uiHostView: Bench = {
       busy.close();
       empty.close();
       await hub.stop();
+      rmSync(ui, { recursive: true, force: true });
     }
   },
 };

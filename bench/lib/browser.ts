@@ -1,4 +1,25 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+
+const WEB = fileURLToPath(new URL('../../apps/web/', import.meta.url));
+
+/**
+ * The UI built from this checkout into a temporary directory, for a hub started with it (`startHub({ uiDir })`):
+ * a fresh clone has no apps/web/dist, and tests may be rebuilding that one while a bench runs.
+ */
+export function buildUi(): string {
+  const out = mkdtempSync(join(tmpdir(), 'ftpscope-bench-ui-'));
+  const r = spawnSync(join(WEB, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn', '--outDir', out], {
+    cwd: WEB,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`vite build failed (apps/web):\n${r.stderr}${r.stdout}`);
+  return out;
+}
 
 /** Debian's chromium (no browser download), flags for a quiet headless run on a shared machine. */
 const CHROMIUM = process.env.FTPSCOPE_CHROMIUM ?? '/usr/bin/chromium';

@@ -28,6 +28,8 @@ export async function startHub(
     store?: string;
     hubId?: string;
     tokens?: { collector: string; api: string };
+    /** A UI build to serve (bench/lib/browser.ts buildUi); default: apps/web/dist. */
+    uiDir?: string;
   } = {},
 ): Promise<RunningHub> {
   const dir = mkdtempSync(join(tmpdir(), 'ftpscope-bench-hub-'));
@@ -46,7 +48,10 @@ export async function startHub(
       apiToken,
       opts.hubId ?? 'bench-hub',
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...(opts.uiDir !== undefined && { BENCH_UI_DIR: opts.uiDir }) },
+    },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const port = await new Promise<number>((resolve, reject) => {
