@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh Debian 12 machine with Node 20 and root: Debian packages, pnpm, node modules, UI build.
+# Idempotent set-up for a fresh Debian 12 machine with Node 20 and root: Debian packages, pnpm, node modules, the
+# lab's FTP servers and the native conntrack reader. The UI is built by `pnpm start`/`pnpm build` when needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.8
