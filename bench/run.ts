@@ -4,9 +4,13 @@
  * missed target (exit 1 only when a bench could not run at all).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleCollector } from '@ftpscope/packaging/bundle';
+import { buildInfo } from '@ftpscope/shared/build-info';
 import { BENCHES } from './benches/index.ts';
 import type { Figure } from './lib/figure.ts';
 import { machineInfo, type Results, textTable, writeResults } from './lib/report.ts';
@@ -16,6 +20,8 @@ const HELP = `pnpm bench [--quick] [--only N[,N...]]
   --only    run only these benches (numbers as in docs/benchmarks.md), e.g. --only 1,3; the other
             benches' figures of the previous report are kept
 Needs root (labs in network namespaces) and chromium for benches 5 and 7 (apt-get install chromium).`;
+
+const COLLECTOR_DIR = fileURLToPath(new URL('../apps/collector/', import.meta.url));
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -39,6 +45,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const res: Results = { machine: machineInfo(), quick: values.quick, durationS: 0, figures: [], errors: [] };
   const tag = randomBytes(2).toString('hex');
+  const bundleDir = await collectorBundle();
   for (const b of BENCHES.filter((x) => only.size === 0 || only.has(x.id))) {
     const t0 = Date.now();
     const log = (msg: string) => process.stderr.write(`[bench ${b.id}] ${msg}\n`);
@@ -53,6 +60,7 @@ async function main(): Promise<number> {
       log(`FAILED: ${error}`);
     }
   }
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   res.durationS = (Date.now() - started) / 1000;
   const dir = fileURLToPath(new URL('./results', import.meta.url));
   // A --quick smoke run (the CI test) never overwrites the figures of a real run.
@@ -63,6 +71,19 @@ async function main(): Promise<number> {
   for (const e of res.errors) process.stdout.write(`bench ${e.bench} failed: ${e.error}\n`);
   process.stderr.write(`results: bench/results/${name}.json, ${name}.md (${Math.round(res.durationS)} s)\n`);
   return res.errors.length ? 1 : 0;
+}
+
+/**
+ * The collector the benches run, as it ships: bundled from this checkout now (a bundle left in
+ * apps/collector/dist by an earlier `pnpm build` may be older than the source). FTPSCOPE_BENCH_COLLECTOR
+ * names another bundle instead. Returns the directory to remove afterwards.
+ */
+async function collectorBundle(): Promise<string | null> {
+  if (process.env.FTPSCOPE_BENCH_COLLECTOR) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'ftpscope-bench-collector-'));
+  const info = { ...buildInfo(new URL(`file://${join(COLLECTOR_DIR, 'package.json')}`)), commit: 'bench' };
+  process.env.FTPSCOPE_BENCH_COLLECTOR = await bundleCollector(info, dir);
+  return dir;
 }
 
 /**

@@ -1,18 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../apps/collector/src/main.ts', import.meta.url));
-const DIST = fileURLToPath(new URL('../../apps/collector/dist/', import.meta.url));
 
 /**
- * The collector as it ships: a bundle run by plain node (FTPSCOPE_BENCH_COLLECTOR, or apps/collector/dist/
- * from `pnpm build`), else the TypeScript source through tsx (whose loader adds ~25 MB RSS and start-up CPU).
+ * The collector as it ships: the bundle bench/run.ts builds from this checkout (FTPSCOPE_BENCH_COLLECTOR) run
+ * by plain node, else the TypeScript source through tsx (whose loader adds ~25 MB RSS and start-up CPU).
  */
 export function collectorEntry(): { argv: string[]; bundled: boolean } {
-  const bundle =
-    process.env.FTPSCOPE_BENCH_COLLECTOR ??
-    ['ftpscope-collector.mjs'].map((f) => DIST + f).find((f) => existsSync(f));
+  const bundle = process.env.FTPSCOPE_BENCH_COLLECTOR;
   return bundle ? { argv: [bundle], bundled: true } : { argv: ['--import', 'tsx', MAIN], bundled: false };
 }
 

@@ -19,6 +19,18 @@ describe('isRulesetChangeLine', () => {
     expect(RECORDED.filter(isRulesetChangeLine)).toHaveLength(RECORDED.length - elements.length);
     expect(isRulesetChangeLine('# new generation 7 by process 26231 (nft)')).toBe(false);
   });
+
+  it('counts a rule inserted at the top (`iptables -I`, `nft insert rule`): the usual way to harden', () => {
+    // Recorded: iptables -I, iptables -R, nft add table/chain, nft insert rule, nft replace rule, iptables -D.
+    const lines = readFileSync(
+      new URL('../../test/fixtures/nft-monitor/1.0.6/insert-replace.txt', import.meta.url),
+      'utf8',
+    )
+      .split('\n')
+      .filter(Boolean);
+    expect(lines.filter((l) => l.startsWith('insert rule'))).toHaveLength(2);
+    expect(lines.filter((l) => !isRulesetChangeLine(l))).toEqual([]);
+  });
 });
 
 describe('NftMonitor', () => {

@@ -24,7 +24,7 @@ const OWN_TABLE = new RegExp(` ${OBSERVE_FAMILY} ${OBSERVE_TABLE}(?![\\w.-])`);
  */
 export function isRulesetChangeLine(line: string): boolean {
   return (
-    /^(add|delete|destroy|replace|flush|rename) (table|chain|rule|set|map|flowtable|ct|counter|quota|limit|secmark|synproxy)\b/.test(
+    /^(add|insert|delete|destroy|replace|flush|rename) (table|chain|rule|set|map|flowtable|ct|counter|quota|limit|secmark|synproxy)\b/.test(
       line,
     ) &&
     // ftpscope's own observation table is not the host's firewall: loading it is no change of the ruleset.
