@@ -8,7 +8,8 @@ PNPM_VERSION=10.34.8
 DEBS=(iptables conntrack nftables vsftpd lftp curl tcpdump iproute2 chromium procps util-linux libcap2-bin kmod python3 openssl binutils
   firewalld ufw dbus-daemon postgresql build-essential pkg-config libnetfilter-conntrack-dev)
 # netfilter-persistent conflicts with ufw, so the lab runs it from its packages extracted here (never installed).
-NFP_ROOT=/opt/ftpscope-lab/netfilter-persistent
+# Its own prefix: scripts/setup-ftp-servers.sh replaces /opt/ftpscope-lab whole when it extracts the FTP servers.
+NFP_ROOT=/opt/ftpscope-netfilter-persistent
 
 missing=()
 for pkg in "${DEBS[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done

@@ -57,8 +57,9 @@ function app(hash: string) {
   const sockets: FakeSocket[] = [];
   const timers: (() => void)[] = [];
   const auth = new AuthState();
+  // The session itself; its story (/api/sessions/s1/story) is not this test's business: a 404 like any other.
   const api = new ApiClient(auth, async (url) =>
-    url.startsWith('/api/sessions/s1')
+    url === '/api/sessions/s1'
       ? new Response(JSON.stringify(session), { status: 200 })
       : url.startsWith('/api/drops')
         ? new Response('[]', { status: 200 })

@@ -29,7 +29,7 @@ import { iptablesRuleset, type ProfileContext } from './profiles.ts';
  */
 
 /** Where scripts/setup.sh extracts the netfilter-persistent and iptables-persistent packages. */
-export const NETFILTER_PERSISTENT_ROOT = '/opt/ftpscope-lab/netfilter-persistent';
+export const NETFILTER_PERSISTENT_ROOT = '/opt/ftpscope-netfilter-persistent';
 
 /** Runs argv in the host's network namespace and its manager's mount namespace (no shell). */
 export function managerRun(pid: number, argv: string[], timeoutMs = 60_000): Promise<RunResult> {
