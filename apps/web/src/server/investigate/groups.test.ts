@@ -58,6 +58,26 @@ describe('the grouped list on the recorded history (ftp1 hardened while the clie
     expect(g?.type === 'sessions' && g.sessions.length).toBe(MAX_GROUP_SESSIONS);
   });
 
+  it('labels a session whose channels ended differently with every kind counted', () => {
+    const okSession = h.sessions.find((s) => s.host === 'ftp1' && s.attempts[0]?.outcome === 'ok');
+    const dropped = h.sessions.find((s) => s.host === 'ftp1' && s.attempts[0]?.outcome === 'dropped')
+      ?.attempts[0];
+    if (!okSession?.attempts[0] || !dropped) throw new Error('the recording has no ok and dropped sessions');
+    const mixed: InvestigateSession = {
+      ...okSession,
+      attempts: [
+        okSession.attempts[0],
+        { ...dropped, id: 'd1' },
+        { ...dropped, id: 'd2', outcome: 'timed-out', ruleId: null },
+      ],
+    };
+    const [g] = entriesOf({ ...h, sessions: [mixed], changes: [], diagnoses: [] });
+    expect(g?.type === 'sessions' && g.label).toMatch(/→ 1 ok, 1 dropped by INPUT policy DROP, 1 timed out$/);
+    const two = { ...mixed, attempts: mixed.attempts.slice(0, 2) };
+    const [g2] = entriesOf({ ...h, sessions: [two], changes: [], diagnoses: [] });
+    expect(g2?.type === 'sessions' && g2.label).toMatch(/→ 1 ok, 1 dropped by INPUT policy DROP$/);
+  });
+
   it('starts a new group when a session in between on the same host differs', () => {
     const ok = h.sessions.filter((s) => s.host === 'ftp1' && s.attempts[0]?.outcome === 'ok');
     const bad = h.sessions.filter((s) => s.host === 'ftp1' && s.attempts[0]?.outcome === 'dropped');

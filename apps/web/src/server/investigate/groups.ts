@@ -33,8 +33,10 @@ function resultLabel(s: InvestigateSession, outcome: SessionOutcome, names: Rule
     const kinds = [...new Set(s.attempts.map((a) => outcomeWords(a.outcome)))];
     return kinds.length === 1 && kinds[0] === 'pending' ? 'pending' : 'outcome unknown';
   }
-  const how = describeFailures(failed, names);
-  return outcome === 'mixed' ? `${ok} ok, ${failed.length} ${how}` : how;
+  // Mixed: "1 ok, 2 dropped by …" or "1 ok, 1 dropped by …, 1 timed out" (every kind with its count).
+  return outcome === 'mixed'
+    ? `${ok} ok, ${describeFailures(failed, names, { alwaysCount: true })}`
+    : describeFailures(failed, names);
 }
 
 interface OpenGroup {

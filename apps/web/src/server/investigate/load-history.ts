@@ -26,7 +26,8 @@ export async function loadHistory(
 ): Promise<History> {
   const q = store.investigate;
   const rows = await q.sessions(subject, from, to, MAX_SESSIONS + 1);
-  const sessions = rows.slice(0, MAX_SESSIONS);
+  // The store gives the newest sessions, oldest first: past the limit, the oldest one goes (the answer is about now).
+  const sessions = rows.slice(-MAX_SESSIONS);
   const hosts = [
     ...new Set([...(subject.host ? [subject.host] : []), ...sessions.map((s) => s.host)]),
   ].sort();

@@ -431,6 +431,14 @@ describe.each(ENGINES)('store contract (%s)', (engine) => {
     expect(await store.count('session_dialogues')).toBe(1);
   });
 
+  it('investigate: past the limit, the newest sessions of the window (what fails now), oldest first', async () => {
+    await store.hosts.hello(hello('alpha'), T);
+    const sessions = [0, 1, 2, 3].map((i) => session(`s${i}`, T + i * 1000));
+    await store.writeBatch('alpha', 'stream-0001', batch(1, sessions, T), T);
+    const got = await store.investigate.sessions({ host: 'alpha' }, T - 1, T + 10_000, 2);
+    expect(got.map((x) => x.id)).toEqual(['s2', 's3']);
+  });
+
   it('prunes each tier past its age, keeps the rest, and ingest goes on while it runs', async () => {
     const start = Date.parse('2026-01-01T00:00:00Z');
     now = start;

@@ -70,7 +70,7 @@ export interface SessionsStore {
  * investigate/, not in the engines.
  */
 export interface InvestigateStore {
-  /** Sessions of the subject overlapping [from, to], oldest first, at most `limit`, with attempts and verbs. */
+  /** Sessions of the subject overlapping [from, to], with attempts and verbs: the newest `limit`, oldest first. */
   sessions(s: InvestigateSubject, from: number, to: number, limit: number): Promise<InvestigateSession[]>;
   /** The rules (current or removed) of a host with these ids. */
   rules(host: string, ids: string[]): Promise<NamedRule[]>;

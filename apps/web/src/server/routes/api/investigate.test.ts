@@ -92,6 +92,11 @@ describe.each(ENGINES)('investigate routes on the recorded history (%s)', (engin
       };
       await bad(`/api/investigate?${window}`, /querystring\/client, querystring\/user or querystring\/host/);
       await bad(`/api/investigate?client=${client}&tz=Nowhere/Land`, /querystring\/tz/);
+      // A leap second passes the date-time format but no Date holds it: a 400, not a 500.
+      await bad(
+        `/api/investigate?client=${client}&to=2026-06-30T23:59:60Z`,
+        /querystring\/to: not a valid time/,
+      );
       await bad(
         `/api/investigate?client=${client}&from=${iso(rec.to - 8 * 86_400_000)}&to=${iso(rec.to)}`,
         /7 days/,

@@ -107,9 +107,10 @@ export class PgInvestigate {
     const { rows } = await this.#pool.query<SessionRow>(
       `SELECT s.host, s.id, s.client_ip, s.username, s.mode, s.tls, s.started_at, s.ended_at, d.verbs
        FROM all_sessions s LEFT JOIN session_dialogues d ON d.host = s.host AND d.session_id = s.id
-       WHERE ${where.join(' AND ')} ORDER BY s.started_at, s.id COLLATE "C" LIMIT ${param(Math.floor(limit))}`,
+       WHERE ${where.join(' AND ')} ORDER BY s.started_at DESC, s.id COLLATE "C" DESC LIMIT ${param(Math.floor(limit))}`,
       values,
     );
+    rows.reverse(); // the newest `limit` (what fails now), oldest first
     const attempts = new Map<string, InvestigateAttempt[]>();
     if (rows.length > 0) {
       const a = await this.#pool.query<AttemptRow>({

@@ -123,16 +123,17 @@ export class InvestigateRepo {
     );
   }
 
-  /** Sessions of the subject overlapping [from, to], oldest first, at most `limit`. */
+  /** Sessions of the subject overlapping [from, to]: the newest `limit` of them (what fails now), oldest first. */
   sessions(s: InvestigateSubject, from: number, to: number, limit: number): InvestigateSession[] {
     const where = ['s.started_at <= @to', '(s.ended_at IS NULL OR s.ended_at >= @from)', ...subjectWhere(s)];
     const rows = this.#db
       .prepare(
         `SELECT s.host, s.id, s.client_ip, s.user, s.mode, s.tls, s.started_at, s.ended_at, d.verbs
          FROM sessions s LEFT JOIN session_dialogues d ON d.host = s.host AND d.session_id = s.id
-         WHERE ${where.join(' AND ')} ORDER BY s.started_at, s.id LIMIT ${Math.floor(limit)}`,
+         WHERE ${where.join(' AND ')} ORDER BY s.started_at DESC, s.id DESC LIMIT ${Math.floor(limit)}`,
       )
-      .all({ ...s, from, to }) as SessionRow[];
+      .all({ ...s, from, to })
+      .reverse() as SessionRow[];
     const attempts = this.#attemptsOf(rows);
     return rows.map((r) => ({
       id: r.id,
