@@ -30,6 +30,11 @@ export async function listenHub(app: FastifyInstance, plan: ListenPlan): Promise
   let plain: Server | undefined;
   if (plan.plain) {
     const server = createServer((req, res) => app.routing(req, res));
+    // Fastify's timeouts, not Node's defaults: with Node's 5 s keep-alive, a client reusing an idle connection
+    // as the server closes it gets "other side closed" (seen in CI on the package test's API calls).
+    server.keepAliveTimeout = app.server.keepAliveTimeout;
+    server.headersTimeout = app.server.headersTimeout;
+    server.requestTimeout = app.server.requestTimeout;
     server.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
     plain = server;
     app.addHook('onClose', async () => {

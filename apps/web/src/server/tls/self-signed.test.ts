@@ -87,6 +87,9 @@ describe('the hub on a network: TLS by default', () => {
         headers: { authorization: `Bearer ${API_TOKEN}` },
       });
       expect(await plain.json()).toMatchObject({ hubUrl: plainUrl, fingerprint: tls.pin });
+      // Idle connections are kept as long as on the main listener (Fastify's 72 s), not Node's 5 s.
+      expect(plain.headers.get('keep-alive')).toBe(`timeout=${app.server.keepAliveTimeout / 1000}`);
+      expect(app.server.keepAliveTimeout).toBeGreaterThan(5000);
       const ws = new WebSocket(`${plainUrl?.replace('http', 'ws')}/ws/live`, {
         headers: { authorization: `Bearer ${API_TOKEN}` },
       });
