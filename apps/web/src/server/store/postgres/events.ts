@@ -1,35 +1,7 @@
 import type { FirewallInfo, FtpServerSettings, NetfilterHealth } from '@ftpscope/shared';
 import type pg from 'pg';
+import { type DropRow, type GapRow, toDropRecord, toGapRecord } from '../event-rows.ts';
 import type { DropFilter, DropRecord, GapFilter, GapRecord, HostHealthRecord } from '../records.ts';
-
-/** A stored drop row. */
-export interface PgDropRow {
-  id: number;
-  host: string;
-  at: number;
-  grp: number;
-  rule_id: string | null;
-  prefix: string | null;
-  proto: string;
-  src: string;
-  dst: string;
-  sport: number | null;
-  dport: number | null;
-  flags: string | null;
-  source: 'nflog' | 'trace' | null;
-  verdict: DropRecord['verdict'] | null;
-}
-
-/** A stored gap row. */
-export interface PgGapRow {
-  id: number;
-  host: string;
-  at: number;
-  source: string;
-  reason: string;
-  from_seq: number | null;
-  to_seq: number | null;
-}
 
 /** Appended host records on PostgreSQL: drops, gaps, health samples, FTP server settings. */
 export class PgEvents {
@@ -48,7 +20,7 @@ export class PgEvents {
       const c = param(f.client);
       where.push(`(src = ${c} OR dst = ${c})`);
     }
-    const { rows } = await this.#pool.query<PgDropRow>(
+    const { rows } = await this.#pool.query<DropRow>(
       `SELECT * FROM drops WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ${param(f.limit)}`,
       values,
     );
@@ -60,7 +32,7 @@ export class PgEvents {
     const where = ['at >= $1', 'at <= $2'];
     const param = (v: unknown) => `$${values.push(v)}`;
     if (f.host !== undefined) where.push(`host = ${param(f.host)}`);
-    const { rows } = await this.#pool.query<PgGapRow>(
+    const { rows } = await this.#pool.query<GapRow>(
       `SELECT * FROM gaps WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ${param(f.limit)}`,
       values,
     );
@@ -102,37 +74,4 @@ export class PgEvents {
     });
     return rows;
   }
-}
-
-/** A drop row as a record. */
-export function toDropRecord(r: PgDropRow): DropRecord {
-  return {
-    id: r.id,
-    host: r.host,
-    at: r.at,
-    group: r.grp,
-    ruleId: r.rule_id,
-    prefix: r.prefix,
-    proto: r.proto,
-    src: r.src,
-    dst: r.dst,
-    sport: r.sport,
-    dport: r.dport,
-    flags: r.flags,
-    ...(r.source ? { source: r.source } : {}),
-    ...(r.verdict ? { verdict: r.verdict } : {}),
-  };
-}
-
-/** A gap row as a record. */
-export function toGapRecord(r: PgGapRow): GapRecord {
-  return {
-    id: r.id,
-    host: r.host,
-    at: r.at,
-    source: r.source,
-    reason: r.reason,
-    fromSeq: r.from_seq,
-    toSeq: r.to_seq,
-  };
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { type DropRow, type GapRow, toDropRecord, toGapRecord } from '../event-rows.ts';
 import {
   TIMELINE_MAX_ROWS as MAX_ROWS,
   type RuleDropsRecord,
@@ -6,7 +7,6 @@ import {
   type TimelineRecords,
 } from '../records.ts';
 import type { PgDiagnoses } from './diagnoses.ts';
-import { type PgDropRow, type PgGapRow, toDropRecord, toGapRecord } from './events.ts';
 import { type PgChangeRow, toChangeRecord } from './rules.ts';
 import type { PgSessionRow, PgSessions } from './sessions.ts';
 
@@ -120,7 +120,7 @@ export class PgTimeline {
     if (ips.size > 0) {
       const dv: unknown[] = [f.from, f.to, [...ips]];
       const hostCond = f.host !== undefined ? `AND host = $${dv.push(f.host)}` : '';
-      const drops = await this.#pool.query<PgDropRow>(
+      const drops = await this.#pool.query<DropRow>(
         `SELECT * FROM drops WHERE at >= $1 AND at <= $2 AND (src = ANY($3::text[]) OR dst = ANY($3::text[]))
          ${hostCond} ORDER BY at, id LIMIT ${MAX_ROWS + 1}`,
         dv,
@@ -153,7 +153,7 @@ export class PgTimeline {
       });
       if (diagnoses.length > MAX_ROWS) cap.truncated = true;
       out.diagnoses = diagnoses.slice(0, MAX_ROWS);
-      const gaps = await this.#pool.query<PgGapRow>(
+      const gaps = await this.#pool.query<GapRow>(
         `SELECT * FROM gaps WHERE host = ANY($1::text[]) AND at >= $2 AND at <= $3 ORDER BY at, id LIMIT ${MAX_ROWS + 1}`,
         [hostList, f.from, f.to],
       );

@@ -1,4 +1,5 @@
 import type { Diagnosis } from '@ftpscope/shared';
+import { type DropRow, type GapRow, toDropRecord, toGapRecord } from '../event-rows.ts';
 import {
   TIMELINE_MAX_ROWS as MAX_ROWS,
   type RuleDropsRecord,
@@ -7,7 +8,6 @@ import {
 } from '../records.ts';
 import type { Db } from './db.ts';
 import type { DiagnosesRepo } from './diagnoses.ts';
-import { type DropRow, type GapRow, toDropRecord, toGapRecord } from './events.ts';
 import { type ChangeRow, toChangeRecord } from './rules.ts';
 import type { SessionRow, SessionsRepo } from './sessions.ts';
 
