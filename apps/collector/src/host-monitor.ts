@@ -18,7 +18,7 @@ import { DeltaTracker } from './model/deltas.ts';
 import { LogAttacher } from './model/log-attach.ts';
 import { ownCpuMs, PollBudget } from './model/poll-budget.ts';
 import { type IdentifiedRule, identifyRules } from './model/rule-ids.ts';
-import { diffRulesets, rulesetChanged, rulesetChangeIdFor } from './model/ruleset-diff.ts';
+import { changeStamp, diffRulesets, rulesetChanged, rulesetChangeIdFor } from './model/ruleset-diff.ts';
 import { SessionModel } from './model/sessions.ts';
 import { parseConntrack } from './sources/conntrack-parse.ts';
 import { type ConntrackReader, createConntrackReader } from './sources/conntrack-reader.ts';
@@ -87,6 +87,9 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   let rules: IdentifiedRule[] = [];
   let ruleDefs: RuleDef[] = [];
   let rulesAt = 0;
+  /** Ruleset changes read so far, and as of the last counter poll. */
+  let rulesVersion = 0;
+  let polledVersion = 0;
   let counters: RuleCounter[] = [];
   let countersAt = 0;
   /** Conntrack and expectation events since the last poll. */
@@ -262,16 +265,17 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       backends = poll.backends;
       const identified = identifyRules(poll.rules);
       const defs = identified.map((r) => r.def);
-      const notified = notifiedAt;
+      // A burst still being debounced announced what this read may find (a poll can land inside one).
+      const notified = notifiedAt ?? nftMonitor.pendingSince();
       // A notification that came before this read began is covered by it; a later one gets its own read.
-      if (notified !== null && notified <= startedAt) notifiedAt = null;
+      if (notifiedAt !== null && notifiedAt <= startedAt) notifiedAt = null;
       if (rulesAt === 0 || rulesetChanged(ruleDefs, defs)) {
         const first = rulesAt === 0;
         // A change found by a poll may also have moved rules to another backend: ask every tool next time.
         if (!first && notified === null) rulesSource.recheckSoon();
         // A manager may have been started, reloaded or flushed the observation table away.
         if (!first) firewall.rulesChanged();
-        const at = first ? startedAt : (notified ?? opts.now());
+        const at = first ? startedAt : changeStamp(notified, opts.now(), rulesAt);
         const diff = first ? null : diffRulesets(ruleDefs, defs);
         const event: CollectorEvent = {
           kind: 'ruleset',
@@ -283,6 +287,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
         };
         ruleDefs = defs;
         rulesAt = at;
+        rulesVersion += 1;
         emit(event);
       }
       rules = identified;
@@ -299,7 +304,6 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
    * (ms) and whether anything changed (a counter moved, the ruleset changed).
    */
   async function pollCounters(): Promise<{ costMs: number; changed: boolean }> {
-    const rulesBefore = rulesAt;
     const { poll, identified } = await readRules();
     const cpuStart = ownCpuMs();
     const now = opts.now();
@@ -323,7 +327,10 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     countersAt = now;
     firewall.flushDrops();
     emit({ kind: 'counters', at: now, intervalMs: budget.intervalMs, counters: moved });
-    return { costMs: poll.costMs + ownCpuMs() - cpuStart, changed: changed || rulesAt !== rulesBefore };
+    // A change read since the last poll (by it, or on a notification in between) is activity: no quiet backoff.
+    const rulesChanged = rulesVersion !== polledVersion;
+    polledVersion = rulesVersion;
+    return { costMs: poll.costMs + ownCpuMs() - cpuStart, changed: changed || rulesChanged };
   }
 
   /** With accounting on, asks the kernel for the byte counts of finished data connections (a few per poll). */

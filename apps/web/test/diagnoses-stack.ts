@@ -19,6 +19,8 @@ const TSX = join(ROOT, 'node_modules/.bin/tsx');
 /** The hub and collector of one scenario. */
 export interface Stack {
   app: FastifyInstance;
+  /** The lab host it watches. */
+  host: string;
   collector: ChildProcess;
   /** Diagnosis kinds active on the host now. */
   kinds(): string[];
@@ -76,6 +78,7 @@ export async function startStack(
   );
   const stack: Stack = {
     app,
+    host: host.name,
     collector,
     kinds: () =>
       app.diagnoses
@@ -115,6 +118,25 @@ export async function startStack(
   return stack;
 }
 
+/** What the hub knew about the host, for a failure message: which input a missing diagnosis lacked. */
+function windowSummary(stack: Stack): string {
+  const w = stack.app.diagnoses.window(stack.host);
+  if (!w) return 'none';
+  const sessions = w.sessions.map((s) => `${s.id.slice(0, 6)}:${s.state}:helper=${s.helper ?? 'none'}`);
+  const policies = w.rules.filter((r) => r.isPolicy).map((r) => `${r.chain}=${r.verdict}`);
+  return JSON.stringify({
+    sessions,
+    dataConnections: w.dataConnections.length,
+    rules: w.rules.length,
+    policies,
+    counterSamples: w.counterSamples.length,
+    lastCounterSample: w.counterSamples.at(-1)?.at ?? null,
+    rulesetChanges: w.rulesetChanges.map((c) => c.at),
+    drops: w.drops.length,
+    now: Date.now(),
+  });
+}
+
 /** Client start → diagnosis: 10 s after the first failed data channel, which comes within 2 s of the start. */
 const DEADLINE_MS = 12_000;
 
@@ -152,7 +174,7 @@ export async function expectDiagnoses(
   if (expected.length > 0) {
     expect(
       seenAt,
-      `diagnoses ${expected.join(', ')} never all appeared (had: ${stack.kinds().join(', ')})`,
+      `diagnoses ${expected.join(', ')} never all appeared (had: ${stack.kinds().join(', ')}; hub window: ${windowSummary(stack)})`,
     ).not.toBeNull();
     expect(seenAt).toBeLessThanOrEqual(DEADLINE_MS);
   }

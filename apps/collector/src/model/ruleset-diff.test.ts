@@ -5,7 +5,7 @@ import { fixture } from '../../test/fixtures.ts';
 import { parseIptablesSave } from '../sources/iptables-save-parse.ts';
 import type { RuleRecord } from '../sources/rule-record.ts';
 import { identifyRules } from './rule-ids.ts';
-import { diffRulesets, rulesetChanged, rulesetChangeIdFor } from './ruleset-diff.ts';
+import { changeStamp, diffRulesets, rulesetChanged, rulesetChangeIdFor } from './ruleset-diff.ts';
 
 const healthy = parseIptablesSave(
   fixture('iptables/1.8.9/nft-healthy-save.txt'),
@@ -76,5 +76,29 @@ describe('rule ids and ruleset diffs', () => {
     expect(rulesetChangeIdFor('ftp2', 1_795_530_286_526, diff)).not.toBe(id);
     expect(rulesetChangeIdFor('ftp1', 1_795_530_286_527, diff)).not.toBe(id);
     expect(Value.Check(RulesetEvent, { kind: 'ruleset', at: 1, rules: [], diff, changeId: id })).toBe(true);
+  });
+});
+
+describe('changeStamp', () => {
+  // Recorded on a fresh-machine run: the lab switched profiles with `nft flush ruleset` then `iptables-restore`;
+  // a counter poll read the empty middle 24 ms after the flush's notification while it was still being
+  // debounced, and was stamped with its read. The burst's own read (the final rules) was then stamped with the
+  // notification, 24 ms earlier, so the hub kept the empty ruleset as the current one and diagnosed nothing.
+  const flushNotified = 1_796_082_677_950;
+  const pollRead = 1_796_082_677_974;
+  const before = 1_796_082_671_000;
+
+  it('stamps a change read while its notification is still debounced with the notification', () => {
+    expect(changeStamp(flushNotified, pollRead, before)).toBe(flushNotified);
+  });
+
+  it('never stamps a change before the previous one, so the newest ruleset by time is the last one read', () => {
+    const middle = changeStamp(null, pollRead, before);
+    const final = changeStamp(flushNotified, pollRead + 90, middle);
+    expect(final).toBeGreaterThanOrEqual(middle);
+  });
+
+  it('without a notification (iptables-legacy), a change is stamped with its read', () => {
+    expect(changeStamp(null, pollRead, before)).toBe(pollRead);
   });
 });

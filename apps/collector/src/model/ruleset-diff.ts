@@ -14,6 +14,17 @@ export function rulesetChangeIdFor(host: string, at: number, diff: RulesetDiff):
   return shortHash('rc', host, at, JSON.stringify(diff));
 }
 
+/**
+ * When a ruleset change read now happened. nf_tables announces every change: it happened at the first
+ * notification of the burst that announced it (delivered, or still being debounced when a poll read the change).
+ * Without one (iptables-legacy, or a notification not yet read) it is the time of the read. Never before the
+ * previous change: the hub takes the newest ruleset by time as the current one, so a change read later must not
+ * be stamped earlier (a poll that read the middle of a burst, stamped at its read, then the burst's own read).
+ */
+export function changeStamp(notified: number | null, readAt: number, previousAt: number): number {
+  return Math.max(previousAt, notified ?? readAt);
+}
+
 /** True when two rule lists differ in text, order or policy (counters are not part of a RuleDef). */
 export function rulesetChanged(a: RuleDef[], b: RuleDef[]): boolean {
   if (a.length !== b.length) return true;

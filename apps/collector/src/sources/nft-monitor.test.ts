@@ -72,6 +72,18 @@ describe('NftMonitor', () => {
     expect(changes).toEqual([1_000_000]);
   });
 
+  it('tells a read when the burst it is still debouncing began (a poll may read the change first)', () => {
+    const { m, changes, h } = start();
+    expect(m.pendingSince()).toBeNull();
+    h.onStdout(RECORDED[0] as string);
+    now += 30;
+    vi.advanceTimersByTime(30);
+    expect(m.pendingSince()).toBe(1_000_000);
+    vi.advanceTimersByTime(100);
+    expect(changes).toEqual([1_000_000]);
+    expect(m.pendingSince()).toBeNull();
+  });
+
   it('a long burst (a firewall manager reloading) is still read within 400 ms of its start', () => {
     const { changes, h } = start();
     for (let i = 0; i < 8; i++) {

@@ -98,6 +98,11 @@ export class NftMonitor {
     return this.stream?.pid ?? null;
   }
 
+  /** When the burst being debounced began (null: none): a read meanwhile may already see its change. */
+  pendingSince(): number | null {
+    return this.burstAt;
+  }
+
   private halt(): void {
     for (const t of [this.quietTimer, this.maxTimer, this.restartTimer]) if (t) clearTimeout(t);
     this.quietTimer = this.maxTimer = this.restartTimer = null;
