@@ -263,6 +263,7 @@ describe('static files', () => {
     mkdirSync(join(dist, 'assets'), { recursive: true });
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>ftpscope ui</title>');
     writeFileSync(join(dist, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(dist, 'assets', 'app-DjKPHblg.js'), 'console.log(2)');
     writeFileSync(join(dir, 'secret.txt'), 'TOP-SECRET-CONTENT');
     const t = await testApp({ uiDir: dist });
     ui = t.app;
@@ -322,5 +323,16 @@ describe('static files', () => {
     expect(index.body).toContain('ftpscope ui');
     expect(String(index.headers['content-security-policy'])).toContain("script-src 'self'");
     expect((await raw('/assets/app.js')).body).toBe('console.log(1)');
+  });
+
+  it('content-hashed assets are cached for good; index.html and unhashed files are revalidated', async () => {
+    const hashed = await raw('/assets/app-DjKPHblg.js');
+    expect(hashed.body).toBe('console.log(2)');
+    expect(hashed.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    for (const path of ['/', '/index.html', '/hosts/alpha', '/assets/app.js']) {
+      const res = await raw(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers['cache-control'], path).toBe('no-cache');
+    }
   });
 });

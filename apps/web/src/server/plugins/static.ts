@@ -24,6 +24,15 @@ const ICONS = [
   { path: '/favicon.svg', type: 'image/svg+xml' },
 ].map((i) => ({ ...i, body: readFileSync(join(ASSETS_DIR, i.path)) }));
 
+/**
+ * Vite names every built script, style and chunk under assets/ by its content hash, so a browser may keep them
+ * for good and a page load asks the hub only for index.html (revalidated each time, so a new build shows at once).
+ */
+function cacheHeaders(res: { setHeader(name: string, value: string): unknown }, path: string): void {
+  const hashed = /[\\/]assets[\\/][^\\/]+-[\w-]{8,}\.\w+$/.test(path);
+  res.setHeader('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+}
+
 /** Paths that never fall back to the UI's index.html. */
 function isApiPath(url: string): boolean {
   return /^\/(api|ws|docs|metrics)(\/|\?|$)/.test(url);
@@ -43,7 +52,14 @@ export default fp(
       );
     }
     if (built) {
-      await app.register(fastifyStatic, { root, wildcard: true, index: 'index.html', dotfiles: 'deny' });
+      await app.register(fastifyStatic, {
+        root,
+        wildcard: true,
+        index: 'index.html',
+        dotfiles: 'deny',
+        cacheControl: false,
+        setHeaders: cacheHeaders,
+      });
     } else {
       app.log.warn({ uiDir: root }, 'web UI not built: serving a placeholder page (run pnpm build)');
       app.get('/', { schema: { hide: true } }, async (_req, reply) =>
