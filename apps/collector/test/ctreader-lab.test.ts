@@ -10,6 +10,7 @@ import type { ConntrackRecord } from '../src/sources/conntrack-parse.ts';
 import { NativeConntrackEvents } from '../src/sources/ctreader-events.ts';
 import { locateCtReader } from '../src/sources/ctreader-locate.ts';
 import type { ExpectRecord } from '../src/sources/expect-parse.ts';
+import { whenSubscribed } from '../src/sources/netlink-subscribed.ts';
 import { latest } from './monitor-helpers.ts';
 
 const LAB = `ct${process.pid.toString(36).slice(-5)}`;
@@ -110,7 +111,9 @@ describe('native conntrack reader on a lab host with FTP and other traffic', () 
     try {
       await native.subscribed();
       expect(native.kernelFilter).toBe(true);
-      await new Promise((r) => setTimeout(r, 500)); // the tool says nothing when it has subscribed
+      // `conntrack -E` prints nothing once subscribed: read its netlink membership, as the collector's resync does
+      // (a fixed 500 ms was not enough on a loaded fresh machine: the tool missed the first HTTP connection).
+      expect(await whenSubscribed(() => tool.pids(), 10_000)).toBe(true);
       expect(await httpLoad(HTTP_CONNECTIONS)).toBe(HTTP_CONNECTIONS);
       expect((await lab.ls('ftp1', { mode: 'passive' })).ok).toBe(true);
       expect((await lab.ls('ftp1', { mode: 'active' })).ok).toBe(true);
@@ -123,7 +126,13 @@ describe('native conntrack reader on a lab host with FTP and other traffic', () 
           const ids = new Set(n.out.ct.map((r) => r.id));
           const fromTool = t.out.ct.filter((r) => ids.has(r.id));
           const tw = n.out.ct.filter((r) => r.state === 'TIME_WAIT').length;
-          return tw >= 6 && fromTool.length === n.out.ct.length && t.out.exp.length === n.out.exp.length;
+          const http = new Set(t.out.ct.filter((r) => r.orig.dport === 80).map((r) => r.id)).size;
+          return (
+            tw >= 6 &&
+            fromTool.length === n.out.ct.length &&
+            t.out.exp.length === n.out.exp.length &&
+            http >= 2 * HTTP_CONNECTIONS
+          );
         },
         10_000,
       );

@@ -186,6 +186,39 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     expect(h.attempts()[0]).toMatchObject({ outcome: 'ok', bytes: 1_100_000, bytesFrom: 'conntrack' });
   });
 
+  it('helper host: the tie is the same whichever of the log reply and the expectation arrives first', () => {
+    // Seen in a fresh-machine CI run: under load the log line of the 227 reply was read before the kernel's
+    // expectation event, and the attempt said "tied by the exact port" instead of the helper's expectation.
+    const h = harness();
+    h.control('1', 41000, T0, 'ftp');
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.vsftpd(
+      T0 + 1000,
+      101,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
+    );
+    h.expect(41000, 40042, T0 + 1100);
+    h.ct({ id: '2', at: T0 + 1200, sport: 50000, dport: 40042 });
+    h.ct({
+      id: '2',
+      at: T0 + 1201,
+      sport: 50000,
+      dport: 40042,
+      event: 'UPDATE',
+      state: 'ESTABLISHED',
+      unreplied: false,
+    });
+    const [a, ...rest] = h.attempts();
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({
+      port: 40042,
+      outcome: 'ok',
+      tiedBy: 'expectation',
+      dataConnectionId: expect.any(String),
+    });
+  });
+
   it('no helper: the SYN dies on the INPUT policy; once the client gives up the counters name the policy (tied by time)', () => {
     const h = harness();
     h.control('1', 41000, T0);

@@ -350,7 +350,14 @@ export class DataChannelTracker {
       this.byData.set(d.id, a);
       const tiedBy: TiedBy =
         d.attribution === 'expectation' ? 'expectation' : d.attribution === 'port' ? 'port' : 'client-time';
-      this.update(a, { dataConnectionId: d.id, port: a.w.port ?? port, tiedBy: a.w.tiedBy ?? tiedBy });
+      // The connection is the outcome's evidence: its own exact tie (the helper's expectation, or the port) is
+      // what the attempt shows, whichever of the log line and the expectation event happened to arrive first.
+      const exact = tiedBy !== 'client-time';
+      this.update(a, {
+        dataConnectionId: d.id,
+        port: a.w.port ?? port,
+        tiedBy: exact ? tiedBy : (a.w.tiedBy ?? tiedBy),
+      });
     }
     a.seen = true;
     const c = a.session.s;
