@@ -129,10 +129,13 @@ describe('pnpm collector', () => {
         onStart: (child) => {
           // Stop it once it has tried the hub and is retrying (or after 30 s, which then fails below).
           let seen = '';
+          let scheduled = false;
           const stop = setTimeout(() => child.kill('SIGTERM'), 30_000);
           child.stderr?.on('data', (d) => {
             seen += d;
-            if (seen.includes('cannot reach the hub') && !child.killed) {
+            // Once: a second retry line within 500 ms scheduled a second SIGTERM (the collector's "exit now").
+            if (seen.includes('cannot reach the hub') && !scheduled) {
+              scheduled = true;
               clearTimeout(stop);
               setTimeout(() => child.kill('SIGTERM'), 500);
             }
