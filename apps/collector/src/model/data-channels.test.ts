@@ -62,6 +62,11 @@ function harness() {
     ct({ id, at, sport, dport: 21, helper });
     ct({ id, at: at + 1, sport, dport: 21, event: 'UPDATE', state: 'ESTABLISHED', unreplied: false, helper });
   };
+  /** A data connection from client port `sport` to `dport`: its SYN at `at`, established a millisecond later. */
+  const established = (id: string, sport: number, dport: number, at: number) => {
+    ct({ id, at, sport, dport });
+    ct({ id, at: at + 1, sport, dport, event: 'UPDATE', state: 'ESTABLISHED', unreplied: false });
+  };
   const close = (id: string, sport: number, at: number) =>
     ct({ id, at, sport, dport: 21, event: 'UPDATE', state: 'TIME_WAIT', unreplied: false });
   const expect_ = (sport: number, port: number, at: number, event: 'NEW' | 'DESTROY' = 'NEW') => {
@@ -117,6 +122,7 @@ function harness() {
     attacher,
     ct,
     control,
+    established,
     close,
     expect: expect_,
     log,
@@ -142,16 +148,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
       `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
     );
     expect(h.session().mode).toBe('passive');
-    h.ct({ id: '2', at: T0 + 1200, sport: 50000, dport: 40042 });
-    h.ct({
-      id: '2',
-      at: T0 + 1201,
-      sport: 50000,
-      dport: 40042,
-      event: 'UPDATE',
-      state: 'ESTABLISHED',
-      unreplied: false,
-    });
+    h.established('2', 50000, 40042, T0 + 1200);
     h.vsftpd(
       T0 + 2000,
       101,
@@ -199,16 +196,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
       `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,106)."`,
     );
     h.expect(41000, 40042, T0 + 1100);
-    h.ct({ id: '2', at: T0 + 1200, sport: 50000, dport: 40042 });
-    h.ct({
-      id: '2',
-      at: T0 + 1201,
-      sport: 50000,
-      dport: 40042,
-      event: 'UPDATE',
-      state: 'ESTABLISHED',
-      unreplied: false,
-    });
+    h.established('2', 50000, 40042, T0 + 1200);
     const [a, ...rest] = h.attempts();
     expect(rest).toEqual([]);
     expect(a).toMatchObject({
@@ -431,16 +419,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
       `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,107)."`,
     );
     // The heuristic alone would give both to the latest session.
-    h.ct({ id: '3', at: T0 + 2100, sport: 50000, dport: 40042 });
-    h.ct({
-      id: '3',
-      at: T0 + 2101,
-      sport: 50000,
-      dport: 40042,
-      event: 'UPDATE',
-      state: 'ESTABLISHED',
-      unreplied: false,
-    });
+    h.established('3', 50000, 40042, T0 + 2100);
     const data = h.events.filter((e) => e.kind === 'data').at(-1);
     const first = h.events.find((e) => e.kind === 'session') as { session: FtpSession };
     expect(data).toMatchObject({ data: { sessionId: first.session.id, attribution: 'port' } });
