@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLab, type Lab } from '@ftpscope/lab';
+import { createLab, createWorkstation, type Lab, type Workstation } from '@ftpscope/lab';
 import type { DiagnosisView, RulesetChangeView } from '@ftpscope/shared';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,12 +18,12 @@ import { buildUi, until } from './reliability-helpers.ts';
  */
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 const VIEWPORT = { width: 1280, height: 800 };
 
 const apiToken = randomBytes(16).toString('hex');
 const work = mkdtempSync(join(tmpdir(), 'ftpscope-inv-e2e-'));
 let lab: Lab | undefined;
+let ws: Workstation | undefined;
 let stack: HubStack | undefined;
 let context: BrowserContext | undefined;
 let page: Page;
@@ -50,11 +50,11 @@ async function settled(outcome: 'ok' | 'dropped', from: number): Promise<number>
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
+  ws = await createWorkstation(work);
   mkdirSync(ARTIFACTS, { recursive: true });
   buildUi(join(work, 'ui'));
   lab = await createLab({ name: `ie${randomBytes(3).toString('hex')}`, hosts: 2, profile: 'healthy' });
-  stack = await startHubStack(lab, work, { apiToken, uiDir: join(work, 'ui') });
+  stack = await startHubStack(lab, work, { apiToken, uiDir: join(work, 'ui'), listen: ws.hubIp });
 
   // The client works: passive listings on ftp1 and ftp2 in turn. ftp1 is "hardened" while it does.
   const client = workingClient(lab, ['ftp1', 'ftp2']);
@@ -76,7 +76,7 @@ beforeAll(async () => {
   }
 
   context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-    executablePath: CHROMIUM,
+    executablePath: ws.chromium,
     headless: true,
     viewport: VIEWPORT,
     args: [
@@ -97,6 +97,7 @@ afterAll(async () => {
   await context?.close().catch(() => {});
   await stack?.stop();
   await lab?.down();
+  await ws?.down();
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
 

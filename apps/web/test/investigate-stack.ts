@@ -32,12 +32,16 @@ export interface HubStack {
   stop(): Promise<void>;
 }
 
-/** Starts a hub on 127.0.0.1 and a collector per host; resolves once every host reported rules and counters. */
+/**
+ * Starts a hub on `opts.listen` (default 127.0.0.1; a browser workstation's hubIp for UI tests) and a collector
+ * per host; resolves once every host reported rules and counters.
+ */
 export async function startHubStack(
   lab: Lab,
   dir: string,
-  opts: { apiToken: string; uiDir?: string; hosts?: string[]; collectorArgs?: string[] },
+  opts: { apiToken: string; uiDir?: string; hosts?: string[]; collectorArgs?: string[]; listen?: string },
 ): Promise<HubStack> {
+  const listen = opts.listen ?? '127.0.0.1';
   const app = await buildApp({
     db: join(mkdtempSync(join(dir, 'hub-')), 'hub.db'),
     apiToken: opts.apiToken,
@@ -47,12 +51,12 @@ export async function startHubStack(
   });
   const batches: ArrivedBatch[] = [];
   app.hubEvents.on('batch', (host, events) => batches.push({ at: Date.now(), host, events }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: listen, port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   const collectors: ChildProcess[] = [];
   const stack: HubStack = {
     app,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${listen}:${port}`,
     batches,
     async stop() {
       await Promise.all(collectors.map(stopChild));
@@ -68,7 +72,7 @@ export async function startHubStack(
         [
           join(ROOT, 'apps/collector/src/main.ts'),
           '--hub',
-          `ws://127.0.0.1:${port}`,
+          `ws://${listen}:${port}`,
           '--netns',
           host.netns,
           '--name',

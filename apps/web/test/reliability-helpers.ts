@@ -131,9 +131,14 @@ export interface HubProcess extends Child {
   port: number;
 }
 
-/** `pnpm hub` as a real child process on 127.0.0.1:port with its own SQLite file (or --store); resolves once healthy. */
+/** `pnpm hub` as a real child process on host:port (default 127.0.0.1) with its own SQLite file (or --store); resolves once healthy. */
 export async function startHub(o: {
   port: number;
+  /**
+   * Also serve a browser here (a workstation's hubIp): the hub takes TLS there (self-signed, tls/ beside --db),
+   * and the browser opens https://<browserHost>:<port>; `url` stays plain HTTP on 127.0.0.1 (--plain-listen).
+   */
+  browserHost?: string;
   /** SQLite file (--db), or give `store`. */
   db?: string;
   /** --store value (e.g. a postgres:// URL). */
@@ -146,7 +151,10 @@ export async function startHub(o: {
   env?: Record<string, string>;
 }): Promise<HubProcess> {
   const where = o.store !== undefined ? ['--store', o.store] : ['--db', o.db ?? 'data/ftpscope.db'];
-  const args = ['--listen', `127.0.0.1:${o.port}`, ...where, ...(o.extraArgs ?? [])];
+  const listen = o.browserHost
+    ? ['--listen', `${o.browserHost}:${o.port}`, '--plain-listen', `127.0.0.1:${o.port}`]
+    : ['--listen', `127.0.0.1:${o.port}`];
+  const args = [...listen, ...where, ...(o.extraArgs ?? [])];
   const env: Record<string, string> = {
     FTPSCOPE_API_TOKEN: o.apiToken,
     FTPSCOPE_LOG_LEVEL: o.logLevel ?? 'warn',

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createWorkstation, type Workstation } from '@ftpscope/lab';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore } from '../src/server/store/index.ts';
@@ -8,7 +8,6 @@ import { TestSocket } from '../src/server/testing/harness.ts';
 import { buildUi, freePort, type HubProcess, startHub, workDir } from './reliability-helpers.ts';
 
 /** The built UI in Debian's Chromium against a real `pnpm hub` process that is killed and restarted under it. */
-const CHROMIUM = '/usr/bin/chromium';
 const API_TOKEN = 'reconnect-api-token';
 const COLLECTOR_TOKEN = 'reconnect-collector-token';
 const HOST = 'web1';
@@ -18,12 +17,14 @@ const db = join(dir, 'hub.db');
 const ui = join(dir, 'dist');
 let port = 0;
 let hub: HubProcess | undefined;
+let ws: Workstation;
 let context: BrowserContext | undefined;
 let page: Page;
 
 function start(): Promise<HubProcess> {
   return startHub({
     port,
+    browserHost: ws.hubIp,
     db,
     apiToken: API_TOKEN,
     collectorToken: COLLECTOR_TOKEN,
@@ -43,14 +44,15 @@ async function report(id: string, seq: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
+  ws = await createWorkstation(dir);
   buildUi(ui);
   port = await freePort();
   hub = await start();
   await report('s1', 1);
   context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
+    executablePath: ws.chromium,
     headless: true,
+    ignoreHTTPSErrors: true,
     args: [
       '--headless',
       '--no-sandbox',
@@ -65,13 +67,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close().catch(() => {});
   await hub?.kill9();
+  await ws?.down();
   cleanup();
 });
 
 it('promise: the hub restarts while a browser is connected: the UI reconnects and catches up by itself', async () => {
-  await page.goto(`http://127.0.0.1:${port}/?token=${API_TOKEN}`);
+  await page.goto(`https://${ws.hubIp}:${port}/?token=${API_TOKEN}`);
   await page.waitForSelector('[data-live-status="connected"]', { timeout: 15_000 });
-  await page.goto(`http://127.0.0.1:${port}/#/hosts/${HOST}`);
+  await page.goto(`https://${ws.hubIp}:${port}/#/hosts/${HOST}`);
   await page.waitForSelector('[data-session="s1"]', { timeout: 10_000 });
 
   await hub?.kill9();

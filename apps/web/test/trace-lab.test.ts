@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLab, type Lab, type LabHost } from '@ftpscope/lab';
+import { createLab, createWorkstation, type Lab, type LabHost, type Workstation } from '@ftpscope/lab';
 import type { TraceStep, TraceSynStep, TraceView } from '@ftpscope/shared';
 import type { FastifyInstance } from 'fastify';
 import { type BrowserContext, chromium } from 'playwright-core';
@@ -27,9 +27,9 @@ const auth = { authorization: `Bearer ${API}` };
 /** What the client sends as its password: it must never leave the FTP host unmasked. */
 const SECRET = 'Tr4ceS3cret-0b5cur3';
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 
 let lab: Lab;
+let ws: Workstation;
 let dir: string;
 let app: FastifyInstance;
 const collectors: ChildProcess[] = [];
@@ -38,13 +38,13 @@ let collectorLog = '';
 let browser: BrowserContext | undefined;
 let base = '';
 
-function startCollector(host: LabHost, port: number): ChildProcess {
+function startCollector(host: LabHost, hub: string): ChildProcess {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FTPSCOPE_')));
   const c = spawn(
     TSX,
     [
       join(ROOT, 'apps/collector/src/main.ts'),
-      ...['--hub', `ws://127.0.0.1:${port}`, '--netns', host.netns, '--name', host.name],
+      ...['--hub', `ws://${hub}`, '--netns', host.netns, '--name', host.name],
       ...['--vsftpd-conf', host.vsftpdConf, '--ftp-log', host.logFile, '--interval', '500'],
       ...['--spool', mkdtempSync(join(dir, 'spool-')), '--log-level', 'info'],
     ],
@@ -97,6 +97,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ftpscope-trace-lab-'));
   const ui = buildUi(join(dir, 'ui'));
   lab = await createLab({ name: LAB, hosts: 2, profile: 'healthy' });
+  ws = await createWorkstation(dir);
   await lab.setProfile('ftp2', 'hardened-no-helper');
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -112,10 +113,10 @@ beforeAll(async () => {
     uiDir: ui,
     logger: { level: 'debug', stream: sink },
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: ws.hubIp, port: 0 });
   const port = (app.server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
-  for (const h of lab.hosts) collectors.push(startCollector(h, port));
+  base = `http://${ws.hubIp}:${port}`;
+  for (const h of lab.hosts) collectors.push(startCollector(h, `${ws.hubIp}:${port}`));
   // A trace follows a client of the host: log in once on each so the hub knows the client there.
   for (const h of ['ftp1', 'ftp2']) {
     await until(
@@ -144,6 +145,7 @@ afterAll(async () => {
   }
   await app?.close();
   await lab?.down();
+  await ws?.down();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -152,7 +154,7 @@ describe('trace this client', () => {
     const [broken, healthy] = await Promise.all([startTrace('ftp2'), startTrace('ftp1')]);
     // The trace page is open while the client works: the ladder fills live.
     browser = await chromium.launchPersistentContext(join(dir, 'chromium'), {
-      executablePath: CHROMIUM,
+      executablePath: ws.chromium,
       headless: true,
       viewport: { width: 1280, height: 800 },
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

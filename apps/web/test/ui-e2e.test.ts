@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLab, type Lab } from '@ftpscope/lab';
+import { createLab, createWorkstation, type Lab, type Workstation } from '@ftpscope/lab';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUi, freePort, ROOT, until } from './reliability-helpers.ts';
@@ -15,7 +15,6 @@ import { buildUi, freePort, ROOT, until } from './reliability-helpers.ts';
 
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 const NFLOG_GROUP = 9;
 
 const labName = `ui${randomBytes(3).toString('hex')}`;
@@ -24,9 +23,12 @@ const collectorToken = randomBytes(16).toString('hex');
 const work = mkdtempSync(join(tmpdir(), 'ftpscope-ui-e2e-'));
 const children: ChildProcess[] = [];
 let lab: Lab | undefined;
+let ws: Workstation | undefined;
 let context: BrowserContext | undefined;
 let page: Page;
+/** Plain HTTP on loopback for this process; the browser gets `pageUrl`, TLS on the workstation's hubIp. */
 let url = '';
+let pageUrl = '';
 let host = '';
 
 function start(args: string[], env: Record<string, string>, name: string): ChildProcess {
@@ -64,7 +66,7 @@ async function stop(child: ChildProcess): Promise<void> {
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
+  ws = await createWorkstation(work);
   mkdirSync(ARTIFACTS, { recursive: true });
   buildUi(join(work, 'ui'));
 
@@ -88,10 +90,13 @@ beforeAll(async () => {
 
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
+  pageUrl = `https://${ws.hubIp}:${port}`;
   start(
     [
       join(ROOT, 'apps/web/src/server/main.ts'),
       '--listen',
+      `${ws.hubIp}:${port}`,
+      '--plain-listen',
       `127.0.0.1:${port}`,
       '--db',
       join(work, 'hub.db'),
@@ -137,8 +142,9 @@ beforeAll(async () => {
   );
 
   context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-    executablePath: CHROMIUM,
+    executablePath: ws.chromium,
     headless: true,
+    ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 800 },
     args: [
       '--headless',
@@ -159,12 +165,13 @@ afterAll(async () => {
   await context?.close().catch(() => {});
   for (const c of children.reverse()) await stop(c);
   await lab?.down();
+  await ws?.down();
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
 describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
   it('logs in from the ?token= link, strips it, and shows the fleet', async () => {
-    await page.goto(`${url}/?token=${apiToken}`);
+    await page.goto(`${pageUrl}/?token=${apiToken}`);
     await page.waitForSelector(`tr[data-host="${host}"]`, { timeout: 10_000 });
     expect(page.url()).not.toContain('token=');
     await page.waitForSelector('[data-live-status="connected"]', { timeout: 10_000 });
@@ -179,7 +186,7 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
 
   it('shows a passive get in the host live table within 2 s', async () => {
     if (!lab) throw new Error('no lab');
-    await page.goto(`${url}/#/hosts/${host}`);
+    await page.goto(`${pageUrl}/#/hosts/${host}`);
     await page.waitForSelector('[data-live-status="connected"]', { timeout: 10_000 });
     await page.waitForSelector('#sessions-h', { timeout: 10_000 });
     const started = Date.now();
@@ -230,7 +237,7 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
     const dropsOnPolicy = await until(
       'INPUT policy drops in the Drops view',
       async () => {
-        await page.goto(`${url}/#/drops?host=${host}&range=15m&t=${Date.now()}`);
+        await page.goto(`${pageUrl}/#/drops?host=${host}&range=15m&t=${Date.now()}`);
         await page.waitForSelector('table.totals', { timeout: 5000 });
         const cells = await page.$$eval('tr[data-policy="true"]', (rows) =>
           rows.map((r) => ({
@@ -258,7 +265,7 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
       'the failed listing in the investigation',
       async () => {
         await page.goto(
-          `${url}/#/investigate?client=${lab?.client.ip}&at=${encodeURIComponent(at)}&window=15&t=${Date.now()}`,
+          `${pageUrl}/#/investigate?client=${lab?.client.ip}&at=${encodeURIComponent(at)}&window=15&t=${Date.now()}`,
         );
         await page.waitForSelector('[data-summary]', { timeout: 5000 });
         const failed = await page.$('li[data-entry="sessions"][data-outcome="failed"]');
@@ -270,7 +277,7 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
   });
 
   it('renders the diagnoses view', async () => {
-    await page.goto(`${url}/#/diagnoses`);
+    await page.goto(`${pageUrl}/#/diagnoses`);
     await page.waitForSelector('h2:has-text("Current")', { timeout: 5000 });
     await page.waitForTimeout(3000);
     await shot('diagnoses');

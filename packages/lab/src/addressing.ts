@@ -39,3 +39,13 @@ export const MAX_NAT_HOSTS = 12;
 /** Behind NAT, host i's own address on its /30 link to the router (the router's side is insideGatewayIp). */
 export const insideIp = (n: number, i: number): string => `198.19.${n}.${208 + 4 * (i - 1) + 2}`;
 export const insideGatewayIp = (n: number, i: number): string => `198.19.${n}.${208 + 4 * (i - 1) + 1}`;
+
+/**
+ * Browser workstations (workstation.ts) use 198.19.251.0/24, above every lab index: workstation k's /30 has
+ * the root side .4k+1 and the workstation .4k+2.
+ */
+export const workstationRootIp = (k: number): string => `198.19.251.${4 * k + 1}`;
+export const workstationIp = (k: number): string => `198.19.251.${4 * k + 2}`;
+/** Namespace and root-namespace link of workstation k (no `fs-` prefix, so lab cleanup never takes them). */
+export const workstationNetns = (k: number): string => `fsws${k}`;
+export const workstationLinkName = (k: number): string => `fsws${k}`;

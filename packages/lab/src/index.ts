@@ -152,3 +152,4 @@ export { createLab, destroyLab, labStatus, listLabs, openLab, orphanLabs } from 
 export { MANAGED_PROFILES } from './managed-profiles.ts';
 export { PROFILES } from './profiles.ts';
 export { FTP_SERVER_KINDS } from './servers.ts';
+export { createWorkstation, type Workstation } from './workstation.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLab, type Lab } from '@ftpscope/lab';
+import { createLab, createWorkstation, type Lab, type Workstation } from '@ftpscope/lab';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestPackages, Proc, unpack, until, withoutNode, workDir } from './helpers.ts';
@@ -13,13 +13,13 @@ import { buildTestPackages, Proc, unpack, until, withoutNode, workDir } from './
  * appears in Fleet; revoking it in the UI disconnects the collector and the hub refuses it from then on.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 const { dir, cleanup } = workDir('addhost');
 const apiToken = randomBytes(16).toString('hex');
 const hostName = 'ftp1';
 const procs: Proc[] = [];
 let lab: Lab | undefined;
+let ws: Workstation | undefined;
 let hub: Proc;
 let hubUrl = '';
 let context: BrowserContext | undefined;
@@ -29,8 +29,8 @@ let collector: Proc | undefined;
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
+  ws = await createWorkstation(dir);
   const { hub: hubPkg } = await buildTestPackages(join(dir, 'dist'));
   const hubRoot = unpack(hubPkg.deb, join(dir, 'hub-root'));
   lab = await createLab({ name: `ah${randomBytes(3).toString('hex')}`, hosts: 1, profile: 'healthy' });
@@ -44,7 +44,7 @@ beforeAll(async () => {
   ]), { FTPSCOPE_API_TOKEN: apiToken });
   procs.push(hub);
   context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-    executablePath: CHROMIUM,
+    executablePath: ws.chromium,
     headless: true,
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 800 },
@@ -64,6 +64,7 @@ afterAll(async () => {
   await context?.close().catch(() => {});
   await Promise.all(procs.map((p) => p.stop()));
   await lab?.down();
+  await ws?.down();
   cleanup();
 }, 60_000);
 
