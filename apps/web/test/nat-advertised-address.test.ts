@@ -52,9 +52,10 @@ function attempts(stack: Stack, host: string): string {
   return JSON.stringify(
     (w?.sessions ?? []).map((s) => ({
       client: `${s.client.ip}:${s.client.port}`,
+      started: s.startedAt,
       ended: s.endedAt,
       attempts: (s.attempts ?? []).map(
-        (a) => `${a.command ?? '-'} ${a.address}:${a.port} ${a.outcome} ${a.reason ?? ''}`,
+        (a) => `${a.command ?? '-'} ${a.address}:${a.port} ${a.outcome} ${a.reason ?? ''} ${a.tiedBy ?? ''}`,
       ),
     })),
   );
@@ -158,7 +159,10 @@ describe.concurrent('wrong advertised address behind 1:1 NAT (real lab, collecto
           'the data channels since the fix to settle',
         );
         const fixed = sinceFix();
-        expect(fixed.map((a) => a.outcome)).toEqual(fixed.map(() => 'ok'));
+        expect(
+          fixed.map((a) => a.outcome),
+          attempts(stack, host.name),
+        ).toEqual(fixed.map(() => 'ok'));
         // Pure-FTPd logs no replies: only vsftpd and ProFTPD show the address they now advertise.
         if (server !== 'pure-ftpd') expect(fixed.map((a) => a.address)).toEqual(fixed.map(() => host.ip));
       } finally {

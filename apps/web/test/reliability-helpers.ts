@@ -131,7 +131,7 @@ export interface HubProcess extends Child {
   port: number;
 }
 
-/** `pnpm hub` as a real child process on host:port (default 127.0.0.1) with its own SQLite file (or --store); resolves once healthy. */
+/** `pnpm hub` as a real child process on 127.0.0.1:port (plus browserHost) with its own SQLite file (or --store); resolves once healthy. */
 export async function startHub(o: {
   port: number;
   /**

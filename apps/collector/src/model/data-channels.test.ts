@@ -29,7 +29,7 @@ function harness() {
       tracker.observe(e);
       events.push(e);
     },
-    portOwner: (f, s, d, p) => tracker.portOwner(f, s, d, p),
+    portOwner: (f, s, d, p, at) => tracker.portOwner(f, s, d, p, at),
   });
   const tracker: DataChannelTracker = new DataChannelTracker(
     {
@@ -93,6 +93,9 @@ function harness() {
     const ctime = `${s.slice(0, 7)} ${String(d.getDate()).padStart(2, ' ')} ${s.slice(16, 24)} ${d.getFullYear()}`;
     log(parseFtpLogLine(`${ctime} [pid ${pid}] ${what}`));
   };
+  /** vsftpd's log of a 227 reply offering port 40042 on `address` (commas, as in the reply). */
+  const offer = (at: number, pid: number, address = '198,18,250,1') =>
+    vsftpd(at, pid, `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (${address},156,106)."`);
   const counters = (at: number, drops: Array<Partial<CounterDrop>>) =>
     tracker.counters(
       at,
@@ -127,6 +130,7 @@ function harness() {
     expect: expect_,
     log,
     vsftpd,
+    offer,
     counters,
     session,
     attempts,
@@ -424,6 +428,59 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     const first = h.events.find((e) => e.kind === 'session') as { session: FtpSession };
     expect(data).toMatchObject({ data: { sessionId: first.session.id, attribution: 'port' } });
     expect(h.attempts(first.session.id)[0]?.outcome).toBe('ok');
+  });
+
+  it("an earlier session's settled offer of a port does not claim a later session's connection to it", () => {
+    // Behind NAT before the fix: the helper expected 40042 on the inside address, the client never came.
+    const h = harness();
+    h.control('1', 41000, T0, 'ftp');
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.expect(41000, 40042, T0 + 1000);
+    h.close('1', 41000, T0 + 5000);
+    h.counters(T0 + 5500, []);
+    h.tracker.tick(T0 + 5600);
+    const first = h.events.find((e) => e.kind === 'session') as { session: FtpSession };
+    expect(h.attempts(first.session.id)).toMatchObject([{ port: 40042, outcome: 'unused' }]);
+    // After the fix a new session asks for PASV (a server that logs no reply port), and is given 40042 again.
+    h.control('2', 41001, T0 + 10_000);
+    h.vsftpd(T0 + 10_000, 200, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 11_000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.established('3', 50000, 40042, T0 + 11_100);
+    const second = (
+      h.events.find((e) => e.kind === 'session' && e.session.client.port === 41001) as { session: FtpSession }
+    ).session;
+    expect(h.events.filter((e) => e.kind === 'data').at(-1)).toMatchObject({
+      data: { sessionId: second.id },
+    });
+    expect(h.attempts(second.id)).toMatchObject([{ command: 'PASV', port: 40042, outcome: 'ok' }]);
+    expect(h.attempts(first.session.id)).toMatchObject([{ outcome: 'unused', dataConnectionId: null }]);
+  });
+
+  it("without a helper too: a port an earlier session's log offered goes to the later session that asked", () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.offer(T0 + 1000, 101, '198,19,250,1');
+    h.close('1', 41000, T0 + 5000);
+    h.counters(T0 + 5500, []);
+    h.tracker.tick(T0 + 5600);
+    h.control('2', 41001, T0 + 10_000);
+    h.vsftpd(T0 + 10_000, 200, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 11_000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.established('3', 50000, 40042, T0 + 11_100);
+    const [first, second] = ['41000', '41001'].map(
+      (port) =>
+        (
+          h.events.find((e) => e.kind === 'session' && String(e.session.client.port) === port) as {
+            session: FtpSession;
+          }
+        ).session,
+    );
+    expect(h.events.filter((e) => e.kind === 'data').at(-1)).toMatchObject({
+      data: { sessionId: second?.id },
+    });
+    expect(h.attempts(second?.id)).toMatchObject([{ port: 40042, outcome: 'ok' }]);
+    expect(h.attempts(first?.id)).toMatchObject([{ port: 40042, outcome: 'unused' }]);
   });
 
   it('says unknown when rule counters cannot be read, and keeps at most 50 attempts', () => {

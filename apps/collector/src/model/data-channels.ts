@@ -167,19 +167,27 @@ export class DataChannelTracker {
     return out;
   }
 
-  /** The session whose attempt offered this exact port (ties a data connection to it without a helper). */
+  /**
+   * The session whose attempt offered this exact port (ties a data connection to it without a helper), while
+   * that offer can still be taken: the attempt is undecided and its control connection had not ended at `at`.
+   * Server ports repeat (a passive range of 100), so an old session's settled offer of the same port must not
+   * claim a later session's connection: Pure-FTPd logs no reply ports, so the later session never re-offers it.
+   */
   portOwner(
     family: string,
     src: string,
     dst: string,
     dport: number,
+    at: number,
   ): { session: SessionState; mode: 'passive' | 'active' } | null {
     for (const [mode, client] of [
       ['passive', src],
       ['active', dst],
     ] as const) {
       const a = this.byPort.get(portKey(family, client, mode, dport));
-      if (a && a.w.dataConnectionId === null && this.model.sessionById(a.session.s.id) === a.session)
+      if (!a || a.w.dataConnectionId !== null || a.w.outcome !== 'pending') continue;
+      const { endedAt } = a.session.s;
+      if ((endedAt === null || endedAt >= at) && this.model.sessionById(a.session.s.id) === a.session)
         return { session: a.session, mode };
     }
     return null;

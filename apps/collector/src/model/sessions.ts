@@ -29,12 +29,13 @@ export interface SessionModelOptions {
   /** vsftpd's passive range when known (tightens the no-helper heuristic). */
   passiveRange: () => [number, number] | null;
   emit: (event: CollectorEvent) => void;
-  /** The session whose PASV reply or PORT named this exact data port, when the server log showed one. */
+  /** The session whose PASV reply or PORT named this exact data port (still open at `at`), when the log showed one. */
   portOwner?: (
     family: string,
     src: string,
     dst: string,
     dport: number,
+    at: number,
   ) => { session: SessionState; mode: 'passive' | 'active' } | null;
 }
 
@@ -199,17 +200,27 @@ export class SessionModel {
   private applyData(rec: ConntrackRecord, at: number): void {
     let st = this.data.get(rec.id as string);
     const isNew = !st;
-    if (st && rec.master && st.d.attribution === 'heuristic') this.reattribute(st, rec);
+    // A guessed owner is corrected by the master a later record names; a stale tie (staleTie) keeps its guess.
+    if (st && rec.master && st.d.attribution === 'heuristic' && st.d.expectationId === null)
+      this.reattribute(st, rec);
     if (!st) {
       if (rec.event === 'DESTROY' && this.resyncStart === null) return;
-      const match = rec.master ? this.attributeByMaster(rec, at) : this.attribute(rec.family, rec.orig, at);
-      if (!match) return;
+      const found = rec.master ? this.attributeByMaster(rec, at) : this.attribute(rec.family, rec.orig, at);
+      if (!found) return;
+      const live = this.staleTie(found.session, rec.family, rec.orig, at);
+      const match = live ? { ...found, ...live, stale: true } : { ...found, stale: false };
       st = {
         d: {
           id: shortHash('d', this.opts.host, rec.id as string, tupleKey(rec.family, rec.orig)),
           sessionId: match.session?.s.id ?? null,
           expectationId: match.exp?.e.id ?? null,
-          attribution: match.exp || rec.master ? 'expectation' : match.byPort ? 'port' : 'heuristic',
+          attribution: match.stale
+            ? 'heuristic'
+            : match.exp || rec.master
+              ? 'expectation'
+              : match.byPort
+                ? 'port'
+                : 'heuristic',
           mode: match.mode,
           clientPort: match.mode === 'active' ? rec.orig.dport : rec.orig.sport,
           serverPort: match.mode === 'active' ? rec.orig.sport : rec.orig.dport,
@@ -300,15 +311,18 @@ export class SessionModel {
   /** A listing names the master of a data connection the events could only guess (e.g. its NEW was lost). */
   private reattribute(st: DataState, rec: ConntrackRecord): void {
     const match = this.attributeByMaster(rec, st.d.startedAt);
-    st.d.attribution = 'expectation';
+    const stale = this.staleTie(match.session, rec.family, rec.orig, st.d.startedAt) !== null;
     st.d.related = true;
-    st.d.sessionId = match.session?.s.id ?? st.d.sessionId;
+    if (!stale) {
+      st.d.attribution = 'expectation';
+      st.d.sessionId = match.session?.s.id ?? st.d.sessionId;
+      if (match.session) this.setDataMode(match.session, match.mode);
+    }
     if (match.exp) {
       st.d.expectationId = match.exp.e.id;
       this.fulfil(match.exp, st.d.startedAt, st);
     }
     this.pendingData.delete(st.key, st);
-    if (match.session) this.setDataMode(match.session, match.mode);
     this.emitData(st);
   }
 
@@ -323,8 +337,14 @@ export class SessionModel {
         return { exp: ex, session: ex.session, mode: ex.e.mode };
       }
     }
-    const owner = this.opts.portOwner?.(family, orig.src, orig.dst, orig.dport);
+    const owner = this.opts.portOwner?.(family, orig.src, orig.dst, orig.dport, at);
     if (owner) return { exp: null, session: owner.session, mode: owner.mode, byPort: true };
+    const guess = this.guess(family, orig, at);
+    return guess ? { exp: null, ...guess } : null;
+  }
+
+  /** The latest session of the connection's two addresses it can belong to, by port range and time. */
+  private guess(family: string, orig: Tuple, at: number): { session: SessionState; mode: FtpMode } | null {
     const range = this.opts.passiveRange();
     let best: { session: SessionState; mode: FtpMode } | null = null;
     const passive = this.sessionsByPair.get(pairKey(family, orig.src, orig.dst));
@@ -348,7 +368,26 @@ export class SessionModel {
       const b = best?.session;
       if (!b || startsAfter(s, b)) best = { session: s, mode };
     }
-    return best ? { exp: null, ...best } : null;
+    return best;
+  }
+
+  /**
+   * The session a connection that began at `at` belongs to when its expectation's control connection had
+   * already ended: the kernel keeps such an expectation up to its timeout (TIME_WAIT, 5 min), passive ports
+   * repeat, and a later session's connection to the same port is then made RELATED through the old one.
+   * A client cannot use a data channel of a session it has closed, so a live session of the same client
+   * owns it (tied by client and time). Null when the tie stands.
+   */
+  private staleTie(
+    session: SessionState | null,
+    family: string,
+    orig: Tuple,
+    at: number,
+  ): { session: SessionState; mode: FtpMode } | null {
+    const ended = session?.s.endedAt ?? null;
+    if (ended === null || ended >= at) return null;
+    const live = this.guess(family, orig, at);
+    return live && live.session !== session && live.session.s.endedAt === null ? live : null;
   }
 
   /** The session with this id, if the model still holds it. */
