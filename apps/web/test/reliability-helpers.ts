@@ -165,14 +165,20 @@ export async function startHub(o: {
   const hub = new Child(HUB_MAIN, args, env) as HubProcess;
   hub.port = o.port;
   hub.url = `http://127.0.0.1:${o.port}`;
-  await until(
-    'the hub to answer /api/health',
-    async () => {
-      if (!hub.running) throw new Error(`hub exited: ${hub.err}`);
-      return (await fetch(`${hub.url}/api/health`)).ok;
-    },
-    30_000,
-  );
+  try {
+    await until(
+      'the hub to answer /api/health',
+      async () => {
+        if (!hub.running) throw new Error(`hub exited: ${hub.err}`);
+        return (await fetch(`${hub.url}/api/health`)).ok;
+      },
+      30_000,
+    );
+  } catch (err) {
+    // The caller never gets the hub to stop: a hub that never answered must not outlive the test.
+    await hub.kill9();
+    throw err;
+  }
   return hub;
 }
 
