@@ -76,7 +76,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       tracker.observe(e);
       emit(e);
     },
-    portOwner: (family, src, dst, dport, at) => tracker.portOwner(family, src, dst, dport, at),
+    portOwner: (family, src, dst, dport) => tracker.portOwner(family, src, dst, dport),
   });
   const tracker: DataChannelTracker = new DataChannelTracker(
     { sessionById: (id) => model.sessionById(id), emitSession: (st) => model.emitSession(st) },

@@ -46,6 +46,5 @@ export const insideGatewayIp = (n: number, i: number): string => `198.19.${n}.${
  */
 export const workstationRootIp = (k: number): string => `198.19.251.${4 * k + 1}`;
 export const workstationIp = (k: number): string => `198.19.251.${4 * k + 2}`;
-/** Namespace and root-namespace link of workstation k (no `fs-` prefix, so lab cleanup never takes them). */
-export const workstationNetns = (k: number): string => `fsws${k}`;
-export const workstationLinkName = (k: number): string => `fsws${k}`;
+/** Workstation k's namespace, and its link's root-namespace end, share this name (no `fs-` prefix: lab cleanup never takes them). */
+export const workstationName = (k: number): string => `fsws${k}`;

@@ -1,6 +1,6 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { workstationIp, workstationLinkName, workstationNetns, workstationRootIp } from './addressing.ts';
+import { workstationIp, workstationName, workstationRootIp } from './addressing.ts';
 import { LabError } from './errors.ts';
 import { requireBinaries, requireRoot, run, runOk, which } from './exec.ts';
 import { withLock } from './state.ts';
@@ -52,7 +52,7 @@ export async function createWorkstation(dir: string, chromium = '/usr/bin/chromi
       'remove stale ones with `ip link del fsws<k>` and `ip netns del fsws<k>`',
     );
   });
-  const netns = workstationNetns(k);
+  const netns = workstationName(k);
   const wrapper = join(dir, `chromium-in-${netns}`);
   await writeFile(wrapper, `#!/bin/sh\nexec ${which('ip')} netns exec ${netns} ${chromium} "$@"\n`);
   await chmod(wrapper, 0o755);
@@ -67,7 +67,7 @@ export async function createWorkstation(dir: string, chromium = '/usr/bin/chromi
           process.kill(pid, 'SIGKILL');
         } catch {}
       }
-      await run(['ip', 'link', 'del', workstationLinkName(k)]);
+      await run(['ip', 'link', 'del', netns]);
       await run(['ip', 'netns', 'del', netns]);
     },
   };
@@ -75,8 +75,8 @@ export async function createWorkstation(dir: string, chromium = '/usr/bin/chromi
 
 /** Namespace, veth and addresses of workstation k; a namespace left by a crash (its link gone) is replaced. */
 async function build(k: number): Promise<void> {
-  const netns = workstationNetns(k);
-  const link = workstationLinkName(k);
+  const netns = workstationName(k);
+  const link = netns;
   await run(['ip', 'netns', 'del', netns]);
   await runOk(['ip', 'netns', 'add', netns]);
   try {

@@ -29,7 +29,7 @@ function harness() {
       tracker.observe(e);
       events.push(e);
     },
-    portOwner: (f, s, d, p, at) => tracker.portOwner(f, s, d, p, at),
+    portOwner: (f, s, d, p) => tracker.portOwner(f, s, d, p),
   });
   const tracker: DataChannelTracker = new DataChannelTracker(
     {

@@ -169,16 +169,15 @@ export class DataChannelTracker {
 
   /**
    * The session whose attempt offered this exact port (ties a data connection to it without a helper), while
-   * that offer can still be taken: the attempt is undecided and its control connection had not ended at `at`.
-   * Server ports repeat (a passive range of 100), so an old session's settled offer of the same port must not
-   * claim a later session's connection: Pure-FTPd logs no reply ports, so the later session never re-offers it.
+   * that attempt is undecided. Server ports repeat (a passive range of 100), so an old session's settled offer
+   * of the same port must not claim a later session's connection: Pure-FTPd logs no reply ports, so the later
+   * session never re-offers it. (An offer of a session that has since ended: SessionModel's staleTie.)
    */
   portOwner(
     family: string,
     src: string,
     dst: string,
     dport: number,
-    at: number,
   ): { session: SessionState; mode: 'passive' | 'active' } | null {
     for (const [mode, client] of [
       ['passive', src],
@@ -186,9 +185,7 @@ export class DataChannelTracker {
     ] as const) {
       const a = this.byPort.get(portKey(family, client, mode, dport));
       if (!a || a.w.dataConnectionId !== null || a.w.outcome !== 'pending') continue;
-      const { endedAt } = a.session.s;
-      if ((endedAt === null || endedAt >= at) && this.model.sessionById(a.session.s.id) === a.session)
-        return { session: a.session, mode };
+      if (this.model.sessionById(a.session.s.id) === a.session) return { session: a.session, mode };
     }
     return null;
   }

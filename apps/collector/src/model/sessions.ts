@@ -29,13 +29,12 @@ export interface SessionModelOptions {
   /** vsftpd's passive range when known (tightens the no-helper heuristic). */
   passiveRange: () => [number, number] | null;
   emit: (event: CollectorEvent) => void;
-  /** The session whose PASV reply or PORT named this exact data port (still open at `at`), when the log showed one. */
+  /** The session whose PASV reply or PORT named this exact data port, when the server log showed one. */
   portOwner?: (
     family: string,
     src: string,
     dst: string,
     dport: number,
-    at: number,
   ) => { session: SessionState; mode: 'passive' | 'active' } | null;
 }
 
@@ -208,19 +207,14 @@ export class SessionModel {
       const found = rec.master ? this.attributeByMaster(rec, at) : this.attribute(rec.family, rec.orig, at);
       if (!found) return;
       const live = this.staleTie(found.session, rec.family, rec.orig, at);
-      const match = live ? { ...found, ...live, stale: true } : { ...found, stale: false };
+      const match = live ? { ...found, ...live } : found;
+      const tie = found.exp || rec.master ? 'expectation' : found.byPort ? 'port' : 'heuristic';
       st = {
         d: {
           id: shortHash('d', this.opts.host, rec.id as string, tupleKey(rec.family, rec.orig)),
           sessionId: match.session?.s.id ?? null,
           expectationId: match.exp?.e.id ?? null,
-          attribution: match.stale
-            ? 'heuristic'
-            : match.exp || rec.master
-              ? 'expectation'
-              : match.byPort
-                ? 'port'
-                : 'heuristic',
+          attribution: live ? 'heuristic' : tie,
           mode: match.mode,
           clientPort: match.mode === 'active' ? rec.orig.dport : rec.orig.sport,
           serverPort: match.mode === 'active' ? rec.orig.sport : rec.orig.dport,
@@ -337,7 +331,7 @@ export class SessionModel {
         return { exp: ex, session: ex.session, mode: ex.e.mode };
       }
     }
-    const owner = this.opts.portOwner?.(family, orig.src, orig.dst, orig.dport, at);
+    const owner = this.opts.portOwner?.(family, orig.src, orig.dst, orig.dport);
     if (owner) return { exp: null, session: owner.session, mode: owner.mode, byPort: true };
     const guess = this.guess(family, orig, at);
     return guess ? { exp: null, ...guess } : null;
