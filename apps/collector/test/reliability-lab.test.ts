@@ -1,17 +1,11 @@
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../web/src/server/app.ts';
 import { CollectorAuth } from '../../web/src/server/ingest/collector-auth.ts';
-import {
-  Child,
-  COLLECTOR_MAIN,
-  freePort,
-  sleep,
-  until,
-  workDir,
-} from '../../web/test/reliability-helpers.ts';
+import { Child, COLLECTOR_MAIN, freePort, until, workDir } from '../../web/test/reliability-helpers.ts';
 import { controlSessionId } from '../src/model/sessions.ts';
 import { whenSubscribed } from '../src/sources/netlink-subscribed.ts';
 
@@ -116,13 +110,17 @@ interface SessionView {
   endedAt: string | null;
 }
 
-/** An lftp control session held open: `ls`, then idle `seconds`, then `ls` again. */
-function longSession(seconds: number): Promise<{ code: number }> {
+/**
+ * A passive session held open (logged in, one listing done) until the test creates `gate`, then one more
+ * listing. The wait is capped at 60 s so a failed test leaves no client behind.
+ */
+function heldSession(gate: string): Promise<{ code: number }> {
   const ip = lab.host('ftp1').ip;
+  const wait = `i=0; while [ ! -e ${gate} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`;
   return lab.exec('client', [
     'lftp',
     '-c',
-    `set ftp:passive-mode on; set net:timeout 5; set net:max-retries 1; open -u anonymous,lab@ ${ip}; ls >/dev/null; sleep ${seconds}; ls >/dev/null`,
+    `set ftp:passive-mode on; set net:timeout 5; set net:max-retries 1; open -u anonymous,lab@ ${ip}; ls >/dev/null; !sh -c '${wait}'; ls >/dev/null`,
   ]);
 }
 
@@ -190,22 +188,17 @@ describe('collector faults on a lab host', () => {
 
     // Two held sessions: A spans the crash and the restart; B ends while the collector is dead and its
     // conntrack entry is then removed, so only the resync can tell the hub it ended.
-    const a = longSession(9);
-    await sleep(300);
-    const b = longSession(2);
-    const held = await until(
-      'both held sessions in the hub',
-      async () => {
-        const open = await hub.get<SessionView[]>(`/api/hosts/${name}/sessions?active=true`);
-        return open.length >= 2 ? open : null;
-      },
-      10_000,
-    );
-    const [sB, sA] = held.slice(0, 2) as [SessionView, SessionView]; // newest first
+    const active = () => hub.get<SessionView[]>(`/api/hosts/${name}/sessions?active=true`);
+    const [gateA, gateB] = [join(dir, 'release-a'), join(dir, 'release-b')];
+    const a = heldSession(gateA);
+    const sA = await until('A in the hub', async () => (await active())[0], 10_000);
+    const b = heldSession(gateB);
+    const sB = await until('B in the hub', async () => (await active()).find((s) => s.id !== sA.id), 10_000);
     const load = lab.load('ftp1', { mode: 'passive', sessions: 2, seconds: 5 });
-
-    await sleep(800);
+    // Mid-traffic: the load's sessions have reached the hub when the collector dies.
+    await until('the load in the hub', async () => (await active()).length > 2, 10_000);
     await c.kill9();
+    await writeFile(gateB, '');
     expect((await b).code).toBe(0);
     const del = await lab.exec('ftp1', [
       'conntrack',
@@ -218,6 +211,7 @@ describe('collector faults on a lab host', () => {
     expect(del.code, del.stderr).toBe(0);
     c = collector(name, hub.port);
     await connected(hub, name);
+    await writeFile(gateA, '');
     expect((await a).code).toBe(0);
     const { transfers } = await load;
     expect(transfers).toBeGreaterThan(0);

@@ -127,9 +127,13 @@ describe('diagnosis scenario matrix (real lab, collector and hub)', { timeout: 9
         5000,
       );
       // The quiet was earned: the hub saw the traffic, helper and expectations included.
-      const w = stack.app.diagnoses.window(host.name);
-      expect(w?.sessions.filter((x) => x.helper === 'ftp').length).toBeGreaterThan(10);
-      expect(w?.expectations.filter((e) => e.fulfilledAt !== null).length).toBeGreaterThan(10);
+      const seen = () => {
+        const w = stack.app.diagnoses.window(host.name);
+        const helped = w?.sessions.filter((x) => x.helper === 'ftp').length ?? 0;
+        const fulfilled = w?.expectations.filter((e) => e.fulfilledAt !== null).length ?? 0;
+        return helped > 10 && fulfilled > 10;
+      };
+      await until(seen, 20_000, 'more than 10 helper sessions and fulfilled expectations in the hub window');
     } finally {
       await stack.stop();
     }

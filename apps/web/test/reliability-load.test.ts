@@ -112,7 +112,15 @@ it(`promise: load held — ${COLLECTORS} collectors × ${(EVENTS_PER_BATCH * 100
   const rss: number[] = [];
   const apiMs: number[] = [];
   const started = Date.now();
-  while (Date.now() - started < SECONDS * 1000) {
+  // The whole load is sent, however slowly this process's timers fire on a busy machine (a count, not a
+  // wall-clock window: Node skips interval ticks it is late for).
+  const batches = (SECONDS * 1000) / BATCH_EVERY_MS;
+  const deadline = started + 2 * SECONDS * 1000 + 10_000;
+  while (!clients.every((c) => c.sent() >= batches)) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `the simulated collectors sent only ${clients.map((c) => c.sent()).join(' ')} of ${batches} batches each`,
+      );
     rss.push(h.rssKb());
     for (let k = 0; k < 4; k++) {
       const t0 = performance.now();
@@ -124,6 +132,7 @@ it(`promise: load held — ${COLLECTORS} collectors × ${(EVENTS_PER_BATCH * 100
     }
   }
   for (const c of clients) c.stop();
+  const seconds = (Date.now() - started) / 1000;
   await until('every batch to be acknowledged', () => clients.every((c) => c.acked() === c.sent()), 30_000);
   const sentEvents = clients.reduce((n, c) => n + c.sent() * EVENTS_PER_BATCH, 0);
   expect(clients.every((c) => c.ws.readyState === WebSocket.OPEN)).toBe(true);
@@ -139,11 +148,10 @@ it(`promise: load held — ${COLLECTORS} collectors × ${(EVENTS_PER_BATCH * 100
   const late = Math.max(...rss.slice(2 * third));
   const p95 = percentile(apiMs, 95);
   console.log(
-    `load: ${sentEvents} events sent, ${stored} stored; hub RSS after warm-up ${Math.round(warm / 1024)} MiB, ` +
+    `load: ${sentEvents} events sent in ${seconds.toFixed(1)} s (${Math.round(sentEvents / seconds)}/s), ${stored} stored; hub RSS after warm-up ${Math.round(warm / 1024)} MiB, ` +
       `last third max ${Math.round(late / 1024)} MiB (${(((late - warm) / warm) * 100).toFixed(1)}%); ` +
       `GET /api/hosts p50 ${percentile(apiMs, 50).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (${apiMs.length} calls)`,
   );
-  expect(sentEvents).toBeGreaterThan(COLLECTORS * SECONDS * 20 * 0.8);
   expect(stored).toBe(sentEvents);
   // Stable-ish over 20 s. RSS does grow during the first 2 minutes by design: the diagnoses engine keeps
   // each host's drops of the last 2 minutes in memory (~750 B/event here); the plateau is bench 8's job.

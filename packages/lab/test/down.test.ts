@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLab, destroyLab, LabError, openLab } from '../src/index.ts';
 import { LABS_ROOT } from '../src/state.ts';
-import { sleep, uniqueLabName } from './helpers.ts';
+import { uniqueLabName, until } from './helpers.ts';
 
 const run = promisify(execFile);
 const cliPath = join(import.meta.dirname, '../src/cli.ts');
@@ -119,7 +119,7 @@ describe('lab down', () => {
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Interrupt as soon as the lab is registered, i.e. while namespaces are being built.
-    for (let i = 0; i < 1000 && !existsSync(join(LABS_ROOT, name, 'lab.json')); i++) await sleep(5);
+    await until('the lab to be registered', () => existsSync(join(LABS_ROOT, name, 'lab.json')), 30_000, 5);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(await leftovers(name)).toEqual(nothing);

@@ -36,3 +36,12 @@ export function watchExpectations(netns: string): { ready(): Promise<boolean>; s
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `pred` every `everyMs` until it holds; throws naming `what` after `ms`. */
+export async function until(what: string, pred: () => boolean, ms: number, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
