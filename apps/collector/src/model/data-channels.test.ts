@@ -67,8 +67,8 @@ function harness() {
     ct({ id, at, sport, dport });
     ct({ id, at: at + 1, sport, dport, event: 'UPDATE', state: 'ESTABLISHED', unreplied: false });
   };
-  const close = (id: string, sport: number, at: number) =>
-    ct({ id, at, sport, dport: 21, event: 'UPDATE', state: 'TIME_WAIT', unreplied: false });
+  const close = (id: string, sport: number, at: number, state = 'TIME_WAIT') =>
+    ct({ id, at, sport, dport: 21, event: 'UPDATE', state, unreplied: false });
   const expect_ = (sport: number, port: number, at: number, event: 'NEW' | 'DESTROY' = 'NEW') => {
     const rec: ExpectRecord = {
       event,
@@ -454,6 +454,40 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     });
     expect(h.attempts(second.id)).toMatchObject([{ command: 'PASV', port: 40042, outcome: 'ok' }]);
     expect(h.attempts(first.session.id)).toMatchObject([{ outcome: 'unused', dataConnectionId: null }]);
+  });
+
+  it("a session left closing (LAST_ACK, no end) does not claim a later session's connection through its expectation", () => {
+    // Recorded in the NAT lab (Pure-FTPd): the client gave up and left, the server process was killed by a restart
+    // before the last ACK, so the entry stayed in LAST_ACK without an end while the fixed client got the same port.
+    const h = harness();
+    h.control('1', 41000, T0, 'ftp');
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.expect(41000, 40042, T0 + 1000);
+    h.close('1', 41000, T0 + 1500, 'LAST_ACK');
+    h.control('2', 41001, T0 + 2000);
+    h.vsftpd(T0 + 2000, 200, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 2000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
+    // The kernel makes the new connection RELATED through the first session's expectation and names it master.
+    h.ct({
+      id: '3',
+      at: T0 + 2010,
+      sport: 50000,
+      dport: 40042,
+      master: { src: C, dst: S, sport: 41000, dport: 21 },
+    });
+    const [first, second] = ['41000', '41001'].map(
+      (port) =>
+        (
+          h.events.find((e) => e.kind === 'session' && String(e.session.client.port) === port) as {
+            session: FtpSession;
+          }
+        ).session,
+    );
+    expect(h.events.filter((e) => e.kind === 'data').at(-1)).toMatchObject({
+      data: { sessionId: second?.id, attribution: 'heuristic' },
+    });
+    expect(h.attempts(second?.id)).toMatchObject([{ command: 'PASV', port: 40042, outcome: 'pending' }]);
+    expect(h.attempts(first?.id).some((a) => a.dataConnectionId !== null)).toBe(false);
   });
 
   it("without a helper too: a port an earlier session's log offered goes to the later session that asked", () => {

@@ -22,6 +22,8 @@ const LINGER_MS = 60_000;
 /** A data connection not tied to an expectation stays findable this long for a late one (≥ FULFIL_GRACE_MS). */
 const PENDING_DATA_MS = 10_000;
 const CLOSED_STATES = new Set(['TIME_WAIT', 'CLOSE', 'CLOSED']);
+/** TCP states of a connection that one side has closed: a control connection in them starts no new data channel. */
+const CLOSING_STATES = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK']);
 
 export interface SessionModelOptions {
   host: string;
@@ -367,8 +369,9 @@ export class SessionModel {
 
   /**
    * The session a connection that began at `at` belongs to when its expectation's control connection had
-   * already ended: the kernel keeps such an expectation up to its timeout (TIME_WAIT, 5 min), passive ports
-   * repeat, and a later session's connection to the same port is then made RELATED through the old one.
+   * already ended or is being closed: the kernel keeps such an expectation up to its timeout (TIME_WAIT,
+   * 5 min), passive ports repeat, and a later session's connection to the same port is then made RELATED
+   * through the old one.
    * A client cannot use a data channel of a session it has closed, so a live session of the same client
    * owns it (tied by client and time). Null when the tie stands.
    */
@@ -378,10 +381,14 @@ export class SessionModel {
     orig: Tuple,
     at: number,
   ): { session: SessionState; mode: FtpMode } | null {
-    const ended = session?.s.endedAt ?? null;
-    if (ended === null || ended >= at) return null;
+    if (!session) return null;
+    // Over: ended before the connection began, or being closed now (a server process that was killed while
+    // its client had already gone leaves the entry in LAST_ACK or CLOSE_WAIT, without an end, for up to a minute).
+    const ended = session.s.endedAt;
+    if (ended === null ? !CLOSING_STATES.has(session.s.state) : ended >= at) return null;
     const live = this.guess(family, orig, at);
-    return live && live.session !== session && live.session.s.endedAt === null ? live : null;
+    const open = live && live.session.s.endedAt === null && !CLOSING_STATES.has(live.session.s.state);
+    return live && open && live.session !== session ? live : null;
   }
 
   /** The session with this id, if the model still holds it. */
