@@ -119,6 +119,13 @@ function harness() {
     const s = id ? all.filter((x) => x.id === id).at(-1) : all.at(-1);
     return s?.attempts ?? [];
   };
+  /** The first session event of the control connection from client port `port`. */
+  const sessionFrom = (port: number) =>
+    (
+      events.find((e) => e.kind === 'session' && e.session.client.port === port) as
+        | { session: FtpSession }
+        | undefined
+    )?.session;
   return {
     model,
     tracker,
@@ -133,6 +140,7 @@ function harness() {
     offer,
     counters,
     session,
+    sessionFrom,
     attempts,
     events,
   };
@@ -475,14 +483,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
       dport: 40042,
       master: { src: C, dst: S, sport: 41000, dport: 21 },
     });
-    const [first, second] = ['41000', '41001'].map(
-      (port) =>
-        (
-          h.events.find((e) => e.kind === 'session' && String(e.session.client.port) === port) as {
-            session: FtpSession;
-          }
-        ).session,
-    );
+    const [first, second] = [41000, 41001].map(h.sessionFrom);
     expect(h.events.filter((e) => e.kind === 'data').at(-1)).toMatchObject({
       data: { sessionId: second?.id, attribution: 'heuristic' },
     });
@@ -502,14 +503,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     h.vsftpd(T0 + 10_000, 200, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 11_000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
     h.established('3', 50000, 40042, T0 + 11_100);
-    const [first, second] = ['41000', '41001'].map(
-      (port) =>
-        (
-          h.events.find((e) => e.kind === 'session' && String(e.session.client.port) === port) as {
-            session: FtpSession;
-          }
-        ).session,
-    );
+    const [first, second] = [41000, 41001].map(h.sessionFrom);
     expect(h.events.filter((e) => e.kind === 'data').at(-1)).toMatchObject({
       data: { sessionId: second?.id },
     });
