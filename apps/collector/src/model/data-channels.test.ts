@@ -465,8 +465,8 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
   });
 
   it("a session left closing (LAST_ACK, no end) does not claim a later session's connection through its expectation", () => {
-    // Recorded in the NAT lab (Pure-FTPd): the client gave up and left, the server process was killed by a restart
-    // before the last ACK, so the entry stayed in LAST_ACK without an end while the fixed client got the same port.
+    // As seen in the NAT lab (Pure-FTPd): after the client gave up and the server was restarted, the control
+    // entry stayed in LAST_ACK, without an end, while the fixed client was given the same passive port.
     const h = harness();
     h.control('1', 41000, T0, 'ftp');
     h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);

@@ -382,8 +382,8 @@ export class SessionModel {
     at: number,
   ): { session: SessionState; mode: FtpMode } | null {
     if (!session) return null;
-    // Over: ended before the connection began, or being closed now (a server process that was killed while
-    // its client had already gone leaves the entry in LAST_ACK or CLOSE_WAIT, without an end, for up to a minute).
+    // Over: ended before the connection began, or being closed now (seen in the lab: an entry left in LAST_ACK,
+    // without an end, after the client gave up and the server was restarted; conntrack keeps it up to 30 s).
     const ended = session.s.endedAt;
     if (ended === null ? !CLOSING_STATES.has(session.s.state) : ended >= at) return null;
     const live = this.guess(family, orig, at);
