@@ -7,6 +7,8 @@ import { detectFirewall } from './sources/firewall-manager.ts';
 import { NftTraceSource } from './sources/nft-trace.ts';
 import { createObserveTable, observeTableExists, removeObserveTable } from './sources/observe-table.ts';
 
+/** How long start() waits for `nft monitor trace` to listen. */
+const TRACE_LISTEN_MS = 5000;
 /** The manager is asked again this long after a ruleset change (a reload rewrites many rules in bursts)… */
 const SETTLE_MS = 1500;
 /** …and at least this often (zones and files can change without a ruleset change). */
@@ -74,7 +76,15 @@ export class FirewallWatch {
       if (problem) {
         this.observeState = 'failed';
         this.o.problem(problem);
-      } else this.trace?.start();
+      } else if (this.trace) {
+        // `nft monitor trace` prints nothing when it is ready, and a SYN traced before it listens is lost:
+        // the collector reports itself started only once it listens.
+        this.trace.start();
+        if (!(await this.trace.listening(TRACE_LISTEN_MS)))
+          this.o.problem(
+            `observation table: nft monitor trace did not start listening within ${TRACE_LISTEN_MS / 1000} s; drops it traces until then are missed`,
+          );
+      }
     }
     await this.detect();
   }

@@ -1,5 +1,5 @@
 import type { CollectorEvent } from '@ftpscope/shared';
-import { realExec } from '../src/exec.ts';
+import { realExec, type SpawnLines } from '../src/exec.ts';
 import { createHostMonitor } from '../src/host-monitor.ts';
 import type { HostInfo, HostMonitor } from '../src/host-monitor.types.ts';
 
@@ -24,6 +24,7 @@ export async function startMonitor(opts: {
   ftpLog?: string;
   nflogGroups?: number[];
   intervalMs?: number;
+  spawn?: SpawnLines;
 }): Promise<Recorder> {
   const events: CollectorEvent[] = [];
   const monitor = createHostMonitor({
@@ -36,6 +37,7 @@ export async function startMonitor(opts: {
     ftpLog: opts.ftpLog ?? null,
     eventBufferBytes: 4 * 1024 * 1024,
     exec: realExec,
+    ...(opts.spawn && { spawn: opts.spawn }),
     now: Date.now,
   });
   const info = await monitor.start((e) => events.push(e));

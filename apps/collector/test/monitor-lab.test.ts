@@ -1,6 +1,8 @@
 import { createLab, type Lab } from '@ftpscope/lab';
 import type { CollectorEvent, DataConnection, Expectation, FtpSession } from '@ftpscope/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { realSpawnLines, type SpawnLines } from '../src/exec.ts';
+import { netlinkSubscribed } from '../src/sources/netlink-subscribed.ts';
 import { type Recorder, startMonitor } from './monitor-helpers.ts';
 
 const LAB = `cm${process.pid.toString(36).slice(-5)}`;
@@ -166,6 +168,22 @@ describe('host monitor on a real lab host', () => {
     else expect(added).toEqual(expect.arrayContaining([expect.stringMatching(newAccept)]));
     expect(changes.flatMap((c) => c.diff?.policyChanges ?? [])).toEqual([]);
     expect(final.rules.some((x) => x.text.includes('--helper ftp'))).toBe(false);
+  });
+
+  it('reports itself started only once `nft monitor trace` listens, however slowly nft starts', async () => {
+    // The real nft, started a second late (as on a loaded host): a SYN traced before it listens would be lost.
+    const tracers: number[] = [];
+    const slowTrace: SpawnLines = (file, args, handlers) => {
+      if (!args.includes('trace')) return realSpawnLines(file, args, handlers);
+      const s = realSpawnLines('sh', ['-c', 'sleep 1; exec "$@"', 'sh', file, ...args], handlers);
+      if (s.pid !== undefined) tracers.push(s.pid);
+      return s;
+    };
+    const h = lab.host('ftp1');
+    rec = await startMonitor({ name: 'ftp1', netns: h.netns, vsftpdConf: h.vsftpdConf, spawn: slowTrace });
+    expect(rec.info.capabilities).toContain('observe');
+    expect(tracers.length).toBe(1);
+    expect(netlinkSubscribed(tracers[0] as number)).toBe(true);
   });
 
   it('hardened-no-helper: no helper, no expectation, INPUT policy drops rise; NFLOG reports the dropped SYN', async () => {

@@ -1,4 +1,4 @@
-import type { CollectorEvent, DataChannelAttempt, FtpSession } from '@ftpscope/shared';
+import type { CollectorEvent, DataChannelAttempt, DroppedPacket, FtpSession } from '@ftpscope/shared';
 import { describe, expect, it } from 'vitest';
 import type { FtpLogRecord } from '../ftp-servers/log-record.ts';
 import { parsePureFtpdSyslog } from '../ftp-servers/pure-ftpd/log-parse.ts';
@@ -343,6 +343,93 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
         tiedBy: 'port',
         dropSource: 'observed',
         reason: 'its SYN to port 40042 was dropped (the observation trace)',
+      }),
+    ]);
+  });
+
+  it("a traced drop read before its session's control connection goes to that session, not to the client's ended one", () => {
+    const h = harness();
+    const traced = (at: number, dport: number): DroppedPacket => ({
+      at,
+      group: 0,
+      ruleId: 'policy-input',
+      prefix: null,
+      proto: 'tcp',
+      src: C,
+      dst: S,
+      sport: 50000 + dport - 40000,
+      dport,
+      flags: 'S',
+      source: 'trace',
+      verdict: 'drop',
+    });
+    // Listing 1: offered 40042, its SYN traced and dropped; the client gives up.
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.offer(T0 + 1000, 101);
+    h.tracker.drop(traced(T0 + 1100, 40042));
+    h.close('1', 41000, T0 + 3000);
+    h.tracker.tick(T0 + 3100);
+    // Listing 2 (offers 40043): the trace of its first SYN is read before its control connection's event
+    // (the trace and conntrack readers are separate processes), while listing 1's session is the client's newest.
+    h.tracker.drop(traced(T0 + 4100, 40043));
+    h.control('2', 41010, T0 + 3900);
+    h.vsftpd(T0 + 3900, 200, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 4000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.vsftpd(
+      T0 + 4000,
+      201,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,107)."`,
+    );
+    h.tracker.drop(traced(T0 + 5100, 40043));
+    h.counters(T0 + 5500, [{ packets: 3 }]);
+    h.close('2', 41010, T0 + 7000);
+    h.counters(T0 + 7500, []);
+    h.tracker.tick(T0 + 7600);
+    expect(h.attempts(h.sessionFrom(41000)?.id)).toEqual([
+      expect.objectContaining({ port: 40042, outcome: 'dropped', dropSource: 'observed', tiedBy: 'port' }),
+    ]);
+    expect(h.attempts(h.sessionFrom(41010)?.id)).toEqual([
+      expect.objectContaining({
+        command: 'PASV',
+        port: 40043,
+        outcome: 'dropped',
+        dropSource: 'observed',
+        tiedBy: 'port',
+        settledAt: T0 + 4100,
+      }),
+    ]);
+  });
+
+  it('a drop no live session claims is held, then goes to the newest session of its client (a server without a log)', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.close('1', 41000, T0 + 2000);
+    // Read after the client gave up (the trace is flushed with the rule poll); no session comes for it.
+    h.tracker.drop({
+      at: T0 + 2100,
+      group: 0,
+      ruleId: 'policy-input',
+      prefix: null,
+      proto: 'tcp',
+      src: C,
+      dst: S,
+      sport: 50000,
+      dport: 40042,
+      flags: 'S',
+      source: 'trace',
+      verdict: 'drop',
+    });
+    h.tracker.tick(T0 + 3000);
+    expect(h.attempts()).toEqual([]);
+    h.tracker.tick(T0 + 7100);
+    expect(h.attempts()).toEqual([
+      expect.objectContaining({
+        port: 40042,
+        outcome: 'dropped',
+        dropSource: 'observed',
+        tiedBy: 'client-time',
       }),
     ]);
   });

@@ -18,6 +18,12 @@ const PENDING_MAX_MS = 20_000;
 const SETTLE_WAIT_MS = 5000;
 /** A log line and a kernel event of the same attempt are at most this far apart (log times are whole seconds). */
 const PAIR_MS = 2000;
+/**
+ * A dropped SYN that no live session of its client can claim is held this long: the drop can be read before the
+ * control connection of the session it belongs to (separate readers), and an ended session must not take it.
+ */
+const HOLD_MS = 5000;
+const MAX_HELD = 100;
 /** Counter polls and data connections are kept this long for late evidence. */
 const KEEP_MS = 120_000;
 const CONNECTED = new Set(['ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT']);
@@ -79,6 +85,9 @@ export class DataChannelTracker {
   private lastCountersAt: number | null = null;
   private gaps: number[] = [];
   private nth = 0;
+  /** Drops waiting for their session (see HOLD_MS), and clients with a session new since they were held. */
+  private held: DroppedPacket[] = [];
+  private newClients = new Set<string>();
 
   constructor(
     private readonly model: TrackerModel,
@@ -87,6 +96,7 @@ export class DataChannelTracker {
 
   /** A signal from the server log of a session (in log order). */
   logSignal(st: SessionState, sig: ChannelSignal): void {
+    this.claimHeld();
     const list = this.list(st);
     if (sig.type === 'ask') {
       // A kernel event may have shown the attempt first: claim it instead of counting it twice.
@@ -146,11 +156,22 @@ export class DataChannelTracker {
     else if (e.kind === 'data') this.data(e.data);
     else if (e.kind === 'session') {
       const ids = this.byClient.get(e.session.client.ip) ?? new Set<string>();
+      if (!ids.has(e.session.id) && this.held.length > 0) this.newClients.add(e.session.client.ip);
       ids.add(e.session.id);
       this.byClient.set(e.session.client.ip, ids);
       if (e.session.endedAt !== null)
         for (const a of this.bySession.get(e.session.id) ?? []) a.triggerAt ??= e.session.endedAt;
     }
+  }
+
+  /** Held drops of clients that have a new session since: offered to it (held again if it cannot claim them). */
+  private claimHeld(): void {
+    if (this.newClients.size === 0) return;
+    const clients = this.newClients;
+    this.newClients = new Set();
+    const retry = this.held.filter((d) => clients.has(d.src));
+    this.held = this.held.filter((d) => !clients.has(d.src));
+    for (const d of retry) this.drop(d);
   }
 
   /** Sessions of a client address the model still holds (forgets the others on the way). */
@@ -216,7 +237,8 @@ export class DataChannelTracker {
   }
 
   /** A packet an NFLOG rule (or the firewall manager) saw dropped: the SYN of some attempt. */
-  drop(d: DroppedPacket): void {
+  drop(d: DroppedPacket, final = false): void {
+    this.claimHeld();
     if (d.proto.toLowerCase() !== 'tcp' || d.dport === null) return;
     if (d.flags !== null && !/^S[^.]*$/.test(d.flags)) return;
     // Traced by ftpscope's observation table (source 'trace') or logged by an NFLOG rule.
@@ -244,6 +266,12 @@ export class DataChannelTracker {
       const open = list.find((x) => x.w.mode === 'passive' && x.w.port === null && x.w.outcome === 'pending');
       if (open && (!hit || open.w.askedAt < hit.a.w.askedAt)) hit = { a: open, tiedBy: 'client-time' };
       if (!owner || st.s.startedAt > owner.s.startedAt) owner = st;
+    }
+    if (!hit && inRange && !final && (!owner || owner.s.endedAt !== null || CLOSING.has(owner.s.state))) {
+      if (this.held.length < MAX_HELD) {
+        this.held.push(d);
+        return;
+      }
     }
     if (!hit && owner) hit = { a: this.create(owner, 'passive', d.at, d.dport), tiedBy: 'client-time' };
     // A packet seen dropped is better evidence than a counter that moved meanwhile: it may come later (the
@@ -282,6 +310,13 @@ export class DataChannelTracker {
 
   /** Decides attempts whose client moved on; forgets sessions the model forgot. Call about once a second. */
   tick(now: number): void {
+    this.claimHeld();
+    const due = this.held.filter((d) => now >= d.at + HOLD_MS);
+    if (due.length > 0) {
+      this.held = this.held.filter((d) => now < d.at + HOLD_MS);
+      // Nobody else came for it: the newest session of the client, ended or not, takes it as before.
+      for (const d of due) this.drop(d, true);
+    }
     for (const [id, list] of this.bySession) {
       const st = this.model.sessionById(id);
       if (!st) {

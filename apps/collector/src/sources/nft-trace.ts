@@ -1,5 +1,6 @@
 import type { DroppedPacket, Verdict } from '@ftpscope/shared';
 import type { LineStream, SpawnLines } from '../exec.ts';
+import { whenSubscribed } from './netlink-subscribed.ts';
 import { parseTraceLine, type TracePacket, type TraceWhere } from './nft-trace-parse.ts';
 import { MAX_EXAMPLES } from './parse-result.ts';
 
@@ -44,6 +45,11 @@ export class NftTraceSource {
   start(): void {
     this.stopped = false;
     this.run(0);
+  }
+
+  /** Resolves true once `nft monitor trace` listens (traces from then on reach it), false after `timeoutMs`. */
+  listening(timeoutMs: number): Promise<boolean> {
+    return whenSubscribed(() => (this.stream?.pid === undefined ? [] : [this.stream.pid]), timeoutMs);
   }
 
   stop(): void {
