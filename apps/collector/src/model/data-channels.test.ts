@@ -402,6 +402,67 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     ]);
   });
 
+  it("a traced drop to a repeated port goes to the later session's attempt, not to the earlier one it already decided", () => {
+    const h = harness();
+    const traced = (at: number, sport: number): DroppedPacket => ({
+      at,
+      group: 0,
+      ruleId: 'policy-input',
+      prefix: null,
+      proto: 'tcp',
+      src: C,
+      dst: S,
+      sport,
+      dport: 40042,
+      flags: 'S',
+      source: 'trace',
+      verdict: 'drop',
+    });
+    // Two listings of one client, no helper; the server offers port 40042 both times (a range of 100 repeats).
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.offer(T0 + 1000, 101);
+    h.tracker.drop(traced(T0 + 1100, 50000));
+    h.close('1', 41000, T0 + 3000);
+    h.tracker.tick(T0 + 3100);
+    h.control('2', 41010, T0 + 3900);
+    h.vsftpd(T0 + 3900, 200, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 4000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.offer(T0 + 4000, 201);
+    h.tracker.drop(traced(T0 + 4100, 50010));
+    h.tracker.drop(traced(T0 + 5100, 50010));
+    h.counters(T0 + 5500, [{ packets: 3 }]);
+    h.close('2', 41010, T0 + 7000);
+    h.counters(T0 + 7500, []);
+    h.tracker.tick(T0 + 7600);
+    const one = (at: number) =>
+      expect.objectContaining({
+        port: 40042,
+        outcome: 'dropped',
+        dropSource: 'observed',
+        tiedBy: 'port',
+        settledAt: at,
+      });
+    expect(h.attempts(h.sessionFrom(41000)?.id)).toEqual([one(T0 + 1100)]);
+    expect(h.attempts(h.sessionFrom(41010)?.id)).toEqual([one(T0 + 4100)]);
+  });
+
+  it('one session offered the same port twice: each reply ties its own attempt and data connection by port', () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    for (const [i, at] of [T0 + 1000, T0 + 10_000].entries()) {
+      h.vsftpd(at, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+      h.offer(at, 101);
+      h.established(`d${i}`, 50000 + i, 40042, at + 100);
+    }
+    expect(h.attempts()).toEqual([
+      expect.objectContaining({ port: 40042, outcome: 'ok', tiedBy: 'port', askedAt: T0 + 1000 }),
+      expect.objectContaining({ port: 40042, outcome: 'ok', tiedBy: 'port', askedAt: T0 + 10_000 }),
+    ]);
+  });
+
   it('a drop no live session claims is held, then goes to the newest session of its client (a server without a log)', () => {
     const h = harness();
     h.control('1', 41000, T0);

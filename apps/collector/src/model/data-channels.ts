@@ -117,9 +117,15 @@ export class DataChannelTracker {
         tiedBy: a.w.tiedBy ?? (sig.port !== null ? 'port' : null),
       });
     } else if (sig.type === 'offer') {
+      // A kernel event may have shown this port first; but a session can be offered the same port again (a
+      // range of 100), and then the attempt asked since (still without a port) is the one this reply answers.
+      const byPort = this.latest(
+        list,
+        (x) => x.w.mode === 'passive' && x.w.port === sig.port && x.w.askedAt >= sig.at - 60_000,
+      );
+      const asked = this.latest(list, (x) => x.w.mode === 'passive' && x.w.port === null);
       const a =
-        list.find((x) => x.w.mode === 'passive' && x.w.port === sig.port && x.w.askedAt >= sig.at - 60_000) ??
-        this.latest(list, (x) => x.w.mode === 'passive' && x.w.port === null) ??
+        (byPort && !(asked && asked.w.askedAt > byPort.w.askedAt) ? byPort : asked) ??
         this.create(st, 'passive', sig.at, null);
       // A drop that came before this log line was tied by client and time; the reply's port now ties it exactly.
       const confirmed = a.w.tiedBy === 'client-time' && a.w.port === sig.port;
@@ -246,6 +252,7 @@ export class DataChannelTracker {
     const range = this.passiveRange();
     const inRange = range ? d.dport >= range[0] && d.dport <= range[1] : d.dport >= 1024;
     let hit: { a: Attempt; tiedBy: TiedBy } | null = null;
+    let exact: Attempt | null = null;
     let owner: SessionState | null = null;
     // Only the sessions of the two addresses can own it (passive: the client sent it; active: it goes to the client).
     for (const st of [...this.ofClient(d.src), ...this.ofClient(d.dst)]) {
@@ -255,18 +262,18 @@ export class DataChannelTracker {
       if (!passive && !active) continue;
       const mode = passive ? 'passive' : 'active';
       const list = this.bySession.get(c.id) ?? [];
-      const exact = list.find((x) => x.w.mode === mode && x.w.port === d.dport);
-      if (exact) {
-        hit = { a: exact, tiedBy: 'port' };
-        break;
-      }
-      if (!passive || !inRange) continue;
+      // Ports repeat (a passive range of 100): an attempt already decided by a packet seen must not take the
+      // drop from a later attempt offered the same port; among the undecided, the latest asked.
+      for (const x of list)
+        if (x.w.mode === mode && x.w.port === d.dport && (!exact || this.before(exact, x))) exact = x;
+      if (exact || !passive || !inRange) continue;
       if (c.endedAt !== null && d.at - c.endedAt > 5000) continue;
       if (c.startedAt > d.at) continue;
       const open = list.find((x) => x.w.mode === 'passive' && x.w.port === null && x.w.outcome === 'pending');
       if (open && (!hit || open.w.askedAt < hit.a.w.askedAt)) hit = { a: open, tiedBy: 'client-time' };
       if (!owner || st.s.startedAt > owner.s.startedAt) owner = st;
     }
+    if (exact) hit = { a: exact, tiedBy: 'port' };
     if (!hit && inRange && !final && (!owner || owner.s.endedAt !== null || CLOSING.has(owner.s.state))) {
       if (this.held.length < MAX_HELD) {
         this.held.push(d);
@@ -415,6 +422,16 @@ export class DataChannelTracker {
       a.triggerAt ??= d.endedAt ?? d.startedAt;
     this.update(a, patch);
     this.flush(a.session);
+  }
+
+  /** Whether a drop to their common port belongs to `b` rather than `a`: the undecided one, else the later. */
+  private before(a: Attempt, b: Attempt): boolean {
+    const open = (x: Attempt) =>
+      x.w.outcome === 'pending' ||
+      x.w.outcome === 'unused' ||
+      (x.w.outcome === 'dropped' && x.w.dropSource === 'counters');
+    if (open(a) !== open(b)) return open(b);
+    return b.w.askedAt > a.w.askedAt;
   }
 
   /** The session's attempts (created on first use). */
