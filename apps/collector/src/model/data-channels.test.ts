@@ -110,6 +110,21 @@ function harness() {
         ...d,
       })),
     );
+  /** The observation table's trace of a SYN from the client dropped by the INPUT policy. */
+  const traced = (at: number, dport = 40042, sport = 50000): DroppedPacket => ({
+    at,
+    group: 0,
+    ruleId: 'policy-input',
+    prefix: null,
+    proto: 'tcp',
+    src: C,
+    dst: S,
+    sport,
+    dport,
+    flags: 'S',
+    source: 'trace',
+    verdict: 'drop',
+  });
   const session = (): FtpSession => {
     const all = events.filter((e) => e.kind === 'session').map((e) => (e as { session: FtpSession }).session);
     return all.at(-1) as FtpSession;
@@ -139,6 +154,7 @@ function harness() {
     vsftpd,
     offer,
     counters,
+    traced,
     session,
     sessionFrom,
     attempts,
@@ -248,20 +264,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     });
     expect(h.attempts()[0]?.reason).toMatch(/3 packets dropped/);
     // The observation table's trace of that very SYN, read later, is the better evidence: it replaces the counters'.
-    h.tracker.drop({
-      at: T0 + 1100,
-      group: 0,
-      ruleId: 'policy-input',
-      prefix: null,
-      proto: 'tcp',
-      src: C,
-      dst: S,
-      sport: 50000,
-      dport: 40042,
-      flags: 'S',
-      source: 'trace',
-      verdict: 'drop',
-    });
+    h.tracker.drop(h.traced(T0 + 1100));
     expect(h.attempts()[0]).toMatchObject({ outcome: 'dropped', dropSource: 'observed', tiedBy: 'port' });
   });
 
@@ -316,20 +319,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
     // The observation table's trace is read within milliseconds; the server log by polling, later.
-    h.tracker.drop({
-      at: T0 + 1100,
-      group: 0,
-      ruleId: 'policy-input',
-      prefix: null,
-      proto: 'tcp',
-      src: C,
-      dst: S,
-      sport: 50000,
-      dport: 40042,
-      flags: 'S',
-      source: 'trace',
-      verdict: 'drop',
-    });
+    h.tracker.drop(h.traced(T0 + 1100));
     expect(h.attempts()[0]).toMatchObject({ outcome: 'dropped', tiedBy: 'client-time' });
     h.vsftpd(
       T0 + 1000,
@@ -349,31 +339,17 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
 
   it("a traced drop read before its session's control connection goes to that session, not to the client's ended one", () => {
     const h = harness();
-    const traced = (at: number, dport: number): DroppedPacket => ({
-      at,
-      group: 0,
-      ruleId: 'policy-input',
-      prefix: null,
-      proto: 'tcp',
-      src: C,
-      dst: S,
-      sport: 50000 + dport - 40000,
-      dport,
-      flags: 'S',
-      source: 'trace',
-      verdict: 'drop',
-    });
     // Listing 1: offered 40042, its SYN traced and dropped; the client gives up.
     h.control('1', 41000, T0);
     h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
     h.offer(T0 + 1000, 101);
-    h.tracker.drop(traced(T0 + 1100, 40042));
+    h.tracker.drop(h.traced(T0 + 1100, 40042, 50042));
     h.close('1', 41000, T0 + 3000);
     h.tracker.tick(T0 + 3100);
     // Listing 2 (offers 40043): the trace of its first SYN is read before its control connection's event
     // (the trace and conntrack readers are separate processes), while listing 1's session is the client's newest.
-    h.tracker.drop(traced(T0 + 4100, 40043));
+    h.tracker.drop(h.traced(T0 + 4100, 40043, 50043));
     h.control('2', 41010, T0 + 3900);
     h.vsftpd(T0 + 3900, 200, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 4000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
@@ -382,7 +358,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
       201,
       `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,107)."`,
     );
-    h.tracker.drop(traced(T0 + 5100, 40043));
+    h.tracker.drop(h.traced(T0 + 5100, 40043, 50043));
     h.counters(T0 + 5500, [{ packets: 3 }]);
     h.close('2', 41010, T0 + 7000);
     h.counters(T0 + 7500, []);
@@ -404,34 +380,20 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
 
   it("a traced drop to a repeated port goes to the later session's attempt, not to the earlier one it already decided", () => {
     const h = harness();
-    const traced = (at: number, sport: number): DroppedPacket => ({
-      at,
-      group: 0,
-      ruleId: 'policy-input',
-      prefix: null,
-      proto: 'tcp',
-      src: C,
-      dst: S,
-      sport,
-      dport: 40042,
-      flags: 'S',
-      source: 'trace',
-      verdict: 'drop',
-    });
     // Two listings of one client, no helper; the server offers port 40042 both times (a range of 100 repeats).
     h.control('1', 41000, T0);
     h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
     h.offer(T0 + 1000, 101);
-    h.tracker.drop(traced(T0 + 1100, 50000));
+    h.tracker.drop(h.traced(T0 + 1100, 40042, 50000));
     h.close('1', 41000, T0 + 3000);
     h.tracker.tick(T0 + 3100);
     h.control('2', 41010, T0 + 3900);
     h.vsftpd(T0 + 3900, 200, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 4000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
     h.offer(T0 + 4000, 201);
-    h.tracker.drop(traced(T0 + 4100, 50010));
-    h.tracker.drop(traced(T0 + 5100, 50010));
+    h.tracker.drop(h.traced(T0 + 4100, 40042, 50010));
+    h.tracker.drop(h.traced(T0 + 5100, 40042, 50010));
     h.counters(T0 + 5500, [{ packets: 3 }]);
     h.close('2', 41010, T0 + 7000);
     h.counters(T0 + 7500, []);
@@ -468,20 +430,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     h.control('1', 41000, T0);
     h.close('1', 41000, T0 + 2000);
     // Read after the client gave up (the trace is flushed with the rule poll); no session comes for it.
-    h.tracker.drop({
-      at: T0 + 2100,
-      group: 0,
-      ruleId: 'policy-input',
-      prefix: null,
-      proto: 'tcp',
-      src: C,
-      dst: S,
-      sport: 50000,
-      dport: 40042,
-      flags: 'S',
-      source: 'trace',
-      verdict: 'drop',
-    });
+    h.tracker.drop(h.traced(T0 + 2100));
     h.tracker.tick(T0 + 3000);
     expect(h.attempts()).toEqual([]);
     h.tracker.tick(T0 + 7100);

@@ -28,6 +28,12 @@ const MAX_HELD = 100;
 const KEEP_MS = 120_000;
 const CONNECTED = new Set(['ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT']);
 
+/** An attempt a drop seen may still decide: open, or decided only by what a rule counter suggested. */
+const undecided = (a: Attempt) =>
+  a.w.outcome === 'pending' ||
+  a.w.outcome === 'unused' ||
+  (a.w.outcome === 'dropped' && a.w.dropSource === 'counters');
+
 const portKey = (family: string, client: string, mode: string, port: number) =>
   `${family}|${client}|${mode}|${port}`;
 
@@ -285,7 +291,7 @@ export class DataChannelTracker {
     // trace and NFLOG readers run beside the counter poll) and then replaces the counters' verdict.
     const byCounters =
       hit?.tiedBy === 'port' && hit.a.w.outcome === 'dropped' && hit.a.w.dropSource === 'counters';
-    if (!hit || (hit.a.w.outcome !== 'pending' && hit.a.w.outcome !== 'unused' && !byCounters)) return;
+    if (!hit || !undecided(hit.a)) return;
     this.update(hit.a, {
       outcome: 'dropped',
       settledAt: d.at,
@@ -426,11 +432,7 @@ export class DataChannelTracker {
 
   /** Whether a drop to their common port belongs to `b` rather than `a`: the undecided one, else the later. */
   private before(a: Attempt, b: Attempt): boolean {
-    const open = (x: Attempt) =>
-      x.w.outcome === 'pending' ||
-      x.w.outcome === 'unused' ||
-      (x.w.outcome === 'dropped' && x.w.dropSource === 'counters');
-    if (open(a) !== open(b)) return open(b);
+    if (undecided(a) !== undecided(b)) return undecided(b);
     return b.w.askedAt > a.w.askedAt;
   }
 
