@@ -6,6 +6,8 @@
 #   bash scripts/fresh-runs.sh purge           remove what setup installed since `record`, pnpm, lab leftovers
 #   bash scripts/fresh-runs.sh runs COMMIT     4 runs: 1 as the machine is, 2 and 3 after a purge, 4 after a purge
 #                                              beside `taskset -c 0 sha256sum /dev/zero`; stops at the first failure
+#   On a machine that ran setup before `record` could be taken, rebuild the record (packages installed since boot
+#   are in /var/log/dpkg.log) and run `purge` before `runs`, so that run 1 is fresh too.
 #
 # Results: $FRESH_DIR/summary.log (one line per run) and $FRESH_DIR/run<N>.log. The four runs take about 80
 # minutes on 2 cores: start them detached, e.g. `setsid nohup bash scripts/fresh-runs.sh runs HEAD &`.
@@ -66,5 +68,5 @@ case "${1:-}" in
   record) record ;;
   purge) purge ;;
   runs) [[ -n "${2:-}" ]] || { echo "usage: $0 runs COMMIT" >&2; exit 2; }; runs "$2" ;;
-  *) sed -n '2,11p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
 esac
