@@ -20,6 +20,8 @@ export interface FirewallWatchOptions {
   managerPid: number | null;
   observe: boolean;
   ftpPorts: number[];
+  /** The FTP server's passive range from its settings (null: not configured or not read yet). */
+  passiveRange: () => [number, number] | null;
   /** Plain exec (not netns-wrapped): the watch wraps it for the namespace and the manager's mount namespace. */
   exec: Exec;
   /** netns-wrapped exec and spawn, as the monitor uses them. */
@@ -54,6 +56,8 @@ export class FirewallWatch {
   private detecting: Promise<void> | null = null;
   private stopped = false;
   private readonly trace: NftTraceSource | null;
+  /** The passive range the loaded observation table traces. */
+  private tracedRange = 'none';
 
   constructor(private readonly o: FirewallWatchOptions) {
     this.observeState = o.observe ? 'on' : 'off';
@@ -72,7 +76,7 @@ export class FirewallWatch {
   async start(): Promise<void> {
     this.stopped = false;
     if (this.o.observe) {
-      const problem = await createObserveTable(this.o.netExec, this.o.ftpPorts, this.o.netns);
+      const problem = await this.loadTable();
       if (problem) {
         this.observeState = 'failed';
         this.o.problem(problem);
@@ -89,6 +93,29 @@ export class FirewallWatch {
     await this.detect();
   }
 
+  /** Loads (or replaces) the observation table for the passive range the server's settings give now. */
+  private async loadTable(): Promise<string | null> {
+    const range = this.o.passiveRange();
+    const problem = await createObserveTable(this.o.netExec, this.o.ftpPorts, range, this.o.netns);
+    if (!problem) this.tracedRange = String(range);
+    return problem;
+  }
+
+  /** The server's settings were read again: a new passive range replaces the table (in one transaction). */
+  async settingsChanged(): Promise<void> {
+    const range = String(this.o.passiveRange());
+    // Not loaded yet: start() loads it with the range read by then.
+    if (
+      this.stopped ||
+      this.observeState !== 'on' ||
+      this.tracedRange === 'none' ||
+      range === this.tracedRange
+    )
+      return;
+    const problem = await this.loadTable();
+    if (problem) this.o.problem(problem);
+  }
+
   /** The ruleset changed: put the observation table back if a flush removed it, and ask the manager again soon. */
   rulesChanged(): void {
     if (this.stopped) return;
@@ -101,7 +128,7 @@ export class FirewallWatch {
     this.detecting = (async () => {
       if (this.timer) clearTimeout(this.timer);
       if (this.observeState === 'on' && !(await observeTableExists(this.o.netExec))) {
-        const problem = await createObserveTable(this.o.netExec, this.o.ftpPorts, this.o.netns);
+        const problem = await this.loadTable();
         if (problem) this.o.problem(problem);
       }
       const pid = this.o.managerPid;

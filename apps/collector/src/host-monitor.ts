@@ -185,6 +185,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     onSettings: (s) => {
       settings = s;
       emit({ kind: 'settings', settings: s });
+      void firewall.settingsChanged();
     },
     onRecords: (recs, start) => {
       for (const r of recs) attacher.apply(r, start);
@@ -199,6 +200,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     managerPid: opts.managerPid ?? null,
     observe: opts.observe ?? true,
     ftpPorts: opts.ftpPorts,
+    passiveRange,
     exec: opts.exec,
     netExec: exec,
     spawn,

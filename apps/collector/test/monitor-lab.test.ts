@@ -252,6 +252,34 @@ describe('host monitor on a real lab host', () => {
       .at(-1)
       ?.rules.find((x) => x.text.includes('--nflog-group 7'));
     expect(drop.drop.ruleId).toBe(nflogRule?.id);
+
+    // The same client's connection to a port outside the passive range (a web server beside the FTP server,
+    // say) is dropped by the same policy but not traced: the table marks only the passive range (issue 15).
+    const other = hi < 65535 ? hi + 1 : lo - 1;
+    const before = r.events.length;
+    const web = await lab.exec('client', [
+      'curl',
+      '-s',
+      '--connect-timeout',
+      '2',
+      `http://${lab.host('ftp1').ip}:${other}/`,
+    ]);
+    expect(web.code).not.toBe(0);
+    // A passive listing after it: once its SYN's trace is in, the earlier SYN's would have been too.
+    expect((await lab.ls('ftp1', { mode: 'passive', timeoutMs: 5000 })).ok).toBe(false);
+    const marker = await r.waitFor(
+      'drop',
+      (e) => e.drop.source === 'trace' && e.drop.dport !== null && e.drop.dport >= lo && e.drop.dport <= hi,
+      10_000,
+      before,
+    );
+    expect(marker.drop.src).toBe(lab.client.ip);
+    const outside = r.events
+      .slice(before)
+      .filter((e) => e.kind === 'drop' && e.drop.source === 'trace' && e.drop.dport === other);
+    expect(outside).toEqual([]);
+    // NFLOG, which logs every drop, saw it: the SYN did die on the policy.
+    await r.waitFor('drop', (e) => e.drop.source === 'nflog' && e.drop.dport === other, 10_000, before);
   });
   it('an iptables-legacy change (no notifications) is found by the poll and stamped as between two reads', async () => {
     const r = await monitor([], 500);

@@ -5,8 +5,21 @@ import { observeScript } from './observe-table.ts';
 const docs = readFileSync(new URL('../../../../docs/firewall-managers.md', import.meta.url), 'utf8');
 
 describe('the observation table', () => {
-  it('is documented exactly as it is loaded', () => {
-    expect(docs).toContain(observeScript([21]));
+  it('is documented exactly as it is loaded, with and without a passive range in the settings', () => {
+    expect(docs).toContain(observeScript([21], [40000, 40100]));
+    // Without a range the docs name the rules' one difference.
+    expect(observeScript([21])).toContain(
+      'tcp dport >= 1024 tcp dport != @ftp_ports ct state new ip saddr @clients4',
+    );
+    expect(docs).toContain('`tcp dport >= 1024 tcp dport != @ftp_ports`');
+  });
+
+  it('traces only the passive range when the settings give one', () => {
+    const s = observeScript([21], [40000, 40100]);
+    expect(s).toContain(
+      'tcp flags & (syn | ack) == syn tcp dport 40000-40100 ct state new ip saddr @clients4',
+    );
+    expect(s).not.toContain('tcp dport != @ftp_ports ct state new ip saddr');
   });
 
   it('never gives a verdict: no accept/drop/reject/jump/goto statement, chains with policy accept only', () => {

@@ -20,14 +20,20 @@ const TRACE_RATE = 'rate 25/second burst 50 packets';
 /**
  * The observation table (docs/firewall-managers.md). It gives no verdict (no accept/drop/reject/jump,
  * chains with policy accept) and touches no other table. It learns FTP clients from packets to the control
- * ports (dynamic sets with a timeout) and sets `meta nftrace` on their other *new* TCP connections (passive
- * data connections in, active ones out; RELATED ones, which the helper already linked, are left alone), so
+ * ports (dynamic sets with a timeout) and sets `meta nftrace` on their *new* TCP connections to the passive
+ * ports (passive data connections in) and on this host's new connections to them (active ones out; RELATED
+ * ones, which the helper already linked, are left alone), so
  * `nft monitor trace` names the rule or policy that ends each one. Priority -175: after conntrack (-200, so
  * `ct state` is known), before mangle (-150), DNAT and every filter chain. The first two lines make loading
  * it idempotent: a stale copy (collector killed with -9) is replaced in the same transaction.
  */
-export function observeScript(ftpPorts: number[]): string {
+export function observeScript(ftpPorts: number[], passiveRange: [number, number] | null = null): string {
   const ports = [...new Set(ftpPorts)].sort((a, b) => a - b).join(', ');
+  // Only where a passive data connection can go: the server's passive range, else the unprivileged ports. The
+  // client's other connections (to a web server on the same host, say) are not traced and cost nothing.
+  const dataPorts = passiveRange
+    ? `tcp dport ${passiveRange[0]}-${passiveRange[1]}`
+    : 'tcp dport >= 1024 tcp dport != @ftp_ports';
   const syn = 'tcp flags & (syn | ack) == syn';
   const trace = 'limit name "trace_rate" meta nftrace set 1';
   const prio = 'priority -175; policy accept;';
@@ -43,8 +49,8 @@ export function observeScript(ftpPorts: number[]): string {
     `    type filter hook prerouting ${prio}`,
     '    tcp dport @ftp_ports update @clients4 { ip saddr }',
     '    tcp dport @ftp_ports update @clients6 { ip6 saddr }',
-    `    ${syn} tcp dport != @ftp_ports ct state new ip saddr @clients4 ${trace}`,
-    `    ${syn} tcp dport != @ftp_ports ct state new ip6 saddr @clients6 ${trace}`,
+    `    ${syn} ${dataPorts} ct state new ip saddr @clients4 ${trace}`,
+    `    ${syn} ${dataPorts} ct state new ip6 saddr @clients6 ${trace}`,
     '  }',
     '  chain trace_out {',
     `    type filter hook output ${prio}`,
@@ -60,10 +66,11 @@ export function observeScript(ftpPorts: number[]): string {
 export async function createObserveTable(
   exec: Exec,
   ftpPorts: number[],
+  passiveRange: [number, number] | null,
   netns: string | null,
 ): Promise<string | null> {
   // nft takes a whole script as one argument (newlines included): no temporary file, no shell.
-  const r = await exec('nft', [observeScript(ftpPorts)], { timeoutMs: 10_000 });
+  const r = await exec('nft', [observeScript(ftpPorts, passiveRange)], { timeoutMs: 10_000 });
   if (r.code === 0) return null;
   return `observation table: ${describeFailure('nft', r, netns)}; drops are then only seen through rule counters and NFLOG (turn it off with --observe off)`;
 }
