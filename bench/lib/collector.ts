@@ -18,13 +18,13 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
-/** Starts `pnpm collector`'s entry point with the given flags; stderr (its logs) is dropped unless asked. */
+/** Starts `pnpm collector`'s entry point with the given flags; its output (logs, Node's traces) is dropped unless asked. */
 export function startCollector(
   args: string[],
   opts: { nodeArgs?: string[]; logs?: boolean } = {},
 ): RunningCollector {
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...collectorEntry().argv, ...args], {
-    stdio: ['ignore', 'ignore', opts.logs ? 'inherit' : 'ignore'],
+    stdio: ['ignore', opts.logs ? 'inherit' : 'ignore', opts.logs ? 'inherit' : 'ignore'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {

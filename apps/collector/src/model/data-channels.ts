@@ -136,7 +136,7 @@ export class DataChannelTracker {
       // A drop that came before this log line was tied by client and time; the reply's port now ties it exactly.
       const confirmed = a.w.tiedBy === 'client-time' && a.w.port === sig.port;
       this.update(a, {
-        address: sig.address ?? st.s.server.ip,
+        address: sig.address ?? st.serverIp,
         port: sig.port,
         tiedBy: confirmed ? 'port' : (a.w.tiedBy ?? 'port'),
         ...(confirmed &&
@@ -218,7 +218,7 @@ export class DataChannelTracker {
     ] as const) {
       const a = this.byPort.get(portKey(family, client, mode, dport));
       if (!a || a.w.dataConnectionId !== null || a.w.outcome !== 'pending') continue;
-      if (this.model.sessionById(a.session.s.id) === a.session) return { session: a.session, mode };
+      if (this.model.sessionById(a.session.id) === a.session) return { session: a.session, mode };
     }
     return null;
   }
@@ -262,9 +262,9 @@ export class DataChannelTracker {
     let owner: SessionState | null = null;
     // Only the sessions of the two addresses can own it (passive: the client sent it; active: it goes to the client).
     for (const st of [...this.ofClient(d.src), ...this.ofClient(d.dst)]) {
-      const c = st.s;
-      const passive = c.client.ip === d.src;
-      const active = c.client.ip === d.dst && c.server.ip === d.src;
+      const c = st;
+      const passive = c.clientIp === d.src;
+      const active = c.clientIp === d.dst && c.serverIp === d.src;
       if (!passive && !active) continue;
       const mode = passive ? 'passive' : 'active';
       const list = this.bySession.get(c.id) ?? [];
@@ -277,10 +277,10 @@ export class DataChannelTracker {
       if (c.startedAt > d.at) continue;
       const open = list.find((x) => x.w.mode === 'passive' && x.w.port === null && x.w.outcome === 'pending');
       if (open && (!hit || open.w.askedAt < hit.a.w.askedAt)) hit = { a: open, tiedBy: 'client-time' };
-      if (!owner || st.s.startedAt > owner.s.startedAt) owner = st;
+      if (!owner || st.startedAt > owner.startedAt) owner = st;
     }
     if (exact) hit = { a: exact, tiedBy: 'port' };
-    if (!hit && inRange && !final && (!owner || owner.s.endedAt !== null || CLOSING.has(owner.s.state))) {
+    if (!hit && inRange && !final && (!owner || owner.endedAt !== null || CLOSING.has(owner.state))) {
       if (this.held.length < MAX_HELD) {
         this.held.push(d);
         return;
@@ -339,9 +339,9 @@ export class DataChannelTracker {
       }
       for (const a of list) {
         if (a.w.outcome !== 'pending') continue;
-        if (st.s.endedAt !== null) a.triggerAt ??= st.s.endedAt;
+        if (st.endedAt !== null) a.triggerAt ??= st.endedAt;
         // A control connection closing (FIN seen) is a client that gave up, even while the server still waits.
-        if (CLOSING.has(st.s.state)) a.triggerAt ??= st.lastEventAt;
+        if (CLOSING.has(st.state)) a.triggerAt ??= st.lastEventAt;
         if (a.triggerAt === null && now - a.w.askedAt >= PENDING_MAX_MS)
           a.triggerAt = a.w.askedAt + PENDING_MAX_MS;
         const t = a.triggerAt;
@@ -350,7 +350,7 @@ export class DataChannelTracker {
         if (!covered && now < t + SETTLE_WAIT_MS && this.lastCountersAt !== null) continue;
         const d = settle({
           mode: a.w.mode,
-          family: st.s.family as 'ipv4' | 'ipv6',
+          family: st.family as 'ipv4' | 'ipv6',
           askedAt: a.w.askedAt,
           triggerAt: t,
           seen: a.seen,
@@ -361,7 +361,7 @@ export class DataChannelTracker {
           countersAvailable: this.lastCountersAt !== null,
           counters: this.counterLog,
           lostEvents: this.gaps.some((g) => g >= a.w.askedAt - 1000 && g <= t + 1000),
-          where: `${a.w.address ?? (a.w.mode === 'passive' ? st.s.server.ip : st.s.client.ip)}:${a.w.port ?? '?'}`,
+          where: `${a.w.address ?? (a.w.mode === 'passive' ? st.serverIp : st.clientIp)}:${a.w.port ?? '?'}`,
         });
         this.update(a, { ...d, settledAt: t, tiedBy: d.tiedBy ?? a.w.tiedBy });
       }
@@ -413,11 +413,11 @@ export class DataChannelTracker {
       });
     }
     a.seen = true;
-    const c = a.session.s;
+    const c = a.session;
     a.conn =
       d.mode === 'passive'
-        ? { src: c.client.ip, dst: c.server.ip, sport: d.clientPort, dport: d.serverPort, state: d.state }
-        : { src: c.server.ip, dst: c.client.ip, sport: d.serverPort, dport: d.clientPort, state: d.state };
+        ? { src: c.clientIp, dst: c.serverIp, sport: d.clientPort, dport: d.serverPort, state: d.state }
+        : { src: c.serverIp, dst: c.clientIp, sport: d.serverPort, dport: d.clientPort, state: d.state };
     if (d.established) a.answered = true;
     if (CONNECTED.has(d.state)) a.connected = true;
     const patch: Partial<DataChannelAttempt> = {};
@@ -438,10 +438,10 @@ export class DataChannelTracker {
 
   /** The session's attempts (created on first use). */
   private list(st: SessionState): Attempt[] {
-    let list = this.bySession.get(st.s.id);
+    let list = this.bySession.get(st.id);
     if (!list) {
       list = [];
-      this.bySession.set(st.s.id, list);
+      this.bySession.set(st.id, list);
     }
     return list;
   }
@@ -468,7 +468,7 @@ export class DataChannelTracker {
     for (const prev of list) if (prev.w.outcome === 'pending') prev.triggerAt ??= at;
     const a: Attempt = {
       w: {
-        id: shortHash('a', st.s.id, String(this.nth++)),
+        id: shortHash('a', st.id, String(this.nth++)),
         mode,
         command: null,
         address: null,
@@ -497,11 +497,11 @@ export class DataChannelTracker {
       bytesAsked: false,
     };
     list.push(a);
-    if (port !== null) this.byPort.set(portKey(st.s.family, st.s.client.ip, mode, port), a);
+    if (port !== null) this.byPort.set(portKey(st.family, st.clientIp, mode, port), a);
     if (list.length > MAX_ATTEMPTS_PER_SESSION) {
       this.forget(list.shift() as Attempt);
     }
-    if (st.s.mode === 'unknown') st.s.mode = mode;
+    if (st.mode === 'unknown') st.mode = mode;
     return a;
   }
 
@@ -513,8 +513,8 @@ export class DataChannelTracker {
     const before = a.w;
     a.w = { ...a.w, ...patch };
     if (before.port !== a.w.port && a.w.port !== null) {
-      const s = a.session.s;
-      this.byPort.set(portKey(s.family, s.client.ip, a.w.mode, a.w.port), a);
+      const s = a.session;
+      this.byPort.set(portKey(s.family, s.clientIp, a.w.mode, a.w.port), a);
     }
   }
 
@@ -522,19 +522,19 @@ export class DataChannelTracker {
   private forget(a: Attempt): void {
     if (a.w.dataConnectionId) this.byData.delete(a.w.dataConnectionId);
     if (a.w.port !== null) {
-      const s = a.session.s;
-      const key = portKey(s.family, s.client.ip, a.w.mode, a.w.port);
+      const s = a.session;
+      const key = portKey(s.family, s.clientIp, a.w.mode, a.w.port);
       if (this.byPort.get(key) === a) this.byPort.delete(key);
     }
   }
 
   private flush(st: SessionState): void {
-    const list = this.bySession.get(st.s.id);
+    const list = this.bySession.get(st.id);
     if (!list) return;
     const next = list.map((a) => a.w);
-    const cur = st.s.attempts;
+    const cur = st.attempts;
     if (cur && cur.length === next.length && cur.every((x, i) => x === next[i])) return;
-    st.s.attempts = next;
+    st.attempts = next;
     this.model.emitSession(st);
   }
 }

@@ -207,10 +207,10 @@ export class LogAttacher {
     for (const s of this.model.allSessions()) {
       // A session seen only ending has no known start: matching log times against it would guess.
       if (
-        s.s.client.ip === client &&
+        s.clientIp === client &&
         !s.startUnknown &&
-        s.s.startedAt <= at + 1000 &&
-        (!best || best.s.startedAt < s.s.startedAt)
+        s.startedAt <= at + 1000 &&
+        (!best || best.startedAt < s.startedAt)
       )
         best = s;
     }
@@ -227,12 +227,12 @@ export class LogAttacher {
       const taken = new Set(this.logSessions.map((l) => l.session).filter((s) => s !== null));
       let best: SessionState | null = null;
       for (const s of this.model.allSessions()) {
-        if (s.s.client.ip !== ls.client || s.startUnknown || taken.has(s)) continue;
-        if (ls.clientPort !== null && s.s.client.port !== ls.clientPort) continue;
-        const d = Math.abs(s.s.startedAt - ls.connectAt);
+        if (s.clientIp !== ls.client || s.startUnknown || taken.has(s)) continue;
+        if (ls.clientPort !== null && s.clientPort !== ls.clientPort) continue;
+        const d = Math.abs(s.startedAt - ls.connectAt);
         // With the client port known the tuple decides; time only separates a reused port's sessions.
         if (d > (ls.clientPort !== null ? 60_000 : MATCH_WINDOW_MS)) continue;
-        if (!best || d < Math.abs(best.s.startedAt - ls.connectAt)) best = s;
+        if (!best || d < Math.abs(best.startedAt - ls.connectAt)) best = s;
       }
       ls.session = best;
     }

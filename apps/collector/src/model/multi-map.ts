@@ -11,6 +11,13 @@ export class MultiMap<K, V extends object> {
     return v === undefined ? [] : Array.isArray(v) ? v : [v];
   }
 
+  /** The first value under `key` that matches (without the array `get` makes for a single value). */
+  find(key: K, match: (v: V) => boolean): V | undefined {
+    const v = this.map.get(key);
+    if (v === undefined) return undefined;
+    return Array.isArray(v) ? v.find(match) : match(v) ? v : undefined;
+  }
+
   add(key: K, value: V): void {
     const v = this.map.get(key);
     if (v === undefined) this.map.set(key, value);

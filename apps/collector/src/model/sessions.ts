@@ -1,8 +1,10 @@
 import type {
   CollectorEvent,
+  DataChannelAttempt,
   DataConnection,
   DialogueLine,
   Expectation,
+  Family,
   FtpMode,
   FtpSession,
   FtpTransfer,
@@ -40,19 +42,83 @@ export interface SessionModelOptions {
   ) => { session: SessionState; mode: 'passive' | 'active' } | null;
 }
 
-/** A control session with what the model needs beyond the wire shape. */
-export interface SessionState {
-  s: FtpSession;
-  ctId: string;
-  /** tupleKey of its original tuple (the master key of its expectations and data connections). */
-  tk: string;
+/**
+ * A control session: its wire fields kept flat (no endpoint objects) beside what the model needs, one object
+ * per session instead of four (a host can hold 100k sessions); `wire()` builds what is sent.
+ */
+export class SessionState {
+  readonly id: string;
+  readonly family: Family;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly serverIp: string;
+  readonly serverPort: number;
+  state: string;
+  helper: string | null = null;
+  user: string | null = null;
+  mode: FtpMode = 'unknown';
+  tls = false;
+  readonly startedAt: number;
+  endedAt: number | null = null;
+  transfers: FtpTransfer[] | undefined = undefined;
+  attempts: DataChannelAttempt[] | undefined = undefined;
+  requestedHost: string | null | undefined = undefined;
+  dialogue: DialogueLine[] | undefined = undefined;
+  dialogueOmitted: number | undefined = undefined;
   /** Insertion order: of two sessions started in the same millisecond the older one wins, as in a scan. */
-  seq: number;
+  readonly seq: number;
   /** First seen already closing (DESTROY, TIME_WAIT, CLOSE): startedAt is only the time it was seen. */
-  startUnknown: boolean;
-  destroyed: boolean;
+  readonly startUnknown: boolean;
+  destroyed = false;
   lastEventAt: number;
-  dataMode: FtpMode | null;
+  dataMode: FtpMode | null = null;
+  /** The number of the last resync whose listing contained it. */
+  listed = 0;
+
+  constructor(
+    host: string,
+    readonly ctId: string,
+    /** tupleKey of its original tuple (the master key of its expectations and data connections). */
+    readonly tk: string,
+    rec: ConntrackRecord,
+    at: number,
+    seq: number,
+  ) {
+    this.id = shortHash('s', host, ctId, tk);
+    this.family = rec.family;
+    this.clientIp = intern(rec.orig.src);
+    this.clientPort = rec.orig.sport;
+    this.serverIp = intern(rec.orig.dst);
+    this.serverPort = rec.orig.dport;
+    this.state = intern(rec.state ?? 'UNKNOWN');
+    this.startedAt = at;
+    this.lastEventAt = at;
+    this.seq = seq;
+    this.startUnknown = rec.event === 'DESTROY' || (rec.state !== null && CLOSED_STATES.has(rec.state));
+  }
+
+  /** The session as sent: a new object that later changes cannot reach (lists are replaced, never mutated). */
+  wire(): FtpSession {
+    const s: FtpSession = {
+      id: this.id,
+      family: this.family,
+      client: { ip: this.clientIp, port: this.clientPort },
+      server: { ip: this.serverIp, port: this.serverPort },
+      state: this.state,
+      helper: this.helper,
+      user: this.user,
+      mode: this.mode,
+      tls: this.tls,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt,
+    };
+    if (this.transfers) s.transfers = this.transfers;
+    if (this.attempts) s.attempts = this.attempts;
+    if (this.requestedHost !== undefined) s.requestedHost = this.requestedHost;
+    if (this.dialogue) s.dialogue = this.dialogue;
+    if (this.dialogueOmitted !== undefined) s.dialogueOmitted = this.dialogueOmitted;
+    return s;
+  }
 }
 
 interface DataState {
@@ -62,6 +128,8 @@ interface DataState {
   key: string;
   destroyed: boolean;
   lastEventAt: number;
+  /** The number of the last resync whose listing contained it. */
+  listed: number;
 }
 
 interface ExpState {
@@ -111,8 +179,9 @@ export class SessionModel {
   private seq = 0;
   private resyncStart: number | null = null;
   private readonly touchedSinceResync = new Set<string>();
-  /** Conntrack ids and expectations (expected|master key) the current resync's listing contained. */
-  private readonly listedCt = new Set<string>();
+  /** Resyncs begun; a session or data connection the current one listed carries its number in `listed`. */
+  private resyncs = 0;
+  /** Expectations (expected|master key) the current resync's listing contained. */
   private readonly listedExp = new Set<string>();
 
   constructor(private readonly opts: SessionModelOptions) {}
@@ -128,77 +197,58 @@ export class SessionModel {
   }
 
   /** Applies a conntrack event or listing line. `at` is the event time (or now for listings). */
-  applyConntrack(rec: ConntrackRecord, at: number): void {
+  applyConntrack(rec: ConntrackRecord, at: number): SessionState | DataState | undefined {
     if (rec.proto !== 'tcp' || rec.id === null) return;
     if (this.resyncStart !== null && rec.event !== null) this.touchedSinceResync.add(rec.id);
-    if (!this.opts.ftpPorts.includes(rec.orig.dport)) {
-      this.applyData(rec, at);
-      return;
-    }
+    if (!this.opts.ftpPorts.includes(rec.orig.dport)) return this.applyData(rec, at);
     // Sessions are found by original tuple, then conntrack id (one index instead of two: 100k sessions).
     const tk = tupleKey(rec.family, rec.orig);
-    const known = this.sessionsByTuple.get(tk).find((x) => x.ctId === rec.id);
-    this.applyControl(rec, at, known, tk);
+    const known = this.sessionsByTuple.find(tk, (x) => x.ctId === rec.id);
+    return this.applyControl(rec, at, known, tk);
   }
 
-  private applyControl(rec: ConntrackRecord, at: number, known: SessionState | undefined, tk: string): void {
+  private applyControl(
+    rec: ConntrackRecord,
+    at: number,
+    known: SessionState | undefined,
+    tk: string,
+  ): SessionState {
     // A session whose start was missed (collector down, event loss) is still recorded from its end, once.
-    const st: SessionState = known ?? {
-      s: {
-        id: shortHash('s', this.opts.host, rec.id as string, tk),
-        family: rec.family,
-        client: { ip: intern(rec.orig.src), port: rec.orig.sport },
-        server: { ip: intern(rec.orig.dst), port: rec.orig.dport },
-        state: intern(rec.state ?? 'UNKNOWN'),
-        helper: null,
-        user: null,
-        mode: 'unknown',
-        tls: false,
-        startedAt: at,
-        endedAt: null,
-      },
-      ctId: rec.id as string,
-      tk,
-      seq: this.seq++,
-      startUnknown: rec.event === 'DESTROY' || (rec.state !== null && CLOSED_STATES.has(rec.state)),
-      destroyed: false,
-      lastEventAt: at,
-      dataMode: null,
-    };
+    const st = known ?? new SessionState(this.opts.host, rec.id as string, tk, rec, at, this.seq++);
     if (!known) this.addSession(st);
     st.lastEventAt = at;
-    const { state, helper, endedAt } = st.s;
-    if (rec.helper !== null) st.s.helper = intern(rec.helper);
+    const { state, helper, endedAt } = st;
+    if (rec.helper !== null) st.helper = intern(rec.helper);
     if (rec.event === 'DESTROY') {
       st.destroyed = true;
-      st.s.state = 'CLOSED';
-      st.s.endedAt ??= at;
+      st.state = 'CLOSED';
+      st.endedAt ??= at;
     } else {
-      if (rec.state !== null) st.s.state = intern(rec.state);
-      if (CLOSED_STATES.has(st.s.state)) st.s.endedAt ??= at;
+      if (rec.state !== null) st.state = intern(rec.state);
+      if (CLOSED_STATES.has(st.state)) st.endedAt ??= at;
     }
     if (!known) this.linkExpectationsTo(st);
-    if (!known || st.s.state !== state || st.s.helper !== helper || st.s.endedAt !== endedAt)
-      this.emitSession(st);
+    if (!known || st.state !== state || st.helper !== helper || st.endedAt !== endedAt) this.emitSession(st);
+    return st;
   }
 
   private addSession(st: SessionState): void {
-    const s = st.s;
+    const s = st;
     this.sessionsByTuple.add(st.tk, st);
     this.sessionsById.set(s.id, st);
-    this.sessionsByPair.add(pairKey(s.family, s.client.ip, s.server.ip), st);
+    this.sessionsByPair.add(pairKey(s.family, s.clientIp, s.serverIp), st);
   }
 
   private deleteSession(st: SessionState): void {
-    const s = st.s;
+    const s = st;
     const tk = st.tk;
     this.sessionsByTuple.delete(tk, st);
     this.sessionsById.delete(s.id);
-    this.sessionsByPair.delete(pairKey(s.family, s.client.ip, s.server.ip), st);
+    this.sessionsByPair.delete(pairKey(s.family, s.clientIp, s.serverIp), st);
     if (this.sessionsByTuple.get(tk).length === 0) this.expNth.delete(tk);
   }
 
-  private applyData(rec: ConntrackRecord, at: number): void {
+  private applyData(rec: ConntrackRecord, at: number): DataState | undefined {
     let st = this.data.get(rec.id as string);
     const isNew = !st;
     // A guessed owner is corrected by the master a later record names; a stale tie (staleTie) keeps its guess.
@@ -214,7 +264,7 @@ export class SessionModel {
       st = {
         d: {
           id: shortHash('d', this.opts.host, rec.id as string, tupleKey(rec.family, rec.orig)),
-          sessionId: match.session?.s.id ?? null,
+          sessionId: match.session?.id ?? null,
           expectationId: match.exp?.e.id ?? null,
           attribution: live ? 'heuristic' : tie,
           mode: match.mode,
@@ -231,6 +281,7 @@ export class SessionModel {
         key: expKey(rec.family, rec.orig),
         destroyed: false,
         lastEventAt: at,
+        listed: 0,
       };
       this.data.set(st.ctId, st);
       // Without a master the expectation may still come (the tool's two streams are not ordered).
@@ -259,6 +310,7 @@ export class SessionModel {
       d.endedAt !== endedAt
     )
       this.emitData(st);
+    return st;
   }
 
   /**
@@ -311,7 +363,7 @@ export class SessionModel {
     st.d.related = true;
     if (!stale) {
       st.d.attribution = 'expectation';
-      st.d.sessionId = match.session?.s.id ?? st.d.sessionId;
+      st.d.sessionId = match.session?.id ?? st.d.sessionId;
       if (match.session) this.setDataMode(match.session, match.mode);
     }
     if (match.exp) {
@@ -346,17 +398,17 @@ export class SessionModel {
     const passive = this.sessionsByPair.get(pairKey(family, orig.src, orig.dst));
     const active = orig.src === orig.dst ? [] : this.sessionsByPair.get(pairKey(family, orig.dst, orig.src));
     for (const s of [...passive, ...active]) {
-      const sess = s.s;
+      const sess = s;
       if (sess.endedAt !== null && at - sess.endedAt > HEURISTIC_WINDOW_MS) continue;
       if (sess.startedAt > at) continue;
       let mode: FtpMode | null = null;
-      if (orig.src === sess.client.ip && orig.dst === sess.server.ip && orig.dport !== sess.server.port) {
+      if (orig.src === sess.clientIp && orig.dst === sess.serverIp && orig.dport !== sess.serverPort) {
         const inRange = range ? orig.dport >= range[0] && orig.dport <= range[1] : orig.dport >= 1024;
         if (inRange) mode = 'passive';
       } else if (
-        orig.src === sess.server.ip &&
-        orig.dst === sess.client.ip &&
-        (orig.sport === 20 || orig.sport === sess.server.port - 1)
+        orig.src === sess.serverIp &&
+        orig.dst === sess.clientIp &&
+        (orig.sport === 20 || orig.sport === sess.serverPort - 1)
       ) {
         mode = 'active';
       }
@@ -384,10 +436,10 @@ export class SessionModel {
     if (!session) return null;
     // Over: ended before the connection began, or being closed now (seen in the lab: an entry left in LAST_ACK,
     // without an end, after the client gave up and the server was restarted; conntrack keeps it up to 30 s).
-    const ended = session.s.endedAt;
-    if (ended === null ? !CLOSING_STATES.has(session.s.state) : ended >= at) return null;
+    const ended = session.endedAt;
+    if (ended === null ? !CLOSING_STATES.has(session.state) : ended >= at) return null;
     const live = this.guess(family, orig, at);
-    const open = live && live.session.s.endedAt === null && !CLOSING_STATES.has(live.session.s.state);
+    const open = live && live.session.endedAt === null && !CLOSING_STATES.has(live.session.state);
     return live && open && live.session !== session ? live : null;
   }
 
@@ -405,8 +457,8 @@ export class SessionModel {
 
   private setDataMode(st: SessionState, mode: FtpMode): void {
     st.dataMode = mode;
-    if (st.s.mode !== mode) {
-      st.s.mode = mode;
+    if (st.mode !== mode) {
+      st.mode = mode;
       this.emitSession(st);
     }
   }
@@ -444,7 +496,7 @@ export class SessionModel {
           // and with several sessions from one client (or a SYN burst) it guesses the latest one.
           const own = ex.session;
           if (own) {
-            d.d.sessionId = own.s.id;
+            d.d.sessionId = own.id;
             this.setDataMode(own, d.d.mode);
           }
           this.pendingData.delete(key, d);
@@ -474,7 +526,7 @@ export class SessionModel {
         // The control connection's conntrack id keeps ids unique when a client port is reused after the
         // counts of a forgotten session were dropped.
         id: shortHash('e', this.opts.host, masterKey, key, nth, session?.ctId ?? ''),
-        sessionId: session?.s.id ?? null,
+        sessionId: session?.id ?? null,
         family: rec.family,
         src: rec.tuple.src,
         dst: rec.tuple.dst,
@@ -513,13 +565,13 @@ export class SessionModel {
     const tk = st.tk;
     for (const ex of [...this.orphanExp.get(tk)]) {
       if (ex.e.sessionId === null && this.sessionByMaster(tk) === st) {
-        ex.e.sessionId = st.s.id;
+        ex.e.sessionId = st.id;
         ex.session = st;
         this.orphanExp.delete(tk, ex);
         this.emitExpectation(ex);
         const d = ex.data;
         if (d && d.d.sessionId === null) {
-          d.d.sessionId = st.s.id;
+          d.d.sessionId = st.id;
           this.setDataMode(st, d.d.mode);
           this.emitData(d);
         }
@@ -531,15 +583,15 @@ export class SessionModel {
   beginResync(now: number): void {
     this.resyncStart = now;
     this.touchedSinceResync.clear();
-    this.listedCt.clear();
+    this.resyncs++;
     this.listedExp.clear();
   }
 
   /** One conntrack entry of the listing taken after beginResync: applied unless a newer event touched it. */
   resyncConntrack(r: ConntrackRecord, now: number): void {
-    if (r.id === null) return;
-    this.listedCt.add(r.id);
-    if (!this.touchedSinceResync.has(r.id)) this.applyConntrack(r, now);
+    if (r.id === null || this.touchedSinceResync.has(r.id)) return;
+    const st = this.applyConntrack(r, now);
+    if (st) st.listed = this.resyncs;
   }
 
   /** One expectation of the listing taken after beginResync. */
@@ -554,18 +606,19 @@ export class SessionModel {
    * Returns the active session ids.
    */
   endResync(now: number, dataListed = false): string[] {
-    const gone = (ctId: string) => !this.listedCt.has(ctId) && !this.touchedSinceResync.has(ctId);
+    const gone = (st: SessionState | DataState) =>
+      st.listed !== this.resyncs && !this.touchedSinceResync.has(st.ctId);
     for (const st of this.sessionsByTuple.values()) {
-      if (!st.destroyed && gone(st.ctId)) {
+      if (!st.destroyed && gone(st)) {
         st.destroyed = true;
-        st.s.state = 'CLOSED';
-        st.s.endedAt ??= now;
+        st.state = 'CLOSED';
+        st.endedAt ??= now;
         this.emitSession(st);
       }
     }
     if (dataListed) {
       for (const st of this.data.values()) {
-        if (!st.destroyed && gone(st.ctId)) {
+        if (!st.destroyed && gone(st)) {
           st.destroyed = true;
           st.d.state = 'CLOSED';
           st.d.endedAt ??= now;
@@ -586,7 +639,6 @@ export class SessionModel {
     }
     this.resyncStart = null;
     this.touchedSinceResync.clear();
-    this.listedCt.clear();
     this.listedExp.clear();
     return this.activeSessionIds();
   }
@@ -601,7 +653,7 @@ export class SessionModel {
   /** Ids of sessions still in the kernel's table. */
   activeSessionIds(): string[] {
     const out: string[] = [];
-    for (const s of this.sessionsByTuple.values()) if (!s.destroyed) out.push(s.s.id);
+    for (const s of this.sessionsByTuple.values()) if (!s.destroyed) out.push(s.id);
     return out;
   }
 
@@ -642,7 +694,7 @@ export class SessionModel {
   /** Current state as events (sessions, expectations, data connections), without re-emitting. */
   snapshot(): CollectorEvent[] {
     const out: CollectorEvent[] = [];
-    for (const s of this.sessionsByTuple.values()) out.push({ kind: 'session', session: copySession(s.s) });
+    for (const s of this.sessionsByTuple.values()) out.push({ kind: 'session', session: s.wire() });
     for (const e of this.expectations.values()) out.push({ kind: 'expectation', expectation: { ...e.e } });
     for (const d of this.data.values()) out.push({ kind: 'data', data: { ...d.d } });
     return out;
@@ -664,7 +716,7 @@ export class SessionModel {
       dialogueOmitted?: number;
     },
   ): void {
-    const s = st.s;
+    const s = st;
     let changed = s.user !== log.user || s.tls !== log.tls;
     s.user = log.user;
     s.tls = log.tls;
@@ -693,7 +745,7 @@ export class SessionModel {
    * no copy of what it sent: callers emit when they changed something (the data-channel tracker too).
    */
   emitSession(st: SessionState): void {
-    this.opts.emit({ kind: 'session', session: copySession(st.s) });
+    this.opts.emit({ kind: 'session', session: st.wire() });
   }
 
   private emitData(st: DataState): void {
@@ -710,7 +762,7 @@ export class SessionModel {
  * only shows when it was seen ending, so a reused port's new session wins), else the older one wins, as in a scan.
  */
 function startsAfter(a: SessionState, b: SessionState): boolean {
-  if (a.s.startedAt !== b.s.startedAt) return a.s.startedAt > b.s.startedAt;
+  if (a.startedAt !== b.startedAt) return a.startedAt > b.startedAt;
   if (a.startUnknown !== b.startUnknown) return b.startUnknown;
   return a.seq < b.seq;
 }
@@ -718,13 +770,4 @@ function startsAfter(a: SessionState, b: SessionState): boolean {
 /** The same items in the same order (log lists are replaced with new items, never mutated). */
 function sameItems<T>(a: T[] | undefined, b: T[]): boolean {
   return a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
-}
-
-/** A copy that later changes to the session cannot reach (transfers, attempts and dialogue are replaced, never mutated). */
-function copySession(s: FtpSession): FtpSession {
-  const c = { ...s };
-  if (s.transfers) c.transfers = [...s.transfers];
-  if (s.attempts) c.attempts = [...s.attempts];
-  if (s.dialogue) c.dialogue = [...s.dialogue];
-  return c;
 }

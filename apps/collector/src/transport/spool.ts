@@ -145,11 +145,17 @@ export class Spool {
    */
   append(events: CollectorEvent[]): SpooledBatch {
     // The hub rejects (4422) a batch over MAX_BATCH_EVENTS, gaps included, and the batch would be resent forever:
-    // split big snapshots, and keep room for the pending gaps plus one more that makeRoom may add below.
-    const room = Math.max(1, MAX_BATCH_EVENTS - this.pendingGaps.length - 1);
-    if (events.length > room) {
-      this.append(events.slice(0, room));
-      return this.append(events.slice(room));
+    // split big snapshots, and keep room for the pending gaps plus one more that makeRoom may add below. In a
+    // loop: splitting off the rest recursively would keep every rest alive at once (100k events: 40 MB).
+    const room = () => Math.max(1, MAX_BATCH_EVENTS - this.pendingGaps.length - 1);
+    if (events.length > room()) {
+      let last: SpooledBatch | null = null;
+      for (let i = 0; i < events.length; ) {
+        const n = room();
+        last = this.append(events.slice(i, i + n));
+        i += n;
+      }
+      return last as SpooledBatch;
     }
     const seq = this._lastSeq + 1;
     let json = this.frame(seq, events);

@@ -1,0 +1,132 @@
+/**
+ * Where the collector's CPU and memory go, as it ships (the bundle of this checkout) on a lab host streaming
+ * to a hub process:
+ *   pnpm tsx bench/tools/profile-collector.ts load [N] [OUT_DIR]   bench 2's load (4 lftp sessions × N passive
+ *     listings) under `--cpu-prof`: writes a .cpuprofile (open in DevTools) and prints the hottest functions.
+ *   pnpm tsx bench/tools/profile-collector.ts big [N] [OUT_DIR]    N control entries (bench 13's 100k part):
+ *     prints RSS every 5 s for 150 s, then writes a heap snapshot (SIGUSR2).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bundleCollector } from '@ftpscope/packaging/bundle';
+import { buildInfo } from '@ftpscope/shared/build-info';
+import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
+import { startCollector } from '../lib/collector.ts';
+import { processRssMb, treeCpuMs } from '../lib/cpu.ts';
+import { startHub } from '../lib/hub.ts';
+import { inNetns, withLab } from '../lib/lab.ts';
+
+const [mode = 'load', nArg, outArg] = process.argv.slice(2);
+const OUT = resolve(outArg ?? 'bench/results/profile');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+}
+
+/** Self time per function of a .cpuprofile, hottest first. */
+function hottest(file: string, top = 30): string[] {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[] };
+  const total = p.samples.length;
+  const self = new Map<string, number>();
+  for (const n of p.nodes) {
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + n.hitCount);
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
+}
+
+mkdirSync(OUT, { recursive: true });
+const dir = mkdtempSync(join(tmpdir(), 'ftpscope-profile-'));
+try {
+  if (!process.env.FTPSCOPE_BENCH_COLLECTOR) {
+    const pkg = new URL('../../apps/collector/package.json', import.meta.url);
+    process.env.FTPSCOPE_BENCH_COLLECTOR = await bundleCollector(
+      { ...buildInfo(pkg), commit: 'profile' },
+      dir,
+    );
+  }
+  await withLab(
+    { name: process.env.PROFILE_LAB ?? `prof${mode}`, hosts: 1, profile: 'healthy' },
+    async (lab) => {
+      const host = lab.host('ftp1');
+      const hub = await startHub({ dbFile: join(dir, 'hub.db') });
+      try {
+        const args = [
+          ...['--hub', `ws://127.0.0.1:${hub.port}`, '--token', hub.collectorToken, '--name', mode],
+          ...['--netns', host.netns, '--spool', join(dir, 'spool'), '--vsftpd-conf', host.vsftpdConf],
+          ...['--log-level', 'warn'],
+        ];
+        const reader = await locateCtReader(null);
+        if (reader.path) args.push('--ctreader', reader.path);
+        if (mode === 'load') {
+          const n = Number(nArg ?? 1000);
+          const c = startCollector(args, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', OUT], logs: true });
+          await sleep(3000);
+          const c0 = treeCpuMs(c.pid);
+          const t0 = performance.now();
+          const script = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}; ${'cls > /dev/null; '.repeat(n)}quit`;
+          await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
+          const s = (performance.now() - t0) / 1000;
+          const cpu = ((treeCpuMs(c.pid) - c0) / 1000 / s) * 100;
+          console.log(
+            `${((4 * n) / s).toFixed(0)} data conn/s, collector tree ${cpu.toFixed(1)} % of a core`,
+          );
+          await sleep(2500);
+          await c.stop();
+          const prof = readdirSync(OUT)
+            .filter((f) => f.endsWith('.cpuprofile'))
+            .sort()
+            .pop();
+          if (prof) console.log(`${join(OUT, prof)}\n${hottest(join(OUT, prof)).join('\n')}`);
+        } else {
+          const n = Number(nArg ?? 100_000);
+          const net = lab.client.ip.split('.').slice(0, 3).join('.');
+          const lines = Array.from(
+            { length: n },
+            (_, i) =>
+              `-I -p tcp -s ${net}.${100 + Math.floor(i / 60_000)} -d ${host.ip} --sport ${1024 + (i % 60_000)} --dport 21 --state ESTABLISHED -t 3600 -u ASSURED`,
+          );
+          await inNetns(host.netns, ['conntrack', '-R', '@input'], `${lines.join('\n')}\n`);
+          const c = startCollector(args, {
+            nodeArgs: [
+              '--heapsnapshot-signal=SIGUSR2',
+              `--diagnostic-dir=${OUT}`,
+              ...(process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? []),
+            ],
+            logs: true,
+          });
+          const rss: string[] = [];
+          for (let t = 0; t < 150_000; t += 5000) {
+            await sleep(5000);
+            rss.push((processRssMb(c.pid) ?? 0).toFixed(0));
+          }
+          console.log(`RSS (MB, every 5 s): ${rss.join(' ')}`);
+          process.kill(c.pid, 'SIGUSR2');
+          // Written when its size stops growing (a 130 MB heap takes tens of seconds); at most 2 minutes.
+          const size = () =>
+            readdirSync(OUT)
+              .filter((f) => f.endsWith('.heapsnapshot'))
+              .reduce((n, f) => n + statSync(join(OUT, f)).size, 0);
+          for (let last = -1, t = 0; t < 120_000 && (size() === 0 || size() !== last); t += 2000) {
+            last = size();
+            await sleep(2000);
+          }
+          await c.stop();
+          console.log(`heap snapshot in ${OUT}`);
+        }
+      } finally {
+        await hub.stop();
+      }
+    },
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
