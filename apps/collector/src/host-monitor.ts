@@ -78,10 +78,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     },
     portOwner: (family, src, dst, dport) => tracker.portOwner(family, src, dst, dport),
   });
-  const tracker: DataChannelTracker = new DataChannelTracker(
-    { sessionById: (id) => model.sessionById(id), emitSession: (st) => model.emitSession(st) },
-    passiveRange,
-  );
+  const tracker: DataChannelTracker = new DataChannelTracker(model, passiveRange);
   const attacher = new LogAttacher(model, tracker);
 
   let rules: IdentifiedRule[] = [];

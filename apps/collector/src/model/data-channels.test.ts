@@ -31,13 +31,7 @@ function harness() {
     },
     portOwner: (f, s, d, p) => tracker.portOwner(f, s, d, p),
   });
-  const tracker: DataChannelTracker = new DataChannelTracker(
-    {
-      sessionById: (id) => model.sessionById(id),
-      emitSession: (st) => model.emitSession(st),
-    },
-    () => [40000, 40100],
-  );
+  const tracker: DataChannelTracker = new DataChannelTracker(model, () => [40000, 40100]);
   const attacher = new LogAttacher(model, tracker);
   const ct = (r: Partial<ConntrackRecord> & { id: string; at: number; sport: number; dport: number }) => {
     const rec: ConntrackRecord = {

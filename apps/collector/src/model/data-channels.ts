@@ -40,6 +40,7 @@ const portKey = (family: string, client: string, mode: string, port: number) =>
 /** What the tracker needs from the session model. */
 export interface TrackerModel {
   sessionById(id: string): SessionState | null;
+  sessionsOfClient(ip: string): readonly SessionState[];
   emitSession(st: SessionState): void;
 }
 
@@ -85,8 +86,6 @@ export class DataChannelTracker {
   private readonly byData = new Map<string, Attempt>();
   /** Attempts by family|client|mode|port, the latest per key: how a data connection finds its offer. */
   private readonly byPort = new Map<string, Attempt>();
-  /** Session ids by client address, for drops (which name addresses, not sessions). */
-  private readonly byClient = new Map<string, Set<string>>();
   private counterLog: CounterDrop[] = [];
   private lastCountersAt: number | null = null;
   private gaps: number[] = [];
@@ -167,10 +166,8 @@ export class DataChannelTracker {
     if (e.kind === 'expectation') this.expectation(e.expectation);
     else if (e.kind === 'data') this.data(e.data);
     else if (e.kind === 'session') {
-      const ids = this.byClient.get(e.session.client.ip) ?? new Set<string>();
-      if (!ids.has(e.session.id) && this.held.length > 0) this.newClients.add(e.session.client.ip);
-      ids.add(e.session.id);
-      this.byClient.set(e.session.client.ip, ids);
+      // A session of a client with held drops may be the one they wait for (retried: held again if not).
+      if (this.held.length > 0) this.newClients.add(e.session.client.ip);
       if (e.session.endedAt !== null)
         for (const a of this.bySession.get(e.session.id) ?? []) a.triggerAt ??= e.session.endedAt;
     }
@@ -184,20 +181,6 @@ export class DataChannelTracker {
     const retry = this.held.filter((d) => clients.has(d.src));
     this.held = this.held.filter((d) => !clients.has(d.src));
     for (const d of retry) this.drop(d);
-  }
-
-  /** Sessions of a client address the model still holds (forgets the others on the way). */
-  private ofClient(ip: string): SessionState[] {
-    const ids = this.byClient.get(ip);
-    if (!ids) return [];
-    const out: SessionState[] = [];
-    for (const id of ids) {
-      const st = this.model.sessionById(id);
-      if (st) out.push(st);
-      else ids.delete(id);
-    }
-    if (ids.size === 0) this.byClient.delete(ip);
-    return out;
   }
 
   /**
@@ -261,7 +244,7 @@ export class DataChannelTracker {
     let exact: Attempt | null = null;
     let owner: SessionState | null = null;
     // Only the sessions of the two addresses can own it (passive: the client sent it; active: it goes to the client).
-    for (const st of [...this.ofClient(d.src), ...this.ofClient(d.dst)]) {
+    for (const st of [...this.model.sessionsOfClient(d.src), ...this.model.sessionsOfClient(d.dst)]) {
       const c = st;
       const passive = c.clientIp === d.src;
       const active = c.clientIp === d.dst && c.serverIp === d.src;

@@ -152,7 +152,6 @@ const tupleKey = (family: string, t: Tuple) => [family, t.src, t.dst, t.sport, t
 export const controlSessionId = (host: string, ctId: string, family: string, orig: Tuple): string =>
   shortHash('s', host, ctId, tupleKey(family, orig));
 const expKey = (family: string, t: Tuple) => [family, t.src, t.dst, t.dport].join('|');
-const pairKey = (family: string, client: string, server: string) => [family, client, server].join('|');
 
 /**
  * Assembles FTP sessions from conntrack entries and expectations: control sessions on the FTP ports,
@@ -167,8 +166,8 @@ export class SessionModel {
   private readonly sessionsByTuple = new MultiMap<string, SessionState>();
   /** By session id, for the data-channel tracker (it refers to sessions by id). */
   private readonly sessionsById = new Map<string, SessionState>();
-  /** By family|client ip|server ip: the candidates of the no-helper heuristic. */
-  private readonly sessionsByPair = new MultiMap<string, SessionState>();
+  /** By client address (its text tells the family): the no-helper heuristic's and the drops' candidates. */
+  private readonly sessionsByClient = new MultiMap<string, SessionState>();
   private readonly expByKey = new MultiMap<string, ExpState>();
   /** Expectations whose control session is not known yet, by master tuple. */
   private readonly orphanExp = new MultiMap<string, ExpState>();
@@ -236,7 +235,7 @@ export class SessionModel {
     const s = st;
     this.sessionsByTuple.add(st.tk, st);
     this.sessionsById.set(s.id, st);
-    this.sessionsByPair.add(pairKey(s.family, s.clientIp, s.serverIp), st);
+    this.sessionsByClient.add(s.clientIp, st);
   }
 
   private deleteSession(st: SessionState): void {
@@ -244,7 +243,7 @@ export class SessionModel {
     const tk = st.tk;
     this.sessionsByTuple.delete(tk, st);
     this.sessionsById.delete(s.id);
-    this.sessionsByPair.delete(pairKey(s.family, s.clientIp, s.serverIp), st);
+    this.sessionsByClient.delete(s.clientIp, st);
     if (this.sessionsByTuple.get(tk).length === 0) this.expNth.delete(tk);
   }
 
@@ -395,8 +394,8 @@ export class SessionModel {
   private guess(family: string, orig: Tuple, at: number): { session: SessionState; mode: FtpMode } | null {
     const range = this.opts.passiveRange();
     let best: { session: SessionState; mode: FtpMode } | null = null;
-    const passive = this.sessionsByPair.get(pairKey(family, orig.src, orig.dst));
-    const active = orig.src === orig.dst ? [] : this.sessionsByPair.get(pairKey(family, orig.dst, orig.src));
+    const passive = this.sessionsByClient.get(orig.src);
+    const active = orig.src === orig.dst ? [] : this.sessionsByClient.get(orig.dst);
     for (const s of [...passive, ...active]) {
       const sess = s;
       if (sess.endedAt !== null && at - sess.endedAt > HEURISTIC_WINDOW_MS) continue;
@@ -441,6 +440,11 @@ export class SessionModel {
     const live = this.guess(family, orig, at);
     const open = live && live.session.endedAt === null && !CLOSING_STATES.has(live.session.state);
     return live && open && live.session !== session ? live : null;
+  }
+
+  /** Sessions of a client address the model holds, oldest first. */
+  sessionsOfClient(ip: string): readonly SessionState[] {
+    return this.sessionsByClient.get(ip);
   }
 
   /** The session with this id, if the model still holds it. */
