@@ -32,14 +32,25 @@ export function processRssMb(pid: number): number | null {
 
 /** CPU time (ms) of a process and all its live descendants, including the children each of them reaped. */
 export function treeCpuMs(root: number): number {
+  let total = 0;
+  for (const p of treeCpu(root)) total += p.ms;
+  return total;
+}
+
+/** The same per process of the tree: pid, command name, CPU ms (its own plus its reaped children's, `reapedMs`). */
+export function treeCpu(root: number): { pid: number; comm: string; ms: number; reapedMs: number }[] {
   const parent = new Map<number, number>();
   const cpu = new Map<number, number>();
+  const comm = new Map<number, string>();
+  const reaped = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(name), Number(f[1]));
+      comm.set(Number(name), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+      reaped.set(Number(name), (Number(f[13]) + Number(f[14])) * TICK_MS);
       cpu.set(Number(name), (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS);
     } catch {} // gone while we looked
   }
@@ -48,7 +59,8 @@ export function treeCpuMs(root: number): number {
       if (p === root) return true;
     return false;
   };
-  let total = 0;
-  for (const [pid, ms] of cpu) if (inTree(pid)) total += ms;
-  return total;
+  const out: { pid: number; comm: string; ms: number; reapedMs: number }[] = [];
+  for (const [pid, ms] of cpu)
+    if (inTree(pid)) out.push({ pid, comm: comm.get(pid) ?? '?', ms, reapedMs: reaped.get(pid) ?? 0 });
+  return out;
 }

@@ -3,6 +3,8 @@
  * to a hub process:
  *   pnpm tsx bench/tools/profile-collector.ts load [N] [OUT_DIR]   bench 2's load (4 lftp sessions × N passive
  *     listings) under `--cpu-prof`: writes a .cpuprofile (open in DevTools) and prints the hottest functions.
+ *   pnpm tsx bench/tools/profile-collector.ts logins [N] [OUT_DIR]   bench 13's FTP part (N lftp sessions at 10/s,
+ *     each a login and one listing) under `--cpu-prof`.
  *   pnpm tsx bench/tools/profile-collector.ts big [N] [OUT_DIR]    N control entries (bench 13's 100k part):
  *     prints RSS every 5 s for 150 s, then writes a heap snapshot (SIGUSR2).
  */
@@ -13,7 +15,7 @@ import { bundleCollector } from '@ftpscope/packaging/bundle';
 import { buildInfo } from '@ftpscope/shared/build-info';
 import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
 import { startCollector } from '../lib/collector.ts';
-import { processRssMb, treeCpuMs } from '../lib/cpu.ts';
+import { processRssMb, treeCpu, treeCpuMs } from '../lib/cpu.ts';
 import { startHub } from '../lib/hub.ts';
 import { inNetns, withLab } from '../lib/lab.ts';
 
@@ -54,7 +56,7 @@ try {
     );
   }
   await withLab(
-    { name: process.env.PROFILE_LAB ?? `prof${mode}`, hosts: 1, profile: 'healthy' },
+    { name: process.env.PROFILE_LAB ?? `p${mode.slice(0, 7)}`, hosts: 1, profile: 'healthy' },
     async (lab) => {
       const host = lab.host('ftp1');
       const hub = await startHub({ dbFile: join(dir, 'hub.db') });
@@ -66,19 +68,34 @@ try {
         ];
         const reader = await locateCtReader(null);
         if (reader.path) args.push('--ctreader', reader.path);
-        if (mode === 'load') {
-          const n = Number(nArg ?? 1000);
+        if (mode === 'load' || mode === 'logins') {
+          const n = Number(nArg ?? (mode === 'load' ? 1000 : 200));
           const c = startCollector(args, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', OUT], logs: true });
           await sleep(3000);
           const c0 = treeCpuMs(c.pid);
+          const p0 = new Map(treeCpu(c.pid).map((p) => [p.pid, p]));
           const t0 = performance.now();
-          const script = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}; ${'cls > /dev/null; '.repeat(n)}quit`;
-          await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
+          const open = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}`;
+          if (mode === 'load') {
+            const script = `${open}; ${'cls > /dev/null; '.repeat(n)}quit`;
+            await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
+          } else {
+            // bench 13's FTP part: 10 sessions/s, each a login and one listing.
+            const loop = `for i in $(seq ${n}); do timeout 20 lftp -c "${open}; cls > /dev/null" & sleep 0.1; done; wait`;
+            await lab.exec('client', ['bash', '-c', loop]);
+          }
           const s = (performance.now() - t0) / 1000;
           const cpu = ((treeCpuMs(c.pid) - c0) / 1000 / s) * 100;
-          console.log(
-            `${((4 * n) / s).toFixed(0)} data conn/s, collector tree ${cpu.toFixed(1)} % of a core`,
-          );
+          const rate =
+            mode === 'load' ? `${((4 * n) / s).toFixed(0)} data conn/s` : `${(n / s).toFixed(1)} sessions/s`;
+          console.log(`${rate}, collector tree ${cpu.toFixed(1)} % of a core`);
+          const pct = (ms: number) => `${((ms / 1000 / s) * 100).toFixed(2)} %`;
+          for (const p of treeCpu(c.pid)) {
+            const was = p0.get(p.pid);
+            console.log(
+              `  ${p.comm} (${p.pid}): ${pct(p.ms - (was?.ms ?? 0))}, of it reaped children ${pct(p.reapedMs - (was?.reapedMs ?? 0))}`,
+            );
+          }
           await sleep(2500);
           await c.stop();
           const prof = readdirSync(OUT)

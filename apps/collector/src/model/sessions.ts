@@ -257,7 +257,7 @@ export class SessionModel {
       if (rec.event === 'DESTROY' && this.resyncStart === null) return;
       const found = rec.master ? this.attributeByMaster(rec, at) : this.attribute(rec.family, rec.orig, at);
       if (!found) return;
-      const live = this.staleTie(found.session, rec.family, rec.orig, at);
+      const live = this.staleTie(found.session, rec.orig, at);
       const match = live ? { ...found, ...live } : found;
       const tie = found.exp || rec.master ? 'expectation' : found.byPort ? 'port' : 'heuristic';
       st = {
@@ -358,7 +358,7 @@ export class SessionModel {
   /** A listing names the master of a data connection the events could only guess (e.g. its NEW was lost). */
   private reattribute(st: DataState, rec: ConntrackRecord): void {
     const match = this.attributeByMaster(rec, st.d.startedAt);
-    const stale = this.staleTie(match.session, rec.family, rec.orig, st.d.startedAt) !== null;
+    const stale = this.staleTie(match.session, rec.orig, st.d.startedAt) !== null;
     st.d.related = true;
     if (!stale) {
       st.d.attribution = 'expectation';
@@ -386,12 +386,12 @@ export class SessionModel {
     }
     const owner = this.opts.portOwner?.(family, orig.src, orig.dst, orig.dport);
     if (owner) return { exp: null, session: owner.session, mode: owner.mode, byPort: true };
-    const guess = this.guess(family, orig, at);
+    const guess = this.guess(orig, at);
     return guess ? { exp: null, ...guess } : null;
   }
 
   /** The latest session of the connection's two addresses it can belong to, by port range and time. */
-  private guess(family: string, orig: Tuple, at: number): { session: SessionState; mode: FtpMode } | null {
+  private guess(orig: Tuple, at: number): { session: SessionState; mode: FtpMode } | null {
     const range = this.opts.passiveRange();
     let best: { session: SessionState; mode: FtpMode } | null = null;
     const passive = this.sessionsByClient.get(orig.src);
@@ -428,7 +428,6 @@ export class SessionModel {
    */
   private staleTie(
     session: SessionState | null,
-    family: string,
     orig: Tuple,
     at: number,
   ): { session: SessionState; mode: FtpMode } | null {
@@ -437,7 +436,7 @@ export class SessionModel {
     // without an end, after the client gave up and the server was restarted; conntrack keeps it up to 30 s).
     const ended = session.endedAt;
     if (ended === null ? !CLOSING_STATES.has(session.state) : ended >= at) return null;
-    const live = this.guess(family, orig, at);
+    const live = this.guess(orig, at);
     const open = live && live.session.endedAt === null && !CLOSING_STATES.has(live.session.state);
     return live && open && live.session !== session ? live : null;
   }

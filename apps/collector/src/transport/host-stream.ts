@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { SpawnBytes } from '../exec.ts';
 import type { HostInfo, HostMonitor } from '../host-monitor.types.ts';
 import type { Logger } from '../logger.ts';
+import { afterBurst } from '../memory.ts';
 import { Tracer } from '../trace/tracer.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { Batcher } from './batcher.ts';
@@ -42,6 +43,9 @@ export async function startHostStream(o: HostStreamOptions): Promise<HostStream>
     dir: join(o.spoolDir, o.host),
     log,
     ...(o.spoolMaxBytes ? { maxBytes: o.spoolMaxBytes } : {}),
+    onDrained: (bytes) => {
+      if (afterBurst(bytes)) log.debug({ bytes }, 'a burst of batches was delivered: its memory given back');
+    },
   });
   let client: HubClient | null = null;
   const batcher = new Batcher({

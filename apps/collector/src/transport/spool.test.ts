@@ -71,6 +71,21 @@ describe('Spool', () => {
     expect(again.append([health(9)]).seq).toBe(6);
   });
 
+  it('tells when the hub has acknowledged everything, with the bytes appended since it was last empty', () => {
+    const { log } = captureLogger();
+    const drained: number[] = [];
+    const spool = Spool.open({ dir, log, onDrained: (bytes) => drained.push(bytes) });
+    const first = [0, 1, 2].reduce((n, i) => n + Buffer.byteLength(spool.append([health(i)]).json), 0);
+    spool.ack(2);
+    expect(drained).toEqual([]);
+    spool.ack(3);
+    expect(drained).toEqual([first]);
+    spool.ack(3);
+    const next = Buffer.byteLength(spool.append([health(4)]).json);
+    spool.ack(4);
+    expect(drained).toEqual([first, next]);
+  });
+
   it('after a restart (no clean shutdown) unacked batches are read back in order', () => {
     const { log } = captureLogger();
     const spool = Spool.open({ dir, log });

@@ -40,6 +40,8 @@ export interface SpoolOptions {
   fsync?: boolean;
   log: Logger;
   now?: () => number;
+  /** The hub acknowledged every batch: called with the bytes appended since the spool was last empty. */
+  onDrained?: (bytes: number) => void;
 }
 
 /** A batch as it goes on the wire: its sequence and its JSON frame. */
@@ -86,7 +88,10 @@ export class Spool {
   private readonly fsync: boolean;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly onDrained: ((bytes: number) => void) | null;
   private entries: Entry[] = [];
+  /** Bytes appended since the spool was last empty (told to onDrained). */
+  private appendedBytes = 0;
   private totalBytes = 0;
   private memBytes = 0;
   private cachedBytes = 0;
@@ -105,6 +110,7 @@ export class Spool {
     this.fsync = opts.fsync ?? false;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.onDrained = opts.onDrained ?? null;
   }
 
   /** Opens (or creates) the spool in `dir`, loading the stream id, the sequence and unacked batch files. */
@@ -186,6 +192,7 @@ export class Spool {
     const entry: Entry = { seq, bytes, json, onDisk: false, gone: false, gaps, cached: null };
     this.entries.push(entry);
     this.totalBytes += bytes;
+    this.appendedBytes += bytes;
     this.memBytes += bytes;
     this.write(entry);
     return { seq, json };
@@ -239,6 +246,11 @@ export class Spool {
     this.ackedSeq = seq;
     const removed = this.indexAfter(seq);
     this.remove(0, removed);
+    if (removed > 0 && this.entries.length === 0) {
+      const bytes = this.appendedBytes;
+      this.appendedBytes = 0;
+      this.onDrained?.(bytes);
+    }
     if (seq > this._lastSeq) {
       this._lastSeq = seq;
       if (removed === 0) this.saveState(); // the hub knows more than we do: remember it
