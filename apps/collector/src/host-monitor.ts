@@ -72,8 +72,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     ftpPorts: opts.ftpPorts,
     passiveRange,
     // The tracker sees every change first, so a data connection settles its attempt in the same batch.
-    emit: (e) => {
-      tracker.observe(e);
+    emit: (e, st) => {
+      tracker.observe(e, st);
       emit(e);
     },
     portOwner: (family, src, dst, dport) => tracker.portOwner(family, src, dst, dport),

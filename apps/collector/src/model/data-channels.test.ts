@@ -25,8 +25,8 @@ function harness() {
     host: 'h1',
     ftpPorts: [21],
     passiveRange: () => [40000, 40100],
-    emit: (e) => {
-      tracker.observe(e);
+    emit: (e, st) => {
+      tracker.observe(e, st);
       events.push(e);
     },
     portOwner: (f, s, d, p) => tracker.portOwner(f, s, d, p),

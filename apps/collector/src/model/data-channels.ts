@@ -39,7 +39,6 @@ const portKey = (family: string, client: string, mode: string, port: number) =>
 
 /** What the tracker needs from the session model. */
 export interface TrackerModel {
-  sessionById(id: string): SessionState | null;
   sessionsOfClient(ip: string): readonly SessionState[];
   emitSession(st: SessionState): void;
 }
@@ -82,7 +81,7 @@ const FINISHED = new Set(['TIME_WAIT', 'CLOSE', 'CLOSED']);
  * session with its attempts.
  */
 export class DataChannelTracker {
-  private readonly bySession = new Map<string, Attempt[]>();
+  private readonly bySession = new Map<SessionState, Attempt[]>();
   private readonly byData = new Map<string, Attempt>();
   /** Attempts by family|client|mode|port, the latest per key: how a data connection finds its offer. */
   private readonly byPort = new Map<string, Attempt>();
@@ -161,15 +160,19 @@ export class DataChannelTracker {
     this.flush(st);
   }
 
-  /** Events the session model emitted: expectations and data connections feed attempts, session ends settle them. */
-  observe(e: CollectorEvent): void {
-    if (e.kind === 'expectation') this.expectation(e.expectation);
-    else if (e.kind === 'data') this.data(e.data);
+  /**
+   * Events the session model emitted, with their control session: expectations and data connections feed
+   * attempts, session ends settle them.
+   */
+  observe(e: CollectorEvent, session: SessionState | null): void {
+    const st = session?.forgotten ? null : session; // a late event of a session the model let go
+    if (e.kind === 'expectation') this.expectation(e.expectation, st);
+    else if (e.kind === 'data') this.data(e.data, st);
     else if (e.kind === 'session') {
       // A session of a client with held drops may be the one they wait for (retried: held again if not).
       if (this.held.length > 0) this.newClients.add(e.session.client.ip);
-      if (e.session.endedAt !== null)
-        for (const a of this.bySession.get(e.session.id) ?? []) a.triggerAt ??= e.session.endedAt;
+      if (e.session.endedAt !== null && st)
+        for (const a of this.bySession.get(st) ?? []) a.triggerAt ??= e.session.endedAt;
     }
   }
 
@@ -201,7 +204,7 @@ export class DataChannelTracker {
     ] as const) {
       const a = this.byPort.get(portKey(family, client, mode, dport));
       if (!a || a.w.dataConnectionId !== null || a.w.outcome !== 'pending') continue;
-      if (this.model.sessionById(a.session.id) === a.session) return { session: a.session, mode };
+      if (!a.session.forgotten) return { session: a.session, mode };
     }
     return null;
   }
@@ -245,19 +248,18 @@ export class DataChannelTracker {
     let owner: SessionState | null = null;
     // Only the sessions of the two addresses can own it (passive: the client sent it; active: it goes to the client).
     for (const st of [...this.model.sessionsOfClient(d.src), ...this.model.sessionsOfClient(d.dst)]) {
-      const c = st;
-      const passive = c.clientIp === d.src;
-      const active = c.clientIp === d.dst && c.serverIp === d.src;
+      const passive = st.clientIp === d.src;
+      const active = st.clientIp === d.dst && st.serverIp === d.src;
       if (!passive && !active) continue;
       const mode = passive ? 'passive' : 'active';
-      const list = this.bySession.get(c.id) ?? [];
+      const list = this.bySession.get(st) ?? [];
       // Ports repeat (a passive range of 100): an attempt already decided by a packet seen must not take the
       // drop from a later attempt offered the same port; among the undecided, the latest asked.
       for (const x of list)
         if (x.w.mode === mode && x.w.port === d.dport && (!exact || this.before(exact, x))) exact = x;
       if (exact || !passive || !inRange) continue;
-      if (c.endedAt !== null && d.at - c.endedAt > 5000) continue;
-      if (c.startedAt > d.at) continue;
+      if (st.endedAt !== null && d.at - st.endedAt > 5000) continue;
+      if (st.startedAt > d.at) continue;
       const open = list.find((x) => x.w.mode === 'passive' && x.w.port === null && x.w.outcome === 'pending');
       if (open && (!hit || open.w.askedAt < hit.a.w.askedAt)) hit = { a: open, tiedBy: 'client-time' };
       if (!owner || st.startedAt > owner.startedAt) owner = st;
@@ -313,11 +315,10 @@ export class DataChannelTracker {
       // Nobody else came for it: the newest session of the client, ended or not, takes it as before.
       for (const d of due) this.drop(d, true);
     }
-    for (const [id, list] of this.bySession) {
-      const st = this.model.sessionById(id);
-      if (!st) {
+    for (const [st, list] of this.bySession) {
+      if (st.forgotten) {
         for (const a of list) this.forget(a);
-        this.bySession.delete(id);
+        this.bySession.delete(st);
         continue;
       }
       for (const a of list) {
@@ -352,8 +353,7 @@ export class DataChannelTracker {
     }
   }
 
-  private expectation(ex: Expectation): void {
-    const st = ex.sessionId ? this.model.sessionById(ex.sessionId) : null;
+  private expectation(ex: Expectation, st: SessionState | null): void {
     if (!st || ex.mode === 'unknown') return;
     const list = this.list(st);
     const a =
@@ -371,12 +371,11 @@ export class DataChannelTracker {
     this.flush(st);
   }
 
-  private data(d: DataConnection): void {
+  private data(d: DataConnection, st: SessionState | null): void {
     if (d.mode === 'unknown') return;
     const port = d.mode === 'passive' ? d.serverPort : d.clientPort;
     let a = this.byData.get(d.id);
     if (!a) {
-      const st = d.sessionId ? this.model.sessionById(d.sessionId) : null;
       if (!st) return;
       const list = this.list(st);
       a =
@@ -421,10 +420,10 @@ export class DataChannelTracker {
 
   /** The session's attempts (created on first use). */
   private list(st: SessionState): Attempt[] {
-    let list = this.bySession.get(st.id);
+    let list = this.bySession.get(st);
     if (!list) {
       list = [];
-      this.bySession.set(st.id, list);
+      this.bySession.set(st, list);
     }
     return list;
   }
@@ -512,7 +511,7 @@ export class DataChannelTracker {
   }
 
   private flush(st: SessionState): void {
-    const list = this.bySession.get(st.id);
+    const list = this.bySession.get(st);
     if (!list) return;
     const next = list.map((a) => a.w);
     const cur = st.attempts;

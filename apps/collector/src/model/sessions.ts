@@ -32,7 +32,8 @@ export interface SessionModelOptions {
   ftpPorts: number[];
   /** vsftpd's passive range when known (tightens the no-helper heuristic). */
   passiveRange: () => [number, number] | null;
-  emit: (event: CollectorEvent) => void;
+  /** Each event, with the control session it belongs to when known (the data-channel tracker needs it). */
+  emit: (event: CollectorEvent, session: SessionState | null) => void;
   /** The session whose PASV reply or PORT named this exact data port, when the server log showed one. */
   portOwner?: (
     family: string,
@@ -42,13 +43,23 @@ export interface SessionModelOptions {
   ) => { session: SessionState; mode: 'passive' | 'active' } | null;
 }
 
+const MODES: readonly FtpMode[] = ['unknown', 'passive', 'active'];
+// Bits of SessionState.bits: the flags and small enums of a session, one field instead of seven.
+const IPV6 = 1;
+const TLS = 2;
+const START_UNKNOWN = 4;
+const DESTROYED = 8;
+const FORGOTTEN = 16;
+const MODE_SHIFT = 5; // 2 bits: index in MODES
+const DATA_MODE_SHIFT = 7; // 2 bits: 0 none, else index in MODES + 1
+
 /**
- * A control session: its wire fields kept flat (no endpoint objects) beside what the model needs, one object
- * per session instead of four (a host can hold 100k sessions); `wire()` builds what is sent.
+ * A control session: its wire fields kept flat (no endpoint objects, flags in one number) beside what the
+ * model needs, one object per session instead of four (a host can hold 100k sessions); `wire()` builds what
+ * is sent.
  */
 export class SessionState {
   readonly id: string;
-  readonly family: Family;
   readonly clientIp: string;
   readonly clientPort: number;
   readonly serverIp: string;
@@ -56,8 +67,6 @@ export class SessionState {
   state: string;
   helper: string | null = null;
   user: string | null = null;
-  mode: FtpMode = 'unknown';
-  tls = false;
   readonly startedAt: number;
   endedAt: number | null = null;
   transfers: FtpTransfer[] | undefined = undefined;
@@ -67,13 +76,57 @@ export class SessionState {
   dialogueOmitted: number | undefined = undefined;
   /** Insertion order: of two sessions started in the same millisecond the older one wins, as in a scan. */
   readonly seq: number;
-  /** First seen already closing (DESTROY, TIME_WAIT, CLOSE): startedAt is only the time it was seen. */
-  readonly startUnknown: boolean;
-  destroyed = false;
   lastEventAt: number;
-  dataMode: FtpMode | null = null;
   /** The number of the last resync whose listing contained it. */
   listed = 0;
+  private bits = 0;
+
+  get family(): Family {
+    return this.bits & IPV6 ? 'ipv6' : 'ipv4';
+  }
+  get tls(): boolean {
+    return (this.bits & TLS) !== 0;
+  }
+  set tls(v: boolean) {
+    this.flag(TLS, v);
+  }
+  /** First seen already closing (DESTROY, TIME_WAIT, CLOSE): startedAt is only the time it was seen. */
+  get startUnknown(): boolean {
+    return (this.bits & START_UNKNOWN) !== 0;
+  }
+  /** Gone from the kernel's table. */
+  get destroyed(): boolean {
+    return (this.bits & DESTROYED) !== 0;
+  }
+  set destroyed(v: boolean) {
+    this.flag(DESTROYED, v);
+  }
+  /** Dropped by the model (finished and lingered): others holding it must let go. */
+  get forgotten(): boolean {
+    return (this.bits & FORGOTTEN) !== 0;
+  }
+  set forgotten(v: boolean) {
+    this.flag(FORGOTTEN, v);
+  }
+  get mode(): FtpMode {
+    return MODES[(this.bits >> MODE_SHIFT) & 3] as FtpMode;
+  }
+  set mode(m: FtpMode) {
+    this.bits = (this.bits & ~(3 << MODE_SHIFT)) | (MODES.indexOf(m) << MODE_SHIFT);
+  }
+  /** The mode its data connections showed (wins over the log's PASV/PORT). */
+  get dataMode(): FtpMode | null {
+    const i = (this.bits >> DATA_MODE_SHIFT) & 3;
+    return i === 0 ? null : (MODES[i - 1] as FtpMode);
+  }
+  set dataMode(m: FtpMode | null) {
+    const i = m === null ? 0 : MODES.indexOf(m) + 1;
+    this.bits = (this.bits & ~(3 << DATA_MODE_SHIFT)) | (i << DATA_MODE_SHIFT);
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
+  }
 
   constructor(
     host: string,
@@ -85,7 +138,7 @@ export class SessionState {
     seq: number,
   ) {
     this.id = shortHash('s', host, ctId, tk);
-    this.family = rec.family;
+    if (rec.family === 'ipv6') this.bits |= IPV6;
     this.clientIp = intern(rec.orig.src);
     this.clientPort = rec.orig.sport;
     this.serverIp = intern(rec.orig.dst);
@@ -94,7 +147,8 @@ export class SessionState {
     this.startedAt = at;
     this.lastEventAt = at;
     this.seq = seq;
-    this.startUnknown = rec.event === 'DESTROY' || (rec.state !== null && CLOSED_STATES.has(rec.state));
+    if (rec.event === 'DESTROY' || (rec.state !== null && CLOSED_STATES.has(rec.state)))
+      this.bits |= START_UNKNOWN;
   }
 
   /** The session as sent: a new object that later changes cannot reach (lists are replaced, never mutated). */
@@ -126,6 +180,8 @@ interface DataState {
   ctId: string;
   /** expKey of its original tuple, to meet an expectation that arrives after it. */
   key: string;
+  /** Its control session (d.sessionId's), once known. */
+  session: SessionState | null;
   destroyed: boolean;
   lastEventAt: number;
   /** The number of the last resync whose listing contained it. */
@@ -164,8 +220,6 @@ export class SessionModel {
   private readonly data = new Map<string, DataState>(); // by conntrack id
   private readonly expectations = new Map<string, ExpState>(); // by expectation id
   private readonly sessionsByTuple = new MultiMap<string, SessionState>();
-  /** By session id, for the data-channel tracker (it refers to sessions by id). */
-  private readonly sessionsById = new Map<string, SessionState>();
   /** By client address (its text tells the family): the no-helper heuristic's and the drops' candidates. */
   private readonly sessionsByClient = new MultiMap<string, SessionState>();
   private readonly expByKey = new MultiMap<string, ExpState>();
@@ -232,18 +286,15 @@ export class SessionModel {
   }
 
   private addSession(st: SessionState): void {
-    const s = st;
     this.sessionsByTuple.add(st.tk, st);
-    this.sessionsById.set(s.id, st);
-    this.sessionsByClient.add(s.clientIp, st);
+    this.sessionsByClient.add(st.clientIp, st);
   }
 
   private deleteSession(st: SessionState): void {
-    const s = st;
     const tk = st.tk;
     this.sessionsByTuple.delete(tk, st);
-    this.sessionsById.delete(s.id);
-    this.sessionsByClient.delete(s.clientIp, st);
+    st.forgotten = true;
+    this.sessionsByClient.delete(st.clientIp, st);
     if (this.sessionsByTuple.get(tk).length === 0) this.expNth.delete(tk);
   }
 
@@ -278,6 +329,7 @@ export class SessionModel {
         },
         ctId: rec.id as string,
         key: expKey(rec.family, rec.orig),
+        session: match.session ?? null,
         destroyed: false,
         lastEventAt: at,
         listed: 0,
@@ -362,8 +414,10 @@ export class SessionModel {
     st.d.related = true;
     if (!stale) {
       st.d.attribution = 'expectation';
-      st.d.sessionId = match.session?.id ?? st.d.sessionId;
-      if (match.session) this.setDataMode(match.session, match.mode);
+      if (match.session) {
+        this.own(st, match.session);
+        this.setDataMode(match.session, match.mode);
+      }
     }
     if (match.exp) {
       st.d.expectationId = match.exp.e.id;
@@ -446,9 +500,10 @@ export class SessionModel {
     return this.sessionsByClient.get(ip);
   }
 
-  /** The session with this id, if the model still holds it. */
-  sessionById(id: string | null): SessionState | null {
-    return id === null ? null : (this.sessionsById.get(id) ?? null);
+  /** Ties a data connection to its control session: the id sent and the state the tracker is handed. */
+  private own(d: DataState, st: SessionState): void {
+    d.session = st;
+    d.d.sessionId = st.id;
   }
 
   /** The latest session with this original tuple (a client port can be reused). */
@@ -499,7 +554,7 @@ export class SessionModel {
           // and with several sessions from one client (or a SYN burst) it guesses the latest one.
           const own = ex.session;
           if (own) {
-            d.d.sessionId = own.id;
+            this.own(d, own);
             this.setDataMode(own, d.d.mode);
           }
           this.pendingData.delete(key, d);
@@ -574,7 +629,7 @@ export class SessionModel {
         this.emitExpectation(ex);
         const d = ex.data;
         if (d && d.d.sessionId === null) {
-          d.d.sessionId = st.id;
+          this.own(d, st);
           this.setDataMode(st, d.d.mode);
           this.emitData(d);
         }
@@ -719,25 +774,24 @@ export class SessionModel {
       dialogueOmitted?: number;
     },
   ): void {
-    const s = st;
-    let changed = s.user !== log.user || s.tls !== log.tls;
-    s.user = log.user;
-    s.tls = log.tls;
-    if (log.requestedHost !== null && s.requestedHost !== log.requestedHost) {
-      s.requestedHost = log.requestedHost;
+    let changed = st.user !== log.user || st.tls !== log.tls;
+    st.user = log.user;
+    st.tls = log.tls;
+    if (log.requestedHost !== null && st.requestedHost !== log.requestedHost) {
+      st.requestedHost = log.requestedHost;
       changed = true;
     }
-    if (st.dataMode === null && log.mode !== null && s.mode !== log.mode) {
-      s.mode = log.mode;
+    if (st.dataMode === null && log.mode !== null && st.mode !== log.mode) {
+      st.mode = log.mode;
       changed = true;
     }
-    if (log.transfers && !sameItems(s.transfers, log.transfers)) {
-      s.transfers = [...log.transfers];
+    if (log.transfers && !sameItems(st.transfers, log.transfers)) {
+      st.transfers = [...log.transfers];
       changed = true;
     }
-    if (log.dialogue && !sameItems(s.dialogue, log.dialogue)) {
-      s.dialogue = [...log.dialogue];
-      if (log.dialogueOmitted) s.dialogueOmitted = log.dialogueOmitted;
+    if (log.dialogue && !sameItems(st.dialogue, log.dialogue)) {
+      st.dialogue = [...log.dialogue];
+      if (log.dialogueOmitted) st.dialogueOmitted = log.dialogueOmitted;
       changed = true;
     }
     if (changed) this.emitSession(st);
@@ -748,15 +802,15 @@ export class SessionModel {
    * no copy of what it sent: callers emit when they changed something (the data-channel tracker too).
    */
   emitSession(st: SessionState): void {
-    this.opts.emit({ kind: 'session', session: st.wire() });
+    this.opts.emit({ kind: 'session', session: st.wire() }, st);
   }
 
   private emitData(st: DataState): void {
-    this.opts.emit({ kind: 'data', data: { ...st.d } });
+    this.opts.emit({ kind: 'data', data: { ...st.d } }, st.session);
   }
 
   private emitExpectation(st: ExpState): void {
-    this.opts.emit({ kind: 'expectation', expectation: { ...st.e } });
+    this.opts.emit({ kind: 'expectation', expectation: { ...st.e } }, st.session);
   }
 }
 
