@@ -4,7 +4,7 @@
  * missed target (exit 1 only when a bench could not run at all).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,14 +75,17 @@ async function main(): Promise<number> {
 
 /**
  * The collector the benches run, as it ships: bundled from this checkout now (a bundle left in
- * apps/collector/dist by an earlier `pnpm build` may be older than the source). FTPSCOPE_BENCH_COLLECTOR
- * names another bundle instead. Returns the directory to remove afterwards.
+ * apps/collector/dist by an earlier `pnpm build` may be older than the source), with the native reader beside
+ * it as the package has it (the bundle looks for it there; without it, it would read with the conntrack tool).
+ * FTPSCOPE_BENCH_COLLECTOR names another bundle instead. Returns the directory to remove afterwards.
  */
 async function collectorBundle(): Promise<string | null> {
   if (process.env.FTPSCOPE_BENCH_COLLECTOR) return null;
   const dir = mkdtempSync(join(tmpdir(), 'ftpscope-bench-collector-'));
   const info = { ...buildInfo(new URL(`file://${join(COLLECTOR_DIR, 'package.json')}`)), commit: 'bench' };
   process.env.FTPSCOPE_BENCH_COLLECTOR = await bundleCollector(info, dir);
+  const reader = join(COLLECTOR_DIR, 'native/build/ftpscope-ctreader');
+  if (existsSync(reader)) copyFileSync(reader, join(dir, 'ftpscope-ctreader'));
   return dir;
 }
 
