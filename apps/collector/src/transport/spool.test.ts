@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -84,6 +84,25 @@ describe('Spool', () => {
     const next = Buffer.byteLength(spool.append([health(4)]).json);
     spool.ack(4);
     expect(drained).toEqual([first, next]);
+  });
+
+  it('an ack that empties the spool keeps its sequence in the acked batch, not by rewriting stream.json', () => {
+    const { log } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    const state = () => readFileSync(join(dir, 'stream.json'), 'utf8');
+    const before = state();
+    for (let i = 1; i <= 3; i++) {
+      spool.append([health(i)]);
+      spool.ack(i);
+    }
+    expect(state()).toBe(before);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json'))).toEqual([]);
+    // As after kill -9: nothing is written at stop.
+    const again = Spool.open({ dir, log });
+    expect(again.streamId).toBe(spool.streamId);
+    expect(again.lastSeq).toBe(3);
+    expect(again.unackedSeqs()).toEqual([]);
+    expect(again.append([health(9)]).seq).toBe(4);
   });
 
   it('after a restart (no clean shutdown) unacked batches are read back in order', () => {
