@@ -132,9 +132,10 @@ try {
             readdirSync(OUT)
               .filter((f) => f.endsWith('.heapsnapshot'))
               .reduce((n, f) => n + statSync(join(OUT, f)).size, 0);
-          for (let last = -1, t = 0; t < 120_000 && (size() === 0 || size() !== last); t += 2000) {
-            last = size();
+          for (let last = -1, now = 0, t = 0; t < 120_000 && (now === 0 || now !== last); t += 2000) {
             await sleep(2000);
+            last = now;
+            now = size();
           }
           await c.stop();
           console.log(`heap snapshot in ${OUT}`);
