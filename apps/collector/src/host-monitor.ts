@@ -185,7 +185,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
       void firewall.settingsChanged();
     },
     onRecords: (recs, start) => {
-      for (const r of recs) attacher.apply(r, start);
+      attacher.apply(recs, start);
     },
     countUnknown,
     problem,

@@ -202,11 +202,15 @@ export class FtpServerSource {
     this.follower = new LogFollower({
       path,
       fromEnd: true,
-      onLine: (line) => {
-        const recs = parse(line, this.opts.now());
-        if (recs === 'skip') return;
-        if (recs === null) this.opts.countUnknown(source, 1, [line.slice(0, 300)]);
-        else this.opts.onRecords(recs, start);
+      onLines: (lines) => {
+        const now = this.opts.now();
+        const records: FtpLogRecord[] = [];
+        for (const line of lines) {
+          const recs = parse(line, now);
+          if (recs === null) this.opts.countUnknown(source, 1, [line.slice(0, 300)]);
+          else if (recs !== 'skip') records.push(...recs);
+        }
+        if (records.length > 0) this.opts.onRecords(records, start);
       },
     });
     await this.follower.start();

@@ -78,7 +78,7 @@ function harness() {
   };
   const log = (recs: FtpLogRecord[] | null | 'skip') => {
     if (!Array.isArray(recs)) throw new Error('log line not understood');
-    for (const r of recs) attacher.apply(r);
+    attacher.apply(recs);
   };
   const vsftpd = (at: number, pid: number, what: string) => {
     // "Mon Nov 30 12:00:00 2026" as vsftpd writes it (local time, whole seconds).

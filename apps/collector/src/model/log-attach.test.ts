@@ -33,10 +33,13 @@ function replay(logLines: string[]): FtpSession[] {
     const rec = parseConntrackLine(line);
     if (rec) model.applyConntrack(rec, rec.at ?? 0);
   }
-  for (const line of logLines) {
-    const recs = parseFtpLogLine(line);
-    if (recs !== null && recs !== 'skip') for (const rec of recs) attacher.apply(rec);
-  }
+  // One read of the log: the attacher applies its records, then updates each session once.
+  attacher.apply(
+    logLines.flatMap((line) => {
+      const recs = parseFtpLogLine(line);
+      return recs !== null && recs !== 'skip' ? recs : [];
+    }),
+  );
   return sessions;
 }
 

@@ -62,20 +62,35 @@ export type SessionStart = 'connect' | 'pid';
  */
 export class LogAttacher {
   private readonly logSessions: LogSession[] = [];
+  /** Log sessions by the conntrack session they are bound to (a session binds one log session). */
+  private readonly bySession = new Map<SessionState, LogSession>();
+  /** Log sessions not bound yet, retried when sessions appear. */
+  private readonly unbound = new Set<LogSession>();
 
   constructor(
     private readonly model: SessionModel,
     private readonly sink: SignalSink | null = null,
   ) {}
 
-  apply(rec: FtpLogRecord, start: SessionStart = 'connect'): void {
-    if (rec.kind === 'connect') {
-      this.bind(this.open(rec));
-      return;
+  /**
+   * Applies the records of one read of the log, then binds and updates each log session they touched once: a
+   * read holds up to a poll's worth of lines, and each update compares and copies the session's dialogue.
+   */
+  apply(recs: Iterable<FtpLogRecord>, start: SessionStart = 'connect'): void {
+    const touched = new Set<LogSession>();
+    for (const rec of recs) {
+      const ls = this.take(rec, start);
+      if (ls) touched.add(ls);
     }
+    for (const ls of touched) this.bind(ls);
+  }
+
+  /** Copies one record onto its log session (opened here for a connect line); returns that session. */
+  private take(rec: FtpLogRecord, start: SessionStart): LogSession | null {
+    if (rec.kind === 'connect') return this.open(rec);
     let ls = this.find(rec);
     if (!ls && rec.pid !== null && start === 'pid') ls = this.open(rec);
-    if (!ls) return;
+    if (!ls) return null;
     if (rec.kind === 'login') {
       if (rec.ok) {
         ls.user = rec.user;
@@ -108,7 +123,7 @@ export class LogAttacher {
       ls.signals.push(sig);
       if (ls.signals.length > MAX_PENDING_SIGNALS) ls.signals.shift();
     }
-    this.bind(ls);
+    return ls;
   }
 
   /** Keeps a command or reply for the session's dialogue; a secret argument never leaves this function. */
@@ -144,7 +159,7 @@ export class LogAttacher {
 
   /** Retries binding log sessions that arrived before their conntrack session (call when sessions appear). */
   rebind(): void {
-    for (const ls of this.logSessions) if (!ls.session) this.bind(ls);
+    for (const ls of this.unbound) this.bind(ls);
   }
 
   private open(rec: FtpLogRecord): LogSession {
@@ -169,13 +184,25 @@ export class LogAttacher {
       session: null,
     };
     this.logSessions.push(ls);
-    if (this.logSessions.length > MAX_LOG_SESSIONS) this.logSessions.shift();
+    this.unbound.add(ls);
+    if (this.logSessions.length > MAX_LOG_SESSIONS) this.forget(this.logSessions.shift() as LogSession);
     const old = this.logSessions[this.logSessions.length - 1 - MAX_DIALOGUE_SESSIONS];
     if (old) {
       old.keepsDialogue = false;
       old.dialogue = [];
     }
     return ls;
+  }
+
+  private forget(ls: LogSession): void {
+    this.unbound.delete(ls);
+    if (ls.session && this.bySession.get(ls.session) === ls) this.bySession.delete(ls.session);
+  }
+
+  private attach(ls: LogSession, st: SessionState): void {
+    ls.session = st;
+    this.bySession.set(st, ls);
+    this.unbound.delete(ls);
   }
 
   private find(rec: FtpLogRecord): LogSession | null {
@@ -204,37 +231,30 @@ export class LogAttacher {
   /** xferlog lines have no pid and no CONNECT: make a log session for the client's latest conntrack session. */
   private xferSession(client: string, at: number): LogSession | null {
     let best: SessionState | null = null;
-    for (const s of this.model.allSessions()) {
+    for (const s of this.model.sessionsOfClient(client)) {
       // A session seen only ending has no known start: matching log times against it would guess.
-      if (
-        s.clientIp === client &&
-        !s.startUnknown &&
-        s.startedAt <= at + 1000 &&
-        (!best || best.startedAt < s.startedAt)
-      )
-        best = s;
+      if (!s.startUnknown && s.startedAt <= at + 1000 && (!best || best.startedAt < s.startedAt)) best = s;
     }
     if (!best) return null;
-    const existing = this.logSessions.find((l) => l.session === best);
+    const existing = this.bySession.get(best);
     if (existing) return existing;
     const ls = this.open({ kind: 'connect', at, pid: null, client });
-    ls.session = best;
+    this.attach(ls, best);
     return ls;
   }
 
   private bind(ls: LogSession): void {
     if (!ls.session) {
-      const taken = new Set(this.logSessions.map((l) => l.session).filter((s) => s !== null));
       let best: SessionState | null = null;
-      for (const s of this.model.allSessions()) {
-        if (s.clientIp !== ls.client || s.startUnknown || taken.has(s)) continue;
+      for (const s of this.model.sessionsOfClient(ls.client)) {
+        if (s.startUnknown || this.bySession.has(s)) continue;
         if (ls.clientPort !== null && s.clientPort !== ls.clientPort) continue;
         const d = Math.abs(s.startedAt - ls.connectAt);
         // With the client port known the tuple decides; time only separates a reused port's sessions.
         if (d > (ls.clientPort !== null ? 60_000 : MATCH_WINDOW_MS)) continue;
         if (!best || d < Math.abs(best.startedAt - ls.connectAt)) best = s;
       }
-      ls.session = best;
+      if (best) this.attach(ls, best);
     }
     const st = ls.session;
     if (!st) return;

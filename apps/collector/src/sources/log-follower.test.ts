@@ -15,7 +15,7 @@ describe('LogFollower', () => {
     const path = join(dir, 'vsftpd.log');
     await writeFile(path, 'old\n');
     const got: string[] = [];
-    const f = new LogFollower({ path, fromEnd: true, onLine: (l) => got.push(l), pollMs: 60_000 });
+    const f = new LogFollower({ path, fromEnd: true, onLines: (l) => got.push(...l), pollMs: 60_000 });
     await f.start();
     await appendFile(path, 'a\nb');
     await f.poll();
@@ -33,6 +33,22 @@ describe('LogFollower', () => {
     await appendFile(path, 'f\n');
     await f.poll();
     expect(got.at(-1)).toBe('f');
+    await f.stop();
+  });
+
+  it("hands over a read's lines together, and keeps a character split between two reads whole", async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ftpscope-follow-'));
+    const path = join(dir, 'proftpd.log');
+    await writeFile(path, '');
+    const calls: string[][] = [];
+    const f = new LogFollower({ path, fromEnd: true, onLines: (l) => calls.push(l), pollMs: 60_000 });
+    await f.start();
+    // A read takes 64 KiB: the two bytes of "é" straddle the first read's end.
+    const long = `${'x'.repeat(64 * 1024 - 1)}é`;
+    await appendFile(path, `one\ntwo\n${long.slice(8)}\nthree\n`);
+    await f.poll();
+    expect(calls.flat()).toEqual(['one', 'two', long.slice(8), 'three']);
+    expect(calls[0]).toEqual(['one', 'two']);
     await f.stop();
   });
 });

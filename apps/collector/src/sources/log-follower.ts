@@ -1,8 +1,10 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface LogFollowerOptions {
   path: string;
-  onLine(line: string): void;
+  /** The complete lines of one read (up to 64 KiB of the file), in order. */
+  onLines(lines: string[]): void;
   /** Start at the end of the file (true: only new lines) or at its beginning. */
   fromEnd: boolean;
   pollMs?: number;
@@ -18,6 +20,8 @@ export class LogFollower {
   private ino = -1;
   private offset = 0;
   private rest = '';
+  /** Keeps a character split between two reads whole. */
+  private decoder = new StringDecoder('utf8');
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
@@ -48,7 +52,8 @@ export class LogFollower {
       } else if (st && st.ino !== this.ino) {
         await this.drain();
         // The rotated file's last line may lack its newline; it is complete now that the file is closed.
-        if (this.rest !== '') this.opts.onLine(this.rest);
+        const last = this.rest + this.decoder.end();
+        if (last !== '') this.opts.onLines([last]);
         await this.fh.close().catch(() => {});
         this.fh = null;
         await this.openCurrent(false);
@@ -57,6 +62,7 @@ export class LogFollower {
         if (cur.size < this.offset) {
           this.offset = 0;
           this.rest = '';
+          this.decoder = new StringDecoder('utf8');
         }
       }
       await this.drain();
@@ -72,6 +78,7 @@ export class LogFollower {
       this.ino = st.ino;
       this.offset = fromEnd ? st.size : 0;
       this.rest = '';
+      this.decoder = new StringDecoder('utf8');
     } catch {
       this.fh = null;
     }
@@ -84,9 +91,9 @@ export class LogFollower {
       const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.offset);
       if (bytesRead === 0) break;
       this.offset += bytesRead;
-      const parts = (this.rest + buf.subarray(0, bytesRead).toString('utf8')).split('\n');
+      const parts = (this.rest + this.decoder.write(buf.subarray(0, bytesRead))).split('\n');
       this.rest = parts.pop() ?? '';
-      for (const p of parts) this.opts.onLine(p);
+      if (parts.length > 0) this.opts.onLines(parts);
     }
   }
 }
