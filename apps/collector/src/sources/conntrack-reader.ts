@@ -55,6 +55,23 @@ export interface ConntrackReader {
   readonly stats: { unknown: number; examples: string[] };
 }
 
+/** TCP states a data connection only passes through on its way to ESTABLISHED or to its close. */
+const PASSING_STATES = new Set(['SYN_RECV', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'SYN_SENT2']);
+
+/**
+ * A data connection's (not a control connection's) event updating it to a passing state. The native reader
+ * does not print these (see ctreader.c) and the tool's are dropped, so both sources feed the model the same:
+ * NEW, ESTABLISHED, the close and DESTROY. Listings still show every state.
+ */
+export function passingDataUpdate(rec: ConntrackRecord, ftpPorts: readonly number[]): boolean {
+  return (
+    rec.event === 'UPDATE' &&
+    rec.state !== null &&
+    PASSING_STATES.has(rec.state) &&
+    !ftpPorts.includes(rec.orig.dport)
+  );
+}
+
 /** The native reader when `choice` has a path, else the `conntrack` tool. */
 export function createConntrackReader(o: ConntrackReaderOptions): ConntrackReader {
   const handlers = {
@@ -92,7 +109,12 @@ export function createConntrackReader(o: ConntrackReaderOptions): ConntrackReade
       stats: events.stats,
     };
   }
-  const events = new ConntrackEvents(handlers);
+  const events = new ConntrackEvents({
+    ...handlers,
+    onConntrack: (r) => {
+      if (!passingDataUpdate(r, o.ftpPorts)) o.onConntrack(r);
+    },
+  });
   return {
     capability: 'conntrack-tool',
     start: () => events.start(),
