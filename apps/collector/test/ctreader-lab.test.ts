@@ -6,8 +6,8 @@ import { type LineStream, realExec, realSpawnLines, type SpawnLines, spawnWithNe
 import { createHostMonitor } from '../src/host-monitor.ts';
 import { SessionModel } from '../src/model/sessions.ts';
 import { ConntrackEvents } from '../src/sources/conntrack-events.ts';
-import { passingDataUpdate } from '../src/sources/conntrack-reader.ts';
 import type { ConntrackRecord } from '../src/sources/conntrack-parse.ts';
+import { passingDataUpdate } from '../src/sources/conntrack-reader.ts';
 import { NativeConntrackEvents } from '../src/sources/ctreader-events.ts';
 import { locateCtReader } from '../src/sources/ctreader-locate.ts';
 import type { ExpectRecord } from '../src/sources/expect-parse.ts';
@@ -189,9 +189,7 @@ describe('native conntrack reader on a lab host with FTP and other traffic', () 
       };
       const fromNative = model(n.out.ct, n.out.exp);
       expect(fromNative.data).toHaveLength(3);
-      expect(fromNative).toEqual(
-        model(ftpFromTool, t.out.exp),
-      );
+      expect(fromNative).toEqual(model(ftpFromTool, t.out.exp));
       expect(n.out.gaps).toEqual([]);
     } finally {
       native.stop();
