@@ -49,13 +49,20 @@ const CTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\w{3}) {1,2}(\d{1,2}) (\d{2}):(
  * zone; the collector runs on the same host, so local time is right.
  */
 export function ctimeStamp(line: string): { at: number; rest: string } | null {
+  // A busy log writes many lines per second: the same stamp is converted once.
+  if (last.stamp !== '' && line.startsWith(last.stamp))
+    return { at: last.at, rest: line.slice(last.stamp.length) };
   const m = CTIME.exec(line);
   if (!m) return null;
   const month = monthIndex(m[1] as string);
   if (month < 0) return null;
   const d = new Date(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
-  return { at: d.getTime(), rest: line.slice(m[0].length) };
+  last = { stamp: m[0], at: d.getTime() };
+  return { at: last.at, rest: line.slice(m[0].length) };
 }
+
+/** The last stamp ctimeStamp converted. */
+let last = { stamp: '', at: 0 };
 
 const CLF = /^(\d{1,2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
 

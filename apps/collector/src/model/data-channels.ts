@@ -83,6 +83,10 @@ const FINISHED = new Set(['TIME_WAIT', 'CLOSE', 'CLOSED']);
 export class DataChannelTracker {
   private readonly bySession = new Map<SessionState, Attempt[]>();
   private readonly byData = new Map<string, Attempt>();
+  /** Attempts by the id of the expectation tied to them: an expectation's later events find theirs at once. */
+  private readonly byExp = new Map<string, Attempt>();
+  /** Sessions whose attempts changed since their last flush. */
+  private readonly changed = new Set<SessionState>();
   /** Attempts by family|client|mode|port, the latest per key: how a data connection finds its offer. */
   private readonly byPort = new Map<string, Attempt>();
   private counterLog: CounterDrop[] = [];
@@ -319,6 +323,7 @@ export class DataChannelTracker {
       if (st.forgotten) {
         for (const a of list) this.forget(a);
         this.bySession.delete(st);
+        this.changed.delete(st);
         continue;
       }
       for (const a of list) {
@@ -357,8 +362,8 @@ export class DataChannelTracker {
     if (!st || ex.mode === 'unknown') return;
     const list = this.list(st);
     const a =
+      this.byExp.get(ex.id) ??
       list.find((x) => x.w.mode === ex.mode && x.w.port === ex.port && x.w.expectationId === null) ??
-      list.find((x) => x.w.expectationId === ex.id) ??
       this.near(list, ex.mode, ex.createdAt) ??
       this.create(st, ex.mode, ex.createdAt, ex.port);
     this.update(a, {
@@ -479,6 +484,7 @@ export class DataChannelTracker {
       bytesAsked: false,
     };
     list.push(a);
+    this.changed.add(st);
     if (port !== null) this.byPort.set(portKey(st.family, st.clientIp, mode, port), a);
     if (list.length > MAX_ATTEMPTS_PER_SESSION) {
       this.forget(list.shift() as Attempt);
@@ -494,15 +500,23 @@ export class DataChannelTracker {
     if (!changed) return;
     const before = a.w;
     a.w = { ...a.w, ...patch };
+    this.changed.add(a.session);
     if (before.port !== a.w.port && a.w.port !== null) {
       const s = a.session;
       this.byPort.set(portKey(s.family, s.clientIp, a.w.mode, a.w.port), a);
+    }
+    if (before.expectationId !== a.w.expectationId) {
+      if (before.expectationId !== null && this.byExp.get(before.expectationId) === a)
+        this.byExp.delete(before.expectationId);
+      if (a.w.expectationId !== null) this.byExp.set(a.w.expectationId, a);
     }
   }
 
   /** Drops an attempt from the indexes (its session is gone, or it fell off the per-session limit). */
   private forget(a: Attempt): void {
     if (a.w.dataConnectionId) this.byData.delete(a.w.dataConnectionId);
+    if (a.w.expectationId !== null && this.byExp.get(a.w.expectationId) === a)
+      this.byExp.delete(a.w.expectationId);
     if (a.w.port !== null) {
       const s = a.session;
       const key = portKey(s.family, s.clientIp, a.w.mode, a.w.port);
@@ -510,13 +524,11 @@ export class DataChannelTracker {
     }
   }
 
+  /** Emits the session if its attempts changed (an attempt's wire object is replaced on each change). */
   private flush(st: SessionState): void {
     const list = this.bySession.get(st);
-    if (!list) return;
-    const next = list.map((a) => a.w);
-    const cur = st.attempts;
-    if (cur && cur.length === next.length && cur.every((x, i) => x === next[i])) return;
-    st.attempts = next;
+    if (!this.changed.delete(st) || !list) return;
+    st.attempts = list.map((a) => a.w);
     this.model.emitSession(st);
   }
 }

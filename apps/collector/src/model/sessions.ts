@@ -222,6 +222,11 @@ export class SessionModel {
   private readonly sessionsByTuple = new MultiMap<string, SessionState>();
   /** By client address (its text tells the family): the no-helper heuristic's and the drops' candidates. */
   private readonly sessionsByClient = new MultiMap<string, SessionState>();
+  /**
+   * Expectations an event can still match, by expected tuple: left once expired, or once fulfilled and destroyed
+   * (the kernel destroys an expectation as it is used). A busy passive range reuses each port every few dozen
+   * connections; the done ones linger (LINGER_MS) only in `expectations`.
+   */
   private readonly expByKey = new MultiMap<string, ExpState>();
   /** Expectations whose control session is not known yet, by master tuple. */
   private readonly orphanExp = new MultiMap<string, ExpState>();
@@ -526,6 +531,8 @@ export class SessionModel {
     ex.data = data;
     ex.e.fulfilledAt = at;
     ex.e.expiredAt = null;
+    // The kernel destroys an expectation as it is used, often before the data connection's event arrives.
+    if (ex.destroyedAt !== null) this.expByKey.delete(ex.key, ex);
     this.emitExpectation(ex);
   }
 
@@ -566,6 +573,7 @@ export class SessionModel {
     ex.lastEventAt = at;
     ex.e.timeout = rec.timeout;
     if (rec.event === 'DESTROY' && ex.e.fulfilledAt === null) ex.destroyedAt = at;
+    else if (rec.event === 'DESTROY') this.expByKey.delete(key, ex);
     // Later events change only the timeout (not worth an event) or what fulfil/tick emit themselves.
     if (added && ex.e.fulfilledAt === null) this.emitExpectation(ex);
   }
@@ -725,6 +733,7 @@ export class SessionModel {
         now - ex.destroyedAt >= FULFIL_GRACE_MS
       ) {
         ex.e.expiredAt = ex.destroyedAt;
+        this.expByKey.delete(ex.key, ex);
         this.emitExpectation(ex);
       }
       const done = ex.e.fulfilledAt ?? ex.e.expiredAt;
