@@ -1,0 +1,86 @@
+/**
+ * A/B of the collector's CPU under bench 2's load (4 lftp sessions × N passive listings), two builds taking
+ * turns on one lab host and one hub, so the machine's drift between sittings cancels out:
+ *   pnpm tsx bench/tools/ab-load.ts DIR_A DIR_B [ROUNDS] [N]
+ * Each DIR holds ftpscope-collector.mjs and ftpscope-ctreader (bench/tools/bundle-rev.sh builds one from a
+ * revision). Rounds run A B then B A alternately; prints each run and the medians per 1,000 connections/s.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { treeCpuMs } from '../lib/cpu.ts';
+import { startHub } from '../lib/hub.ts';
+import { withLab } from '../lib/lab.ts';
+
+const [a, b, roundsArg, nArg] = process.argv.slice(2);
+if (!a || !b) {
+  console.error('usage: pnpm tsx bench/tools/ab-load.ts DIR_A DIR_B [ROUNDS] [N]');
+  process.exit(2);
+}
+const dirs = [resolve(a), resolve(b)];
+const rounds = Number(roundsArg ?? 4);
+const n = Number(nArg ?? 1500);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+const tmp = mkdtempSync(join(tmpdir(), 'ftpscope-ab-'));
+try {
+  await withLab({ name: 'ab', hosts: 1, profile: 'healthy' }, async (lab) => {
+    const host = lab.host('ftp1');
+    const hub = await startHub({ dbFile: join(tmp, 'hub.db') });
+    const per: number[][] = [[], []];
+    try {
+      for (let r = 0; r < rounds; r++) {
+        for (const v of r % 2 === 0 ? [0, 1] : [1, 0]) {
+          const dir = dirs[v] as string;
+          await lab.exec('ftp1', ['conntrack', '-F']);
+          const child = spawn(
+            process.execPath,
+            [
+              join(dir, 'ftpscope-collector.mjs'),
+              ...['--hub', `ws://127.0.0.1:${hub.port}`, '--token', hub.collectorToken, '--name', `ab${v}`],
+              ...[
+                '--netns',
+                host.netns,
+                '--spool',
+                join(tmp, `spool-${r}-${v}`),
+                '--vsftpd-conf',
+                host.vsftpdConf,
+              ],
+              ...['--ctreader', join(dir, 'ftpscope-ctreader'), '--log-level', 'error'],
+            ],
+            { stdio: 'ignore' },
+          );
+          const exited = new Promise((res) => child.once('exit', res));
+          try {
+            await sleep(3000); // started, subscribed, first sync sent (as bench 2)
+            const c0 = treeCpuMs(child.pid as number);
+            const t0 = performance.now();
+            const open = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}`;
+            const script = `${open}; ${'cls > /dev/null; '.repeat(n)}quit`;
+            await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
+            const s = (performance.now() - t0) / 1000;
+            const cpu = ((treeCpuMs(child.pid as number) - c0) / 1000 / s) * 100;
+            const rate = (4 * n) / s;
+            per[v]?.push(cpu / (rate / 1000));
+            console.log(
+              `round ${r + 1} ${v === 0 ? 'A' : 'B'}: ${rate.toFixed(0)} conn/s, ${cpu.toFixed(1)} % of a core, ${(cpu / (rate / 1000)).toFixed(1)} % per 1,000/s`,
+            );
+          } finally {
+            child.kill('SIGTERM');
+            await exited;
+          }
+        }
+      }
+    } finally {
+      await hub.stop();
+    }
+    const [ma, mb] = per.map(median) as [number, number];
+    console.log(
+      `median % of a core per 1,000 conn/s: A ${ma.toFixed(1)}, B ${mb.toFixed(1)}, B/A ${(mb / ma).toFixed(2)}`,
+    );
+  });
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
