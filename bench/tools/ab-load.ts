@@ -4,6 +4,8 @@
  *   pnpm tsx bench/tools/ab-load.ts DIR_A DIR_B [ROUNDS] [N]
  * Each DIR holds ftpscope-collector.mjs and ftpscope-ctreader (bench/tools/bundle-rev.sh builds one from a
  * revision). Rounds run A B then B A alternately; prints each run and the medians per 1,000 connections/s.
+ * AB_MODE=logins runs bench 13's FTP part instead (N lftp sessions at 10/s, each a login and a listing; medians
+ * in % of a core); AB_ARGS_A / AB_ARGS_B add collector flags to one side (e.g. "--interval 4000").
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +23,8 @@ if (!a || !b) {
 const dirs = [resolve(a), resolve(b)];
 const rounds = Number(roundsArg ?? 4);
 const n = Number(nArg ?? 1500);
+const logins = process.env.AB_MODE === 'logins';
+const extra = [process.env.AB_ARGS_A, process.env.AB_ARGS_B].map((x) => x?.split(' ').filter(Boolean) ?? []);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
@@ -49,6 +53,7 @@ try {
                 host.vsftpdConf,
               ],
               ...['--ctreader', join(dir, 'ftpscope-ctreader'), '--log-level', 'error'],
+              ...(extra[v] ?? []),
             ],
             { stdio: 'ignore' },
           );
@@ -58,14 +63,21 @@ try {
             const c0 = treeCpuMs(child.pid as number);
             const t0 = performance.now();
             const open = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}`;
-            const script = `${open}; ${'cls > /dev/null; '.repeat(n)}quit`;
-            await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
+            if (logins) {
+              const loop = `for i in $(seq ${n}); do timeout 20 lftp -c "${open}; cls > /dev/null" & sleep 0.1; done; wait`;
+              await lab.exec('client', ['bash', '-c', loop]);
+            } else {
+              const script = `${open}; ${'cls > /dev/null; '.repeat(n)}quit`;
+              await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
+            }
             const s = (performance.now() - t0) / 1000;
             const cpu = ((treeCpuMs(child.pid as number) - c0) / 1000 / s) * 100;
-            const rate = (4 * n) / s;
-            per[v]?.push(cpu / (rate / 1000));
+            const rate = ((logins ? 1 : 4) * n) / s;
+            per[v]?.push(logins ? cpu : cpu / (rate / 1000));
+            const unit = logins ? 'sessions' : 'conn';
+            const perK = logins ? '' : `, ${(cpu / (rate / 1000)).toFixed(1)} % per 1,000/s`;
             console.log(
-              `round ${r + 1} ${v === 0 ? 'A' : 'B'}: ${rate.toFixed(0)} conn/s, ${cpu.toFixed(1)} % of a core, ${(cpu / (rate / 1000)).toFixed(1)} % per 1,000/s`,
+              `round ${r + 1} ${v === 0 ? 'A' : 'B'}: ${rate.toFixed(1)} ${unit}/s, ${cpu.toFixed(2)} % of a core${perK}`,
             );
           } finally {
             child.kill('SIGTERM');
@@ -77,9 +89,8 @@ try {
       await hub.stop();
     }
     const [ma, mb] = per.map(median) as [number, number];
-    console.log(
-      `median % of a core per 1,000 conn/s: A ${ma.toFixed(1)}, B ${mb.toFixed(1)}, B/A ${(mb / ma).toFixed(2)}`,
-    );
+    const what = logins ? '% of a core' : '% of a core per 1,000 conn/s';
+    console.log(`median ${what}: A ${ma.toFixed(2)}, B ${mb.toFixed(2)}, B/A ${(mb / ma).toFixed(2)}`);
   });
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -383,7 +383,9 @@ export class Spool {
   private write(entry: Entry): void {
     if (entry.json === null) return;
     try {
-      this.writeAtomic(fileName(entry.seq), entry.json);
+      // Straight to its own new name, without a temporary file and a rename (a rename per batch was a tenth of
+      // the main thread at 10 FTP logins/s): a file cut short by a crash reads back as corrupt, i.e. a gap.
+      this.writeFile(fileName(entry.seq), entry.json);
     } catch (err) {
       this.diskError('cannot write a spool batch; keeping it in memory only', err);
       return;
@@ -401,16 +403,20 @@ export class Spool {
     }
   }
 
-  private writeAtomic(name: string, text: string): void {
-    const tmp = join(this.dir, `${name}.tmp`);
-    const fd = openSync(tmp, 'w', 0o600);
+  private writeFile(name: string, text: string): void {
+    const fd = openSync(join(this.dir, name), 'w', 0o600);
     try {
       writeSync(fd, text);
       if (this.fsync) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, join(this.dir, name));
+  }
+
+  /** Replaces a file whole: a temporary file renamed over it. */
+  private writeAtomic(name: string, text: string): void {
+    this.writeFile(`${name}.tmp`, text);
+    renameSync(join(this.dir, `${name}.tmp`), join(this.dir, name));
   }
 
   private saveState(): void {
