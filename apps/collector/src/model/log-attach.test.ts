@@ -62,6 +62,35 @@ describe('LogAttacher on a recorded vsftpd session', () => {
   });
 });
 
+describe('LogAttacher: a log read before its conntrack session', () => {
+  it('binds once the session appears (rebind), with what the read said', () => {
+    const sessions: FtpSession[] = [];
+    const model = new SessionModel({
+      host: 'ftp1',
+      ftpPorts: [21],
+      passiveRange: () => null,
+      emit: (e: CollectorEvent) => {
+        if (e.kind === 'session') sessions.push(e.session);
+      },
+    });
+    const attacher = new LogAttacher(model);
+    attacher.apply(
+      firstSessionLog().flatMap((line) => {
+        const recs = parseFtpLogLine(line);
+        return recs !== null && recs !== 'skip' ? recs : [];
+      }),
+    );
+    expect(sessions).toEqual([]);
+    for (const line of fixture('conntrack/1.4.7/ct-events-healthy.txt').slice(0, 3)) {
+      const rec = parseConntrackLine(line);
+      if (rec) model.applyConntrack(rec, rec.at ?? 0);
+    }
+    expect(sessions.at(-1)?.user).toBeNull();
+    attacher.rebind();
+    expect(sessions.at(-1)).toMatchObject({ user: 'anonymous', mode: 'passive' });
+  });
+});
+
 describe('LogAttacher: the dialogue of a session', () => {
   it('keeps the commands and replies of the recorded session in order, with their times', () => {
     const last = replay(firstSessionLog()).at(-1);

@@ -15,6 +15,8 @@ const MAX_TRANSFERS = 50;
 const MAX_LOG_SESSIONS = 10_000;
 /** Log sessions (the newest) that keep collecting dialogue lines: bounds the memory the dialogue takes. */
 const MAX_DIALOGUE_SESSIONS = 2000;
+/** How long a log session that did not bind is retried as sessions appear: beyond bind's widest window. */
+const UNBOUND_RETRY_MS = 120_000;
 /** Data-channel signals kept for a log session not bound yet. */
 const MAX_PENDING_SIGNALS = 200;
 
@@ -64,8 +66,10 @@ export class LogAttacher {
   private readonly logSessions: LogSession[] = [];
   /** Log sessions by the conntrack session they are bound to (a session binds one log session). */
   private readonly bySession = new Map<SessionState, LogSession>();
-  /** Log sessions not bound yet, retried when sessions appear. */
+  /** Log sessions not bound yet, retried when sessions appear (until UNBOUND_RETRY_MS after their start). */
   private readonly unbound = new Set<LogSession>();
+  /** Time of the newest log record. */
+  private lastAt = 0;
 
   constructor(
     private readonly model: SessionModel,
@@ -79,6 +83,7 @@ export class LogAttacher {
   apply(recs: Iterable<FtpLogRecord>, start: SessionStart = 'connect'): void {
     const touched = new Set<LogSession>();
     for (const rec of recs) {
+      this.lastAt = Math.max(this.lastAt, rec.at);
       const ls = this.take(rec, start);
       if (ls) touched.add(ls);
     }
@@ -159,7 +164,12 @@ export class LogAttacher {
 
   /** Retries binding log sessions that arrived before their conntrack session (call when sessions appear). */
   rebind(): void {
-    for (const ls of this.unbound) this.bind(ls);
+    for (const ls of this.unbound) {
+      // Too old to bind (bind's time windows): a log whose sessions never show in conntrack must not make
+      // every new session retry thousands of them.
+      if (this.lastAt - ls.connectAt > UNBOUND_RETRY_MS) this.unbound.delete(ls);
+      else this.bind(ls);
+    }
   }
 
   private open(rec: FtpLogRecord): LogSession {
