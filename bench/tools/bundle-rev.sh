@@ -9,7 +9,7 @@ out=$(realpath -m "${2:?usage: bundle-rev.sh REV OUT_DIR}")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 src=$root
 tree=""
-cleanup() { [[ -n "$tree" ]] && git -C "$root" worktree remove --force "$tree"; }
+cleanup() { if [[ -n "$tree" ]]; then git -C "$root" worktree remove --force "$tree"; fi; }
 trap cleanup EXIT
 if [[ "$rev" != "." ]]; then
   tree=$(mktemp -d /tmp/ftpscope-rev-XXXXXX)

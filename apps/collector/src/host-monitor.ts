@@ -44,7 +44,7 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
   const exec = withNetns(opts.exec, opts.netns);
   const spawn = spawnWithNetns(opts.spawn ?? realSpawnLines, opts.netns);
   const log = opts.log ?? (() => {});
-  let emit: (e: CollectorEvent) => void = () => {};
+  let emit: (e: CollectorEvent, urgent?: boolean) => void = () => {};
   const problems: string[] = [];
   const problem = (msg: string) => {
     if (problems.includes(msg)) return;
@@ -71,10 +71,12 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     host: opts.name,
     ftpPorts: opts.ftpPorts,
     passiveRange,
-    // The tracker sees every change first, so a data connection settles its attempt in the same batch.
-    emit: (e, st) => {
+    // The tracker sees every change first, so a data connection settles its attempt in the same batch. Only a
+    // session's first event is urgent: the rest of the model's stream (most events under FTP load) can ride the
+    // next batch.
+    emit: (e, st, first) => {
       tracker.observe(e, st);
-      emit(e);
+      emit(e, first === true);
     },
     portOwner: (family, src, dst, dport) => tracker.portOwner(family, src, dst, dport),
   });

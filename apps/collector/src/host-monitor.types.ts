@@ -58,7 +58,11 @@ export interface HostInfo {
  * ruleset changes, health, drops, FTP server settings and log. Emits wire events as things change.
  */
 export interface HostMonitor {
-  start(emit: (event: CollectorEvent) => void): Promise<HostInfo>;
+  /**
+   * Starts watching; `emit` gets every event, `urgent` false for changes of sessions, expectations and data
+   * connections already sent (a batch may hold them longer), true or absent for everything else.
+   */
+  start(emit: (event: CollectorEvent, urgent?: boolean) => void): Promise<HostInfo>;
   /** Current full state as events (sessions, expectations, data, ruleset, counters, health, settings, sync). */
   snapshot(): CollectorEvent[];
   stop(): Promise<void>;

@@ -85,6 +85,26 @@ describe('SessionModel on recorded conntrack events', () => {
     });
   });
 
+  it("marks only a session's first event as first (the live view's urgent one)", () => {
+    const firsts: string[] = [];
+    const later: string[] = [];
+    const model = new SessionModel({
+      host: 'h1',
+      ftpPorts: [21],
+      passiveRange: () => [40000, 40100],
+      emit: (e, _st, first) => {
+        if (e.kind === 'session') (first ? firsts : later).push(e.session.id);
+        else expect(first).toBeFalsy();
+      },
+    });
+    for (const r of parseConntrack(fixture('conntrack/1.4.7/ct-events-healthy.txt')).records)
+      model.applyConntrack(r, r.at as number);
+    expect(firsts.length).toBeGreaterThan(1);
+    expect(new Set(firsts).size).toBe(firsts.length);
+    expect(later.length).toBeGreaterThan(firsts.length);
+    expect(later.every((id) => firsts.includes(id))).toBe(true);
+  });
+
   it('ids are stable for the same host, conntrack id and tuple, and differ across hosts', () => {
     const a = replay('conntrack/1.4.7/ct-events-nft.txt', null, 'h1');
     const b = replay('conntrack/1.4.7/ct-events-nft.txt', null, 'h1');

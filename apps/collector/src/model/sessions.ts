@@ -32,8 +32,11 @@ export interface SessionModelOptions {
   ftpPorts: number[];
   /** vsftpd's passive range when known (tightens the no-helper heuristic). */
   passiveRange: () => [number, number] | null;
-  /** Each event, with the control session it belongs to when known (the data-channel tracker needs it). */
-  emit: (event: CollectorEvent, session: SessionState | null) => void;
+  /**
+   * Each event, with the control session it belongs to when known (the data-channel tracker needs it); `first`
+   * on a session's first event (what the live view waits for; its later changes may wait for a batch).
+   */
+  emit: (event: CollectorEvent, session: SessionState | null, first?: boolean) => void;
   /** The session whose PASV reply or PORT named this exact data port, when the server log showed one. */
   portOwner?: (
     family: string,
@@ -286,7 +289,8 @@ export class SessionModel {
       if (CLOSED_STATES.has(st.state)) st.endedAt ??= at;
     }
     if (!known) this.linkExpectationsTo(st);
-    if (!known || st.state !== state || st.helper !== helper || st.endedAt !== endedAt) this.emitSession(st);
+    if (!known || st.state !== state || st.helper !== helper || st.endedAt !== endedAt)
+      this.emitSession(st, !known);
     return st;
   }
 
@@ -810,8 +814,8 @@ export class SessionModel {
    * Emits a session's current state (a copy: the batcher may hold it while the model changes). The model keeps
    * no copy of what it sent: callers emit when they changed something (the data-channel tracker too).
    */
-  emitSession(st: SessionState): void {
-    this.opts.emit({ kind: 'session', session: st.wire() }, st);
+  emitSession(st: SessionState, first = false): void {
+    this.opts.emit({ kind: 'session', session: st.wire() }, st, first);
   }
 
   private emitData(st: DataState): void {

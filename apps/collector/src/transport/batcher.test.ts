@@ -54,6 +54,32 @@ describe('Batcher', () => {
     expect(batches).toHaveLength(2);
   });
 
+  it('a change that is not urgent waits up to FLUSH_MS; an urgent event brings the batch forward', () => {
+    const { batches, batcher } = setup();
+    batcher.push(sessionEvent('a', 'ESTABLISHED'), false);
+    vi.advanceTimersByTime(FLUSH_MS - 1);
+    expect(batches).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(batches).toEqual([[sessionEvent('a', 'ESTABLISHED')]]);
+    // Long after that batch: a lazy change, then a new session 10 ms later goes QUIET_MS after it, with it.
+    vi.advanceTimersByTime(5000);
+    batcher.push(sessionEvent('a', 'TIME_WAIT'), false);
+    vi.advanceTimersByTime(10);
+    batcher.push(sessionEvent('b', 'SYN_SENT'));
+    vi.advanceTimersByTime(QUIET_MS - 1);
+    expect(batches).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(batches[1]).toEqual([sessionEvent('a', 'TIME_WAIT'), sessionEvent('b', 'SYN_SENT')]);
+    // An urgent event replacing a lazy one in its slot brings the batch forward too.
+    vi.advanceTimersByTime(5000);
+    batcher.push(sessionEvent('c', 'ESTABLISHED'), false);
+    batcher.push(sessionEvent('c', 'CLOSE'));
+    vi.advanceTimersByTime(QUIET_MS);
+    expect(batches[2]).toEqual([sessionEvent('c', 'CLOSE')]);
+    vi.advanceTimersByTime(FLUSH_MS);
+    expect(batches).toHaveLength(3);
+  });
+
   it('flushes at once when the batch is full', () => {
     const { batches, batcher } = setup(3);
     for (let i = 0; i < 7; i++) batcher.push(countersEvent(i));

@@ -1,6 +1,9 @@
 import { type CollectorEvent, MAX_BATCH_EVENTS, replaceKey } from '@ftpscope/shared';
 
-/** Longest an event waits before its batch is flushed (ms), and the spacing of batches under load. */
+/**
+ * Longest an event waits before its batch is flushed (ms): how long a change that is not urgent may wait (see
+ * Batcher.push), and the spacing of batches under load.
+ */
 export const FLUSH_MS = 200;
 /** How long the first event of a quiet period waits for the ones that come with it (a login's come within ms). */
 export const QUIET_MS = 25;
@@ -34,7 +37,9 @@ export function coalesceKey(e: CollectorEvent): string | null {
  * (low latency for the live view); small batches are kept SPACING_MS apart, and after a large one
  * (BUSY_EVENTS) the next waits `flushMs`, as many events per batch as before under load. A coalesced
  * event keeps the slot of its first occurrence, so an object still appears before the events that refer
- * to it (a session before its data connections).
+ * to it (a session before its data connections). Events pushed as not urgent (changes of objects already sent)
+ * only make sure a batch goes within `flushMs`; an urgent one brings it forward: under a steady trickle of FTP
+ * sessions the batches follow the new sessions, not each change of the ones already shown.
  */
 export class Batcher {
   private readonly onBatch: (events: CollectorEvent[]) => void;
@@ -48,6 +53,8 @@ export class Batcher {
   private events: CollectorEvent[] = [];
   private slots = new Map<string, number>();
   private timer: unknown = null;
+  /** When the pending timer fires. */
+  private dueAt = 0;
   private stopped = false;
 
   constructor(opts: BatcherOptions) {
@@ -64,20 +71,30 @@ export class Batcher {
     return this.events.length;
   }
 
-  /** Adds one event (bound, so it can be passed as a monitor's emit). */
-  push = (event: CollectorEvent): void => {
+  /** Adds one event (bound, so it can be passed as a monitor's emit); `urgent` false: it may wait up to flushMs. */
+  push = (event: CollectorEvent, urgent = true): void => {
     if (this.stopped) return;
     const key = coalesceKey(event);
     const slot = key === null ? undefined : this.slots.get(key);
-    if (slot !== undefined) {
-      this.events[slot] = event;
-      return;
+    if (slot !== undefined) this.events[slot] = event;
+    else {
+      if (key !== null) this.slots.set(key, this.events.length);
+      this.events.push(event);
+      if (this.events.length >= this.maxEvents) return this.flush();
     }
-    if (key !== null) this.slots.set(key, this.events.length);
-    this.events.push(event);
-    if (this.events.length >= this.maxEvents) this.flush();
-    else if (this.timer === null) this.timer = this.setTimer(() => this.flush(), this.delay());
+    this.schedule(urgent ? this.delay() : this.flushMs);
   };
+
+  /** Makes the batch go within `ms` (a timer already due sooner stays). */
+  private schedule(ms: number): void {
+    const due = this.now() + ms;
+    if (this.timer !== null) {
+      if (this.dueAt <= due) return;
+      this.clearTimer(this.timer);
+    }
+    this.dueAt = due;
+    this.timer = this.setTimer(() => this.flush(), ms);
+  }
 
   /** How long the batch just started may wait: QUIET_MS, or until the spacing after the last batch is over. */
   private delay(): number {

@@ -64,8 +64,8 @@ export async function startHostStream(o: HostStreamOptions): Promise<HostStream>
         log: (level, obj, msg) => log[level](obj, msg),
       })
     : null;
-  const info = await o.monitor.start((e) => {
-    batcher.push(e);
+  const info = await o.monitor.start((e, urgent) => {
+    batcher.push(e, urgent);
     tracer?.observe(e);
   });
   const hub = new HubClient({
