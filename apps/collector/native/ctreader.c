@@ -18,7 +18,7 @@
  * (active mode). Every expectation is printed (the table is small by nature). Events only: a data connection's
  * (not a control port's) updates to the passing TCP states SYN_RECV, FIN_WAIT, CLOSE_WAIT, LAST_ACK and SYN_SENT2
  * are not printed: the collector shows NEW, ESTABLISHED, the close (TIME_WAIT or CLOSE) and DESTROY, and these
- * were half of all lines under FTP load. Listings print every state.
+ * were three of a passive data connection's seven lines. Listings print every state.
  *
  * Output (stdout), one tab-separated record per line, "-" where a value is absent:
  *   R buffer kernelFilter(0|1)           subscribed (events mode): nothing after this point is missed

@@ -383,8 +383,8 @@ export class Spool {
   private write(entry: Entry): void {
     if (entry.json === null) return;
     try {
-      // Straight to its own new name, without a temporary file and a rename (a rename per batch was a tenth of
-      // the main thread at 10 FTP logins/s): a file cut short by a crash reads back as corrupt, i.e. a gap.
+      // Straight to its own new name: no old content for a temporary file and a rename to protect. A file cut
+      // short by a crash reads back as corrupt, i.e. a gap.
       this.writeFile(fileName(entry.seq), entry.json);
     } catch (err) {
       this.diskError('cannot write a spool batch; keeping it in memory only', err);
