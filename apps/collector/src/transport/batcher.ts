@@ -80,7 +80,10 @@ export class Batcher {
     else {
       if (key !== null) this.slots.set(key, this.events.length);
       this.events.push(event);
-      if (this.events.length >= this.maxEvents) return this.flush();
+      if (this.events.length >= this.maxEvents) {
+        this.flush();
+        return;
+      }
     }
     this.schedule(urgent ? this.delay() : this.flushMs);
   };
