@@ -46,7 +46,7 @@ export class DiagnosisService {
   /** Hosts whose lease this hub held at the last evaluation. */
   #owned = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
-  #running: Promise<unknown> | null = null;
+  #running: Promise<void> | null = null;
 
   constructor(opts: DiagnosisServiceOptions) {
     this.#opts = opts;
@@ -98,12 +98,19 @@ export class DiagnosisService {
 
   /** Evaluates every connected host this hub holds the lease of; one evaluation runs at a time. */
   evaluateAll(now = this.#now()): Promise<Transition[]> {
-    const run = (this.#running ?? Promise.resolve([])).then(() => this.#evaluateAll(now));
-    const tracked: Promise<Transition[]> = run.finally(() => {
-      if (this.#running === tracked) this.#running = null;
-    });
+    const run = (this.#running ?? Promise.resolve()).then(() => this.#evaluateAll(now));
+    // The queue's own promise never rejects: the caller handles `run`'s failure (e.g. PostgreSQL going down
+    // mid-evaluation); a second, unhandled rejection of the same error would end the hub process.
+    const tracked: Promise<void> = run.then(
+      () => this.#settled(tracked),
+      () => this.#settled(tracked),
+    );
     this.#running = tracked;
     return run;
+  }
+
+  #settled(tracked: Promise<void>): void {
+    if (this.#running === tracked) this.#running = null;
   }
 
   async #evaluateAll(now: number): Promise<Transition[]> {
