@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { treeCpuMs } from '../lib/cpu.ts';
+import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
 import { startHub } from '../lib/hub.ts';
 import { withLab } from '../lib/lab.ts';
 
@@ -62,14 +63,7 @@ try {
             await sleep(3000); // started, subscribed, first sync sent (as bench 2)
             const c0 = treeCpuMs(child.pid as number);
             const t0 = performance.now();
-            const open = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}`;
-            if (logins) {
-              const loop = `for i in $(seq ${n}); do timeout 20 lftp -c "${open}; cls > /dev/null" & sleep 0.1; done; wait`;
-              await lab.exec('client', ['bash', '-c', loop]);
-            } else {
-              const script = `${open}; ${'cls > /dev/null; '.repeat(n)}quit`;
-              await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
-            }
+            await (logins ? loginsLoad(lab, host.ip, n) : listingsLoad(lab, host.ip, n));
             const s = (performance.now() - t0) / 1000;
             const cpu = ((treeCpuMs(child.pid as number) - c0) / 1000 / s) * 100;
             const rate = ((logins ? 1 : 4) * n) / s;

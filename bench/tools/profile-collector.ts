@@ -16,6 +16,7 @@ import { buildInfo } from '@ftpscope/shared/build-info';
 import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
 import { startCollector } from '../lib/collector.ts';
 import { processRssMb, treeCpu, treeCpuMs } from '../lib/cpu.ts';
+import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
 import { startHub } from '../lib/hub.ts';
 import { inNetns, withLab } from '../lib/lab.ts';
 
@@ -75,15 +76,7 @@ try {
           const c0 = treeCpuMs(c.pid);
           const p0 = new Map(treeCpu(c.pid).map((p) => [p.pid, p]));
           const t0 = performance.now();
-          const open = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}`;
-          if (mode === 'load') {
-            const script = `${open}; ${'cls > /dev/null; '.repeat(n)}quit`;
-            await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
-          } else {
-            // bench 13's FTP part: 10 sessions/s, each a login and one listing.
-            const loop = `for i in $(seq ${n}); do timeout 20 lftp -c "${open}; cls > /dev/null" & sleep 0.1; done; wait`;
-            await lab.exec('client', ['bash', '-c', loop]);
-          }
+          await (mode === 'load' ? listingsLoad(lab, host.ip, n) : loginsLoad(lab, host.ip, n));
           const s = (performance.now() - t0) / 1000;
           const cpu = ((treeCpuMs(c.pid) - c0) / 1000 / s) * 100;
           const rate =

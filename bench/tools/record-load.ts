@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
+import { listingsLoad } from '../lib/ftp-load.ts';
 import { withLab } from '../lib/lab.ts';
 
 const [outArg, nArg] = process.argv.slice(2);
@@ -39,9 +40,7 @@ await withLab({ name: 'rec', hosts: 1, profile: 'healthy' }, async (lab) => {
   try {
     await sleep(1000);
     const t0 = performance.now();
-    const open = `set ftp:passive-mode on; set cache:enable no; open -u anonymous,lab@ ftp://${host.ip}`;
-    const script = `${open}; ${'cls > /dev/null; '.repeat(n)}quit`;
-    await Promise.all(Array.from({ length: 4 }, () => lab.exec('client', ['lftp', '-c', script])));
+    await listingsLoad(lab, host.ip, n);
     const s = (performance.now() - t0) / 1000;
     await sleep(1000);
     console.log(`${((4 * n) / s).toFixed(0)} data conn/s`);

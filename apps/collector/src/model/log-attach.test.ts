@@ -18,7 +18,8 @@ function firstSessionLog(): string[] {
   return lines.slice(0, second);
 }
 
-function replay(logLines: string[]): FtpSession[] {
+/** A model and an attacher; `connect` applies the recording's first control connection, `read` one log read. */
+function harness() {
   const sessions: FtpSession[] = [];
   const model = new SessionModel({
     host: 'ftp1',
@@ -29,18 +30,28 @@ function replay(logLines: string[]): FtpSession[] {
     },
   });
   const attacher = new LogAttacher(model);
-  for (const line of fixture('conntrack/1.4.7/ct-events-healthy.txt').slice(0, 3)) {
-    const rec = parseConntrackLine(line);
-    if (rec) model.applyConntrack(rec, rec.at ?? 0);
-  }
+  const connect = () => {
+    for (const line of fixture('conntrack/1.4.7/ct-events-healthy.txt').slice(0, 3)) {
+      const rec = parseConntrackLine(line);
+      if (rec) model.applyConntrack(rec, rec.at ?? 0);
+    }
+  };
   // One read of the log: the attacher applies its records, then updates each session once.
-  attacher.apply(
-    logLines.flatMap((line) => {
-      const recs = parseFtpLogLine(line);
-      return recs !== null && recs !== 'skip' ? recs : [];
-    }),
-  );
-  return sessions;
+  const read = (logLines: string[]) =>
+    attacher.apply(
+      logLines.flatMap((line) => {
+        const recs = parseFtpLogLine(line);
+        return recs !== null && recs !== 'skip' ? recs : [];
+      }),
+    );
+  return { sessions, attacher, connect, read };
+}
+
+function replay(logLines: string[]): FtpSession[] {
+  const h = harness();
+  h.connect();
+  h.read(logLines);
+  return h.sessions;
 }
 
 describe('LogAttacher on a recorded vsftpd session', () => {
@@ -64,27 +75,10 @@ describe('LogAttacher on a recorded vsftpd session', () => {
 
 describe('LogAttacher: a log read before its conntrack session', () => {
   it('binds once the session appears (rebind), with what the read said', () => {
-    const sessions: FtpSession[] = [];
-    const model = new SessionModel({
-      host: 'ftp1',
-      ftpPorts: [21],
-      passiveRange: () => null,
-      emit: (e: CollectorEvent) => {
-        if (e.kind === 'session') sessions.push(e.session);
-      },
-    });
-    const attacher = new LogAttacher(model);
-    attacher.apply(
-      firstSessionLog().flatMap((line) => {
-        const recs = parseFtpLogLine(line);
-        return recs !== null && recs !== 'skip' ? recs : [];
-      }),
-    );
+    const { sessions, attacher, connect, read } = harness();
+    read(firstSessionLog());
     expect(sessions).toEqual([]);
-    for (const line of fixture('conntrack/1.4.7/ct-events-healthy.txt').slice(0, 3)) {
-      const rec = parseConntrackLine(line);
-      if (rec) model.applyConntrack(rec, rec.at ?? 0);
-    }
+    connect();
     expect(sessions.at(-1)?.user).toBeNull();
     attacher.rebind();
     expect(sessions.at(-1)).toMatchObject({ user: 'anonymous', mode: 'passive' });
