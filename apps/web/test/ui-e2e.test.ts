@@ -251,6 +251,13 @@ describe('web UI end to end (real hub, collector, lab, Chromium)', () => {
     );
     expect(dropsOnPolicy.n).toBeGreaterThan(0);
     const marker = await page.waitForSelector('[data-marker]', { timeout: 5000 });
+    // changes close in time share a marker: no marker covers another (one did, and could not be clicked)
+    const boxes = await page.$$eval('[data-marker]', (els) =>
+      els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.right]),
+    );
+    boxes.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+    for (let i = 1; i < boxes.length; i++)
+      expect(boxes[i]?.[0]).toBeGreaterThanOrEqual(boxes[i - 1]?.[1] ?? 0);
     await marker.click();
     const diff = await page.waitForSelector('section.diff', { timeout: 5000 });
     expect(await diff.textContent()).toMatch(/policy ipv4 filter INPUT: ACCEPT → DROP|−|\+/);

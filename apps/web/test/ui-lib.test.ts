@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { alignSeries } from '../src/ui/lib/align-series.ts';
 import { ApiClient, ApiError } from '../src/ui/lib/api-client.ts';
 import { AuthState } from '../src/ui/lib/auth.svelte.ts';
+import { changeMarkers } from '../src/ui/lib/change-markers.ts';
 import { channelsByLine, dialoguePort, tracesOfSession } from '../src/ui/lib/dialogue.ts';
 import { troubleScore } from '../src/ui/lib/fleet-store.svelte.ts';
 import { formatBytes, formatDuration } from '../src/ui/lib/format.ts';
@@ -391,5 +392,23 @@ describe('traces of a session', () => {
       'running',
       'covers',
     ]);
+  });
+});
+
+describe('change markers', () => {
+  const at = (x: number) => x;
+  it('gives changes a marker width apart a marker each, and drops those outside the plot', () => {
+    const m = changeMarkers([300, 10, 100, -1, 1001, Number.NaN], at, 1000);
+    expect(m).toEqual([
+      { changes: [10], x: 10 },
+      { changes: [100], x: 100 },
+      { changes: [300], x: 300 },
+    ]);
+  });
+  it('puts changes that would cover each other under one marker, which opens the newest', () => {
+    // a reload writing two rulesets within a second, then a third change 27 px on: still covered
+    const m = changeMarkers([500, 501, 527, 528], at, 1000, 28);
+    expect(m.map((k) => k.changes)).toEqual([[500, 501, 527], [528]]);
+    expect(m.map((k) => k.x)).toEqual([500, 528]);
   });
 });
