@@ -5,7 +5,8 @@
  * Each DIR holds ftpscope-collector.mjs and ftpscope-ctreader (bench/tools/bundle-rev.sh builds one from a
  * revision). Rounds run A B then B A alternately; prints each run and the medians per 1,000 connections/s.
  * AB_MODE=logins runs bench 13's FTP part instead (N lftp sessions at 10/s, each a login and a listing; medians
- * in % of a core); AB_ARGS_A / AB_ARGS_B add collector flags to one side (e.g. "--interval 4000").
+ * in % of a core); AB_ARGS_A / AB_ARGS_B add collector flags to one side (e.g. "--interval 4000"); AB_WARM=N runs
+ * N units of the same load unmeasured first (the JIT compiles the hot code within the first ~30 s).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const dirs = [resolve(a), resolve(b)];
 const rounds = Number(roundsArg ?? 4);
 const n = Number(nArg ?? 1500);
 const logins = process.env.AB_MODE === 'logins';
+const warm = Number(process.env.AB_WARM ?? 0);
 const extra = [process.env.AB_ARGS_A, process.env.AB_ARGS_B].map((x) => x?.split(' ').filter(Boolean) ?? []);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -61,6 +63,7 @@ try {
           const exited = new Promise((res) => child.once('exit', res));
           try {
             await sleep(3000); // started, subscribed, first sync sent (as bench 2)
+            if (warm > 0) await (logins ? loginsLoad(lab, host.ip, warm) : listingsLoad(lab, host.ip, warm));
             const c0 = treeCpuMs(child.pid as number);
             const t0 = performance.now();
             await (logins ? loginsLoad(lab, host.ip, n) : listingsLoad(lab, host.ip, n));

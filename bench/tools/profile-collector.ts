@@ -22,6 +22,8 @@ import { inNetns, withLab } from '../lib/lab.ts';
 
 const [mode = 'load', nArg, outArg] = process.argv.slice(2);
 const OUT = resolve(outArg ?? 'bench/results/profile');
+/** NODE_EXTRA_ARGS: more flags for the collector's node (e.g. "--trace-deopt"). */
+const extraNodeArgs = process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Node {
@@ -71,7 +73,10 @@ try {
         if (reader.path) args.push('--ctreader', reader.path);
         if (mode === 'load' || mode === 'logins') {
           const n = Number(nArg ?? (mode === 'load' ? 1000 : 200));
-          const c = startCollector(args, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', OUT], logs: true });
+          const c = startCollector(args, {
+            nodeArgs: ['--cpu-prof', '--cpu-prof-dir', OUT, ...extraNodeArgs],
+            logs: true,
+          });
           await sleep(3000);
           const c0 = treeCpuMs(c.pid);
           const p0 = new Map(treeCpu(c.pid).map((p) => [p.pid, p]));
@@ -106,11 +111,7 @@ try {
           );
           await inNetns(host.netns, ['conntrack', '-R', '@input'], `${lines.join('\n')}\n`);
           const c = startCollector(args, {
-            nodeArgs: [
-              '--heapsnapshot-signal=SIGUSR2',
-              `--diagnostic-dir=${OUT}`,
-              ...(process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? []),
-            ],
+            nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${OUT}`, ...extraNodeArgs],
             logs: true,
           });
           const rss: string[] = [];
