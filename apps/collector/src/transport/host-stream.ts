@@ -100,6 +100,7 @@ export async function startHostStream(o: HostStreamOptions): Promise<HostStream>
       hub.notify();
       if (drainMs > 0) await hub.drain(drainMs);
       await hub.stop();
+      spool.close();
       log.info({ unacked: spool.unackedCount }, 'stopped; unacknowledged batches stay in the spool');
     },
   };

@@ -19,7 +19,7 @@ function captureLogger() {
   return { log: createLogger('debug', dest), lines };
 }
 
-const health = (at: number): CollectorEvent => ({
+const health = (at: number, stats: Record<string, number> = { drop: 0 }): CollectorEvent => ({
   kind: 'health',
   health: {
     at,
@@ -27,7 +27,7 @@ const health = (at: number): CollectorEvent => ({
     conntrackMax: 262144,
     expectCount: 0,
     expectMax: 256,
-    stats: { drop: 0 },
+    stats,
     acct: false,
     timestamp: false,
     helperRules: [],
@@ -35,6 +35,8 @@ const health = (at: number): CollectorEvent => ({
 });
 
 const parse = (json: string) => JSON.parse(json) as Batch;
+const segments = () => readdirSync(dir).filter((f) => f.endsWith('.seg'));
+const lines = (name: string) => readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean);
 
 let dir: string;
 beforeEach(() => {
@@ -43,7 +45,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Spool', () => {
-  it('assigns increasing sequences and writes one file per batch', () => {
+  it('assigns increasing sequences and appends each batch as a line of one segment file', () => {
     const { log } = captureLogger();
     const spool = Spool.open({ dir, log });
     expect(spool.streamId).toMatch(/^[A-Za-z0-9-]{8,64}$/);
@@ -51,7 +53,8 @@ describe('Spool', () => {
     const b = spool.append([health(2)]);
     expect([a.seq, b.seq]).toEqual([1, 2]);
     expect(parse(b.json)).toMatchObject({ type: 'batch', seq: 2, events: [health(2)] });
-    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json'))).toHaveLength(2);
+    expect(segments()).toHaveLength(1);
+    expect(lines(segments()[0] as string)).toEqual([a.json, b.json]);
     expect(spool.unackedSeqs()).toEqual([1, 2]);
   });
 
@@ -61,7 +64,7 @@ describe('Spool', () => {
     for (let i = 0; i < 5; i++) spool.append([health(i)]);
     spool.ack(3);
     expect(spool.unackedSeqs()).toEqual([4, 5]);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json'))).toHaveLength(2);
+    expect(lines(segments()[0] as string).at(-1)).toBe('{"done":3}');
     spool.ack(5);
 
     const again = Spool.open({ dir, log });
@@ -86,7 +89,7 @@ describe('Spool', () => {
     expect(drained).toEqual([first, next]);
   });
 
-  it('an ack that empties the spool keeps its sequence in the acked batch, not by rewriting stream.json', () => {
+  it('an ack writes a mark in the segment: stream.json is not rewritten and no file is created', () => {
     const { log } = captureLogger();
     const spool = Spool.open({ dir, log });
     const state = () => readFileSync(join(dir, 'stream.json'), 'utf8');
@@ -96,13 +99,66 @@ describe('Spool', () => {
       spool.ack(i);
     }
     expect(state()).toBe(before);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json'))).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual([...segments(), 'stream.json'].sort());
+    expect(segments()).toHaveLength(1);
     // As after kill -9: nothing is written at stop.
     const again = Spool.open({ dir, log });
     expect(again.streamId).toBe(spool.streamId);
     expect(again.lastSeq).toBe(3);
     expect(again.unackedSeqs()).toEqual([]);
+    expect(segments()).toEqual([]); // nothing unacked in it: deleted at open
     expect(again.append([health(9)]).seq).toBe(4);
+  });
+
+  it('starts a new segment past 1 MiB and deletes a segment once all its batches are acknowledged', () => {
+    const { log } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    // ~100 KB each: the stats of a host with 6,000 counters
+    const stats = Object.fromEntries(Array.from({ length: 6000 }, (_, k) => [`counter_${k}`, k]));
+    for (let i = 1; i <= 25; i++) spool.append([health(i, stats)]); // ~2.5 MB: three segments
+    expect(segments().length).toBe(3);
+    spool.ack(12);
+    expect(segments().length).toBe(2); // the first held batches 1–11 (10 full ones and the one past 1 MiB)
+    spool.ack(25);
+    // The segment being written stays (it holds the numbering); the others went.
+    expect(segments().length).toBe(1);
+    const again = Spool.open({ dir, log });
+    expect(again.lastSeq).toBe(25);
+    expect(again.unackedSeqs()).toEqual([]);
+    expect(again.append([health(1)]).seq).toBe(26);
+  });
+
+  it('an ack after a restart is written to a new segment: acknowledged batches never come back', () => {
+    const { log } = captureLogger();
+    const spool = Spool.open({ dir, log });
+    for (let i = 1; i <= 4; i++) spool.append([health(i)]);
+    spool.close();
+    const second = Spool.open({ dir, log });
+    second.ack(2);
+    expect(segments()).toHaveLength(2);
+    second.close();
+    const third = Spool.open({ dir, log });
+    expect(third.unackedSeqs()).toEqual([3, 4]);
+    expect([...third.unacked()].map((b) => parse(b.json).seq)).toEqual([3, 4]);
+    third.ack(4);
+    expect(segments()).toHaveLength(1); // only the one being written, with the mark
+    expect(Spool.open({ dir, log }).lastSeq).toBe(4);
+  });
+
+  it('reads a spool written before segments (one file per batch, last-acked.json), then deletes those files', () => {
+    const { log } = captureLogger();
+    const frame = (seq: number) => JSON.stringify({ type: 'batch', seq, sentAt: 0, events: [health(seq)] });
+    writeFileSync(join(dir, 'stream.json'), '{"streamId":"0a1b2c3d-legacy","lastSeq":0}\n');
+    writeFileSync(join(dir, 'last-acked.json'), frame(6));
+    writeFileSync(join(dir, '0000000000000007.batch.json'), frame(7));
+    writeFileSync(join(dir, '0000000000000008.batch.json'), frame(8));
+    const spool = Spool.open({ dir, log });
+    expect(spool.streamId).toBe('0a1b2c3d-legacy');
+    expect([...spool.unacked()].map((b) => parse(b.json).seq)).toEqual([7, 8]);
+    expect(readdirSync(dir)).not.toContain('last-acked.json');
+    spool.ack(8);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json'))).toEqual([]);
+    expect(spool.append([health(9)]).seq).toBe(9);
   });
 
   it('after a restart (no clean shutdown) unacked batches are read back in order', () => {
@@ -110,7 +166,7 @@ describe('Spool', () => {
     const spool = Spool.open({ dir, log });
     for (let i = 1; i <= 4; i++) spool.append([health(i)]);
     spool.ack(1);
-    writeFileSync(join(dir, '0000000000000009.batch.json.tmp'), '{"type":"ba'); // a write cut short
+    writeFileSync(join(dir, 'stream.json.tmp'), '{"stream'); // a write cut short
 
     const again = Spool.open({ dir, log });
     expect(again.lastSeq).toBe(4);
@@ -145,7 +201,8 @@ describe('Spool', () => {
     });
     expect(events[1]).toEqual(health(4));
     expect(lines.some((l) => l.level === 40 && String(l.msg).includes('spool full'))).toBe(true);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.batch.json')).length).toBe(seqs.length);
+    spool.close();
+    expect(Spool.open({ dir, log }).unackedSeqs()).toEqual(seqs);
   });
 
   it('a dropped batch that carried an earlier gap passes it on: every dropped range stays recorded', () => {
@@ -170,19 +227,30 @@ describe('Spool', () => {
     });
   });
 
-  it('skips a corrupt file with a warning and reports it as a gap', () => {
-    const { log, lines } = captureLogger();
+  it('skips a corrupt batch (or one a crash cut short) with a warning and reports it as a gap', () => {
+    const { log, lines: logged } = captureLogger();
     const spool = Spool.open({ dir, log });
     for (let i = 1; i <= 3; i++) spool.append([health(i)]);
-    writeFileSync(join(dir, '0000000000000002.batch.json'), '{"type":"batch","seq":2,"ev');
+    spool.close();
+    const seg = join(dir, segments()[0] as string);
+    const text = readFileSync(seg, 'utf8');
+    const second = text.indexOf('{"type":"batch","seq":2,');
+    // batch 2's events damaged in place; batch 3 cut short as by a crash mid-write
+    writeFileSync(seg, `${text.slice(0, second + 24)}#${text.slice(second + 25, text.length - 20)}`);
 
     const again = Spool.open({ dir, log, now: () => 7 });
-    expect([...again.unacked()].map((b) => b.seq)).toEqual([1, 3]);
-    const warning = lines.find((l) => String(l.msg).includes('corrupt'));
-    expect(warning).toMatchObject({ level: 40, path: join(dir, '0000000000000002.batch.json') });
+    expect([...again.unacked()].map((b) => b.seq)).toEqual([1]);
+    const warning = logged.find((l) => String(l.msg).includes('corrupt'));
+    expect(warning).toMatchObject({ level: 40, path: seg, seq: 2 });
     const next = parse(again.append([health(4)]).json);
     expect(next.seq).toBe(4);
-    expect(next.events[0]).toMatchObject({ kind: 'gap', gap: { fromSeq: 2, toSeq: 2 } });
+    expect(next.events[0]).toMatchObject({ kind: 'gap', gap: { fromSeq: 2, toSeq: 3 } });
+    // Skipped once: opened again, the damaged lines are neither sent nor reported again.
+    again.close();
+    const warnings = logged.length;
+    const third = Spool.open({ dir, log });
+    expect([...third.unacked()].map((b) => b.seq)).toEqual([1, 4]);
+    expect(logged.slice(warnings).filter((l) => String(l.msg).includes('corrupt'))).toEqual([]);
   });
 
   it('an ack beyond our numbering (hub knows more) moves the next sequence past it', () => {
