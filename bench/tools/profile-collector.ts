@@ -8,7 +8,7 @@
  *   pnpm tsx bench/tools/profile-collector.ts big [N] [OUT_DIR]    N control entries (bench 13's 100k part):
  *     prints RSS every 5 s for 150 s, then writes a heap snapshot (SIGUSR2).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleCollector } from '@ftpscope/packaging/bundle';
@@ -19,34 +19,13 @@ import { processRssMb, treeCpu, treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
 import { startHub } from '../lib/hub.ts';
 import { inNetns, withLab } from '../lib/lab.ts';
+import { hottest } from '../lib/profile.ts';
 
 const [mode = 'load', nArg, outArg] = process.argv.slice(2);
 const OUT = resolve(outArg ?? 'bench/results/profile');
 /** NODE_EXTRA_ARGS: more flags for the collector's node (e.g. "--trace-deopt"). */
 const extraNodeArgs = process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount: number;
-}
-
-/** Self time per function of a .cpuprofile, hottest first. */
-function hottest(file: string, top = 30): string[] {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[] };
-  const total = p.samples.length;
-  const self = new Map<string, number>();
-  for (const n of p.nodes) {
-    const f = n.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + n.hitCount);
-  }
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
-}
 
 mkdirSync(OUT, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'ftpscope-profile-'));

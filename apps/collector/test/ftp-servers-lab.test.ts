@@ -5,7 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createLab, type FtpServerKind, type Lab } from '@ftpscope/lab';
+import type { FtpServerSettings } from '@ftpscope/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realExec, withNetns } from '../src/exec.ts';
+import { FtpServerSource } from '../src/ftp-servers/server-source.ts';
+import type { Exec } from '../src/host-monitor.types.ts';
 import type { OnceHost } from '../src/once.ts';
 import { collector } from './cli-run.ts';
 
@@ -77,5 +81,53 @@ describe('the collector finds the FTP server by its listening process', { timeou
     expect(h.problems.join('\n')).toMatch(
       /cannot read vsftpd config \/nonexistent\/vsftpd\.conf: ENOENT.*--ftp-conf/,
     );
+  });
+});
+
+describe('the collector looks for the server again without ss while the one found still runs', {
+  timeout: 60_000,
+}, () => {
+  it('rechecks trust the listening pid; after a restart (new pid) ss finds the server again', async () => {
+    const lab = labs.get('vsftpd') as Lab;
+    const host = lab.host('ftp1');
+    let ssRuns = 0;
+    const inNs = withNetns(realExec, host.netns);
+    const exec: Exec = (file, args, opts) => {
+      if (file === 'ss') ssRuns++;
+      return inNs(file, args, opts);
+    };
+    const settings: FtpServerSettings[] = [];
+    const problems: string[] = [];
+    const source = new FtpServerSource({
+      exec,
+      ports: [21],
+      server: 'auto',
+      conf: null,
+      log: null,
+      onSettings: (s) => settings.push(s),
+      onRecords: () => {},
+      countUnknown: () => {},
+      problem: (p) => problems.push(p),
+      now: Date.now,
+      recheckMs: 50,
+    });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      await source.start();
+      expect(settings.at(-1)).toMatchObject({ server: 'vsftpd', configPath: host.serverConf });
+      expect(ssRuns).toBe(1);
+      await sleep(1000); // ~20 rechecks
+      expect(ssRuns).toBe(1);
+      await lab.restartServer('ftp1');
+      for (const t0 = Date.now(); ssRuns < 2 && Date.now() - t0 < 10_000; ) await sleep(50);
+      expect(ssRuns).toBeGreaterThanOrEqual(2);
+      await sleep(500);
+      const after = ssRuns;
+      await sleep(1000); // the new pid is trusted in turn
+      expect(ssRuns).toBe(after);
+      expect(problems).toEqual([]);
+    } finally {
+      await source.stop();
+    }
   });
 });

@@ -39,3 +39,21 @@ export async function findListeningProcess(
   }
   return { found: null, why: `nothing listens on port ${ports.join(', ')}` };
 }
+
+/**
+ * Whether the process found listening before still runs as the same program: its pid alive with the same
+ * executable and command line (a pid reused by another program fails this). Two small /proc reads, where
+ * `ss -p` walks every process's file descriptors.
+ */
+export async function stillRunning(proc: ListeningProcess): Promise<boolean> {
+  try {
+    const [exe, cmdline] = await Promise.all([
+      readlink(`/proc/${proc.pid}/exe`),
+      readFile(`/proc/${proc.pid}/cmdline`, 'utf8'),
+    ]);
+    const argv = cmdline.split('\0').filter((a) => a !== '');
+    return exe === proc.exe && argv.length === proc.argv.length && argv.every((a, i) => a === proc.argv[i]);
+  } catch {
+    return false;
+  }
+}

@@ -3,7 +3,7 @@ import type { FtpServerKind, FtpServerSettings } from '@ftpscope/shared';
 import type { Exec } from '../host-monitor.types.ts';
 import type { SessionStart } from '../model/log-attach.ts';
 import { LogFollower } from '../sources/log-follower.ts';
-import { findListeningProcess } from './detect.ts';
+import { findListeningProcess, type ListeningProcess, stillRunning } from './detect.ts';
 import type { FtpLogRecord, LogLineParser } from './log-record.ts';
 import { RECOMMENDED_LOG_FORMAT } from './proftpd/index.ts';
 import { extendedLogParser } from './proftpd/log-parse.ts';
@@ -14,6 +14,11 @@ import { parseFtpLogLine } from './vsftpd/log-parse.ts';
 
 /** How often the server is looked for again (a restart after a config change gives a new pid and settings). */
 const RECHECK_MS = 10_000;
+/**
+ * While the process found listening still runs, a recheck trusts it instead of running `ss -p` (which walks
+ * every process's file descriptors: the costliest tool the collector ran on a quiet host), at most this long.
+ */
+const LISTENER_TRUST_MS = 5 * 60_000;
 
 const fsIo: ConfigIo = { readFile: (p) => readFile(p, 'utf8'), readdir: (p) => readdir(p) };
 
@@ -56,6 +61,8 @@ export class FtpServerSource {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly io: ConfigIo;
+  /** The process found listening by `ss`, and when. */
+  private listener: { proc: ListeningProcess; at: number } | null = null;
 
   constructor(private readonly opts: FtpServerSourceOptions) {
     this.io = opts.io ?? fsIo;
@@ -129,7 +136,7 @@ export class FtpServerSource {
   private async resolve(): Promise<Resolved | null> {
     const { server, conf, ports } = this.opts;
     const fixed = server === 'auto' ? null : FTP_SERVERS[server];
-    const found = await findListeningProcess(this.opts.exec, ports).catch(() => ({ found: null, why: null }));
+    const found = await this.findListener(ports);
     const proc = found.found;
     const byProcess = proc ? (driverForBinary(proc.exe) ?? driverForBinary(proc.argv[0] ?? '')) : null;
     const driver = fixed ?? byProcess;
@@ -159,6 +166,19 @@ export class FtpServerSource {
       `no FTP server found: ${found.why ?? 'no process listens on the control port'}, and no vsftpd, proftpd or pure-ftpd config at the usual paths; pass --ftp-server and --ftp-conf (settings and the server log are needed for data-channel outcomes)`,
     );
     return null;
+  }
+
+  /** The process listening on the control port: the one found before while it still runs, else `ss`'s answer. */
+  private async findListener(
+    ports: number[],
+  ): Promise<{ found: ListeningProcess | null; why: string | null }> {
+    const now = this.opts.now();
+    const last = this.listener;
+    if (last && now - last.at < LISTENER_TRUST_MS && (await stillRunning(last.proc)))
+      return { found: last.proc, why: null };
+    const found = await findListeningProcess(this.opts.exec, ports).catch(() => ({ found: null, why: null }));
+    this.listener = found.found ? { proc: found.found, at: now } : null;
+    return found;
   }
 
   private async firstExisting(paths: string[]): Promise<string | null> {
