@@ -26,12 +26,12 @@ import type { Logger } from '../logger.ts';
 export const DEFAULT_SPOOL_MAX_BYTES = 100 * 1024 * 1024;
 
 const STATE_FILE = 'stream.json';
-/** A segment: batches (and ack marks) appended one JSON line each; `<highest seq when started, 16 digits>.<n>.seg`. */
+/** A segment: batches and marks appended one JSON line each; `<highest seq when started, 16 digits>.<n>.seg`. */
 const SEGMENT_RE = /^\d{16}\.\d+\.seg$/;
 /** A segment holding this much starts the next one; a segment is deleted once none of its batches is unacked. */
 const SEGMENT_BYTES = 1024 * 1024;
 /** Versions before segments: one file per batch, and the batch whose ack emptied the spool. Read at open. */
-const LEGACY_BATCH_RE = /^(\d{16})\.batch\.json$/;
+const LEGACY_BATCH_RE = /^\d{16}\.batch\.json$/;
 const LEGACY_ACKED_FILE = 'last-acked.json';
 /** How a batch line starts (JSON.stringify of a Batch: `type` then `seq`); found without parsing the line. */
 const BATCH_LINE_RE = /^\{"type":"batch","seq":(\d+),/;
@@ -70,7 +70,7 @@ interface Segment {
   size: number;
   /** Its batches not yet acknowledged or dropped: at 0 (and not being written) the file goes. */
   live: number;
-  /** Highest sequence it records (batch or ack mark): deleting it must not lose the numbering. */
+  /** Highest sequence it records (batch or mark): deleting it must not lose the numbering. */
   maxSeq: number;
 }
 
@@ -152,7 +152,7 @@ export class Spool {
     this.onDrained = opts.onDrained ?? null;
   }
 
-  /** Opens (or creates) the spool in `dir`, loading the stream id, the sequence and unacked batch files. */
+  /** Opens (or creates) the spool in `dir`, loading the stream id, the sequence and the unacked batches. */
   static open(opts: SpoolOptions): Spool {
     const spool = new Spool(opts);
     spool.load();
@@ -401,7 +401,7 @@ export class Spool {
 
   /**
    * Deletes a segment none of whose batches is unacked. The highest sequence must survive a restart: when no
-   * newer record is in the segment being written, stream.json takes it first (rare: the ack mark of an ack
+   * newer record is in the segment being written, stream.json takes it first (rare: the `done` mark of an ack
    * that empties segments is written before they go).
    */
   private deleteSegment(seg: Segment): void {
@@ -439,7 +439,7 @@ export class Spool {
   }
 
   /**
-   * Appends one line (a batch, or an ack mark) to the segment being written, starting one if needed; returns
+   * Appends one line (a batch, or a mark) to the segment being written, starting one if needed; returns
    * that segment, or null (logged) when the disk refused. After a failed write the segment is not written
    * again: its last line may be cut short.
    */
