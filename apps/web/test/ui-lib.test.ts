@@ -405,7 +405,7 @@ describe('change markers', () => {
       { changes: [300], x: 300 },
     ]);
   });
-  it('puts changes that would cover each other under one marker, which opens the newest', () => {
+  it('puts changes that would cover each other under one marker, placed at the first', () => {
     // a reload writing two rulesets within a second, then a third change 27 px on: still covered
     const m = changeMarkers([500, 501, 527, 528], at, 1000, 28);
     expect(m.map((k) => k.changes)).toEqual([[500, 501, 527], [528]]);

@@ -3,7 +3,7 @@ import { formatTime } from './format.ts';
 /**
  * Ruleset-change markers over a chart. Changes closer than a marker's width would cover each other (a
  * manager's reload often writes two rulesets within a second, and the covered marker could not be clicked), so
- * they share one marker: it counts them and opens the newest. The list of changes under each chart holds every
+ * they share one marker: it counts them and opens the first (where a burst began). The list of changes under each chart holds every
  * one.
  */
 
@@ -11,7 +11,7 @@ import { formatTime } from './format.ts';
 export const MARKER_GAP_PX = 40;
 
 export interface ChangeMarker<C> {
-  /** The changes under this marker, oldest first; the marker opens the last. */
+  /** The changes under this marker, oldest first; the marker opens the first. */
   changes: C[];
   /** The marker's x, in px from the plot's left edge: where its first change is. */
   x: number;
