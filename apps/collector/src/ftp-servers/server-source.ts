@@ -16,7 +16,7 @@ import { parseFtpLogLine } from './vsftpd/log-parse.ts';
 const RECHECK_MS = 10_000;
 /**
  * While the process found listening still runs, a recheck trusts it instead of running `ss -p` (which walks
- * every process's file descriptors: the costliest tool the collector ran on a quiet host), at most this long.
+ * every process's file descriptors: per run the costliest tool the collector runs), at most this long.
  */
 const LISTENER_TRUST_MS = 5 * 60_000;
 
