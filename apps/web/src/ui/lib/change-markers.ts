@@ -3,8 +3,8 @@ import { formatTime } from './format.ts';
 /**
  * Ruleset-change markers over a chart. Changes closer than a marker's width would cover each other (a
  * manager's reload often writes two rulesets within a second, and the covered marker could not be clicked), so
- * they share one marker: it counts them and opens the first (where a burst began). The list of changes under each chart holds every
- * one.
+ * they share one marker: it counts them and opens the first (where a burst began). The list of changes under
+ * each chart holds every one.
  */
 
 /** Markers closer than this (CSS px) would overlap (a marker counting changes, "Δ×3", is ~35 px wide). */
