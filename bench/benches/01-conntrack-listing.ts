@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Bench, Figure } from '../lib/figure.ts';
 import { figure } from '../lib/figure.ts';
-import { inNetns, withLab } from '../lib/lab.ts';
+import { inNetns, insertControlEntries, withLab } from '../lib/lab.ts';
 import { runWorker } from '../lib/worker.ts';
 
 const WORKER = fileURLToPath(new URL('./conntrack-worker.ts', import.meta.url));
@@ -13,18 +13,6 @@ interface WorkerResult {
   rssStartMb: number;
   heapMb: number;
   sessions: number;
-}
-
-/** `conntrack -R` lines inserting FTP control entries [from, to) (ESTABLISHED, ASSURED, 1 h timeout). */
-function entries(from: number, to: number, clientNet: string, server: string): string {
-  const out: string[] = [];
-  for (let i = from; i < to; i++) {
-    const src = `${clientNet}.${100 + Math.floor(i / 60_000)}`;
-    out.push(
-      `-I -p tcp -s ${src} -d ${server} --sport ${1024 + (i % 60_000)} --dport 21 --state ESTABLISHED -t 3600 -u ASSURED`,
-    );
-  }
-  return `${out.join('\n')}\n`;
 }
 
 /**
@@ -41,12 +29,11 @@ export const conntrackListing: Bench = {
     return withLab({ name: `b${ctx.tag}`, hosts: 1, profile: 'open' }, async (lab) => {
       const host = lab.hosts[0];
       if (!host) throw new Error('lab has no host');
-      const clientNet = lab.client.ip.split('.').slice(0, 3).join('.');
       const figures: Figure[] = [];
       let have = 0;
       for (const size of sizes) {
         const t0 = Date.now();
-        await inNetns(host.netns, ['conntrack', '-R', '@input'], entries(have, size, clientNet, host.ip));
+        await insertControlEntries(lab, host, have, size);
         have = size;
         const count = Number((await inNetns(host.netns, ['conntrack', '-C'])).trim());
         ctx.log(`${count} entries in ${host.netns} (inserted in ${Date.now() - t0} ms)`);

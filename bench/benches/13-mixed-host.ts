@@ -10,7 +10,7 @@ import { processRssMb, treeCpuMs } from '../lib/cpu.ts';
 import type { Bench, Figure } from '../lib/figure.ts';
 import { figure } from '../lib/figure.ts';
 import { startHub } from '../lib/hub.ts';
-import { inNetns, withLab } from '../lib/lab.ts';
+import { inNetns, insertControlEntries, withLab } from '../lib/lab.ts';
 
 const TCP_LOAD = fileURLToPath(new URL('../lib/tcp-load.ts', import.meta.url));
 /** Non-FTP connections per second (a busy web server beside the FTP server) and FTP sessions per second. */
@@ -172,13 +172,7 @@ export const mixedHost: Bench = {
 
           // Holding many FTP sessions: control entries in the table, listed and modelled at start, sent to the hub.
           await inNetns(host.netns, ['conntrack', '-F']).catch(() => '');
-          const lines: string[] = [];
-          const net = lab.client.ip.split('.').slice(0, 3).join('.');
-          for (let i = 0; i < big; i++)
-            lines.push(
-              `-I -p tcp -s ${net}.${100 + Math.floor(i / 60_000)} -d ${host.ip} --sport ${1024 + (i % 60_000)} --dport 21 --state ESTABLISHED -t 3600 -u ASSURED`,
-            );
-          await inNetns(host.netns, ['conntrack', '-R', '@input'], `${lines.join('\n')}\n`);
+          await insertControlEntries(lab, host, 0, big);
           const b = collector('big');
           const samples: number[] = [];
           // The first sync (and the snapshot for the hub) is a burst; V8 gives memory back within a minute or two.

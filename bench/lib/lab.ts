@@ -45,3 +45,22 @@ export async function withNamespace<T>(name: string, fn: (netns: string) => Prom
     await run('ip', ['netns', 'del', name]).catch(() => {});
   }
 }
+
+/**
+ * Inserts FTP control entries [from, to) into `host`'s conntrack table (`conntrack -R`): ESTABLISHED, ASSURED,
+ * 1 h timeout, from the client's /24 (a new source address every 60,000 entries) to port 21.
+ */
+export async function insertControlEntries(
+  lab: Lab,
+  host: { netns: string; ip: string },
+  from: number,
+  to: number,
+): Promise<void> {
+  const net = lab.client.ip.split('.').slice(0, 3).join('.');
+  const lines: string[] = [];
+  for (let i = from; i < to; i++)
+    lines.push(
+      `-I -p tcp -s ${net}.${100 + Math.floor(i / 60_000)} -d ${host.ip} --sport ${1024 + (i % 60_000)} --dport 21 --state ESTABLISHED -t 3600 -u ASSURED`,
+    );
+  await inNetns(host.netns, ['conntrack', '-R', '@input'], `${lines.join('\n')}\n`);
+}

@@ -18,7 +18,7 @@ import { startCollector } from '../lib/collector.ts';
 import { processRssMb, treeCpu, treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
 import { startHub } from '../lib/hub.ts';
-import { inNetns, withLab } from '../lib/lab.ts';
+import { insertControlEntries, withLab } from '../lib/lab.ts';
 import { hottest } from '../lib/profile.ts';
 
 const [mode = 'load', nArg, outArg] = process.argv.slice(2);
@@ -82,13 +82,7 @@ try {
           if (prof) console.log(`${join(OUT, prof)}\n${hottest(join(OUT, prof)).join('\n')}`);
         } else {
           const n = Number(nArg ?? 100_000);
-          const net = lab.client.ip.split('.').slice(0, 3).join('.');
-          const lines = Array.from(
-            { length: n },
-            (_, i) =>
-              `-I -p tcp -s ${net}.${100 + Math.floor(i / 60_000)} -d ${host.ip} --sport ${1024 + (i % 60_000)} --dport 21 --state ESTABLISHED -t 3600 -u ASSURED`,
-          );
-          await inNetns(host.netns, ['conntrack', '-R', '@input'], `${lines.join('\n')}\n`);
+          await insertControlEntries(lab, host, 0, n);
           const c = startCollector(args, {
             nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${OUT}`, ...extraNodeArgs],
             logs: true,

@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inNetns, withLab } from '../lib/lab.ts';
+import { insertControlEntries, withLab } from '../lib/lab.ts';
 import { hottest } from '../lib/profile.ts';
 import { runWorker } from '../lib/worker.ts';
 
@@ -20,13 +20,7 @@ mkdirSync(OUT, { recursive: true });
 await withLab({ name: 'plist', hosts: 1, profile: 'open' }, async (lab) => {
   const host = lab.hosts[0];
   if (!host) throw new Error('lab has no host');
-  const net = lab.client.ip.split('.').slice(0, 3).join('.');
-  const lines = Array.from(
-    { length: n },
-    (_, i) =>
-      `-I -p tcp -s ${net}.${100 + Math.floor(i / 60_000)} -d ${host.ip} --sport ${1024 + (i % 60_000)} --dport 21 --state ESTABLISHED -t 3600 -u ASSURED`,
-  );
-  await inNetns(host.netns, ['conntrack', '-R', '@input'], `${lines.join('\n')}\n`);
+  await insertControlEntries(lab, host, 0, n);
   const before = new Set(readdirSync(OUT));
   const res = await runWorker<Record<string, unknown>>(WORKER, [host.netns, '1', '3'], {
     nodeArgs: ['--expose-gc', '--cpu-prof', '--cpu-prof-dir', OUT],
