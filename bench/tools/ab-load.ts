@@ -6,7 +6,8 @@
  * revision). Rounds run A B then B A alternately; prints each run and the medians per 1,000 connections/s.
  * AB_MODE=logins runs bench 13's FTP part instead (N lftp sessions at 10/s, each a login and a listing; medians
  * in % of a core); AB_ARGS_A / AB_ARGS_B add collector flags to one side (e.g. "--interval 4000"); AB_WARM=N runs
- * N units of the same load unmeasured first (the JIT compiles the hot code within the first ~30 s).
+ * N units of the same load unmeasured first (the JIT compiles the hot code within the first ~30 s); AB_NODE_A /
+ * AB_NODE_B add node flags to one side (e.g. "--single-threaded-gc"; DIR_A and DIR_B may be the same build).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +28,9 @@ const rounds = Number(roundsArg ?? 4);
 const n = Number(nArg ?? 1500);
 const logins = process.env.AB_MODE === 'logins';
 const warm = Number(process.env.AB_WARM ?? 0);
-const extra = [process.env.AB_ARGS_A, process.env.AB_ARGS_B].map((x) => x?.split(' ').filter(Boolean) ?? []);
+const words = (x: string | undefined) => x?.split(' ').filter(Boolean) ?? [];
+const extra = [process.env.AB_ARGS_A, process.env.AB_ARGS_B].map(words);
+const nodeFlags = [process.env.AB_NODE_A, process.env.AB_NODE_B].map(words);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
@@ -45,6 +48,7 @@ try {
           const child = spawn(
             process.execPath,
             [
+              ...(nodeFlags[v] ?? []),
               join(dir, 'ftpscope-collector.mjs'),
               ...['--hub', `ws://127.0.0.1:${hub.port}`, '--token', hub.collectorToken, '--name', `ab${v}`],
               ...[
