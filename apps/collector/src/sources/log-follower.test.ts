@@ -51,4 +51,21 @@ describe('LogFollower', () => {
     expect(calls[0]).toEqual(['one', 'two']);
     await f.stop();
   });
+
+  it('reads a backlog over several polls (at most 4 MiB each), losing and repeating no line', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ftpscope-follow-'));
+    const path = join(dir, 'vsftpd.log');
+    await writeFile(path, '');
+    const got: string[] = [];
+    const f = new LogFollower({ path, fromEnd: true, onLines: (l) => got.push(...l), pollMs: 60_000 });
+    await f.start();
+    const lines = Array.from({ length: 60_000 }, (_, i) => `${String(i).padStart(8, '0')} ${'x'.repeat(90)}`);
+    await appendFile(path, `${lines.join('\n')}\n`); // ~5.7 MiB
+    await f.poll();
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(lines.length);
+    await f.poll();
+    expect(got).toEqual(lines);
+    await f.stop();
+  });
 });
