@@ -496,7 +496,13 @@ export class DataChannelTracker {
   /** Replaces the attempt's wire object when a field changes (the session compares attempts by identity). */
   private update(a: Attempt, patch: Partial<DataChannelAttempt>): void {
     let changed = false;
-    for (const [k, v] of Object.entries(patch)) if (a.w[k as keyof DataChannelAttempt] !== v) changed = true;
+    for (const k in patch) {
+      const key = k as keyof DataChannelAttempt;
+      if (a.w[key] !== patch[key]) {
+        changed = true;
+        break;
+      }
+    }
     if (!changed) return;
     const before = a.w;
     a.w = { ...a.w, ...patch };

@@ -2,13 +2,15 @@
  * A Map of small lists in insertion order: the model's secondary indexes (by tuple, by client address). A key
  * with one value holds it directly (most tuples have one session), so V must not itself be an array.
  */
+const NONE: readonly never[] = Object.freeze([]);
+
 export class MultiMap<K, V extends object> {
   private readonly map = new Map<K, V | V[]>();
 
   /** Values under `key`, oldest first (empty when none). */
   get(key: K): readonly V[] {
     const v = this.map.get(key);
-    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+    return v === undefined ? NONE : Array.isArray(v) ? v : [v];
   }
 
   /** The first value under `key` that matches (without the array `get` makes for a single value). */

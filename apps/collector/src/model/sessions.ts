@@ -633,7 +633,9 @@ export class SessionModel {
 
   private linkExpectationsTo(st: SessionState): void {
     const tk = st.tk;
-    for (const ex of [...this.orphanExp.get(tk)]) {
+    const orphans = this.orphanExp.get(tk);
+    if (orphans.length === 0) return; // the usual case (a listing of 100k sessions has no orphan at all)
+    for (const ex of [...orphans]) {
       if (ex.e.sessionId === null && this.sessionByMaster(tk) === st) {
         ex.e.sessionId = st.id;
         ex.session = st;
