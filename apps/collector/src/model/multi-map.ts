@@ -1,9 +1,10 @@
+/** What `get` returns for a key with no values (one shared empty list). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /**
  * A Map of small lists in insertion order: the model's secondary indexes (by tuple, by client address). A key
  * with one value holds it directly (most tuples have one session), so V must not itself be an array.
  */
-const NONE: readonly never[] = Object.freeze([]);
-
 export class MultiMap<K, V extends object> {
   private readonly map = new Map<K, V | V[]>();
 
