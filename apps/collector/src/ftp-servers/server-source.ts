@@ -222,6 +222,7 @@ export class FtpServerSource {
     this.follower = new LogFollower({
       path,
       fromEnd: true,
+      onProblem: (message) => this.opts.problem(message),
       onLines: (lines) => {
         const now = this.opts.now();
         const records: FtpLogRecord[] = [];

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,29 @@ describe('LogFollower', () => {
     expect(got.length).toBeLessThan(lines.length);
     await f.poll();
     expect(got).toEqual(lines);
+    await f.stop();
+  });
+
+  it('does not wait on a FIFO: says once that it is not a regular file and reads nothing', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ftpscope-follow-'));
+    const path = join(dir, 'vsftpd.log');
+    execFileSync('mkfifo', [path]);
+    const problems: string[] = [];
+    const got: string[] = [];
+    const f = new LogFollower({
+      path,
+      fromEnd: true,
+      onLines: (l) => got.push(...l),
+      onProblem: (m) => problems.push(m),
+      pollMs: 60_000,
+    });
+    await f.start(); // a blocking open would never return: no writer ever opens this FIFO
+    await f.poll();
+    await f.poll();
+    expect(got).toEqual([]);
+    expect(problems).toEqual([
+      `${path} is not a regular file (a FIFO or a device cannot be followed); name the FTP server's log file with --ftp-log`,
+    ]);
     await f.stop();
   });
 });

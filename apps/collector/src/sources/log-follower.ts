@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 const READ_BYTES = 64 * 1024;
@@ -15,6 +15,8 @@ export interface LogFollowerOptions {
   /** Start at the end of the file (true: only new lines) or at its beginning. */
   fromEnd: boolean;
   pollMs?: number;
+  /** The path is not a regular file (told once per path): nothing is read from it. */
+  onProblem?(message: string): void;
 }
 
 /**
@@ -35,6 +37,7 @@ export class LogFollower {
   /** Keeps a character split between two reads whole. */
   private decoder = new StringDecoder('utf8');
   private timer: NodeJS.Timeout | null = null;
+  private toldNotFile = false;
 
   constructor(private readonly opts: LogFollowerOptions) {}
 
@@ -73,8 +76,18 @@ export class LogFollower {
 
   private openCurrent(fromEnd: boolean): void {
     try {
-      this.fd = openSync(this.opts.path, 'r');
+      // Non-blocking: opening a FIFO for reading would otherwise wait for a writer, and the collector with it.
+      this.fd = openSync(this.opts.path, constants.O_RDONLY | constants.O_NONBLOCK);
       const st = fstatSync(this.fd);
+      if (!st.isFile()) {
+        this.close();
+        if (!this.toldNotFile)
+          this.opts.onProblem?.(
+            `${this.opts.path} is not a regular file (a FIFO or a device cannot be followed); name the FTP server's log file with --ftp-log`,
+          );
+        this.toldNotFile = true;
+        return;
+      }
       this.ino = st.ino;
       this.offset = fromEnd ? st.size : 0;
       this.rest = '';
