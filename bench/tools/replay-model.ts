@@ -32,11 +32,19 @@ const times = reader.filter((l) => /^[CX]\t/.test(l)).map((l) => Number(l.split(
 const first = times[0] ?? 0;
 const span = (times.at(-1) ?? first) - first;
 const dataConns = reader.filter((l) => l.startsWith('C\tNEW\t') && l.split('\t')[18] !== '-').length;
-// Reader lines per 250 ms of recorded time, and the log lines that go with them.
-const chunk = Math.max(1, Math.round((reader.length * 250) / Math.max(span, 1)));
+// Reader lines per 10 ms of recorded time (the native reader's gather), and the log lines that go with them,
+// handed over every 25 chunks (the log follower's 250 ms poll).
+const chunk = Math.max(1, Math.round((reader.length * 10) / Math.max(span, 1)));
 const logPerChunk = (log.length * chunk) / reader.length;
+const LOG_EVERY = 25;
+/** Batches go every 200 ms under load (or at MAX_BATCH_EVENTS). */
+const FLUSH_EVERY = 20;
+/** REPLAY_IMMEDIATE=1: the tracker emits a session after each change, as before deferred emissions. */
+const deferFlush = process.env.REPLAY_IMMEDIATE !== '1';
+/** Lets the microtasks of one read run (the tracker's deferred session emissions), as the event loop does. */
+const endOfTask = () => new Promise<void>((r) => setImmediate(r));
 
-function replay(): { cpuUs: number; events: number; bytes: number } {
+async function replay(): Promise<{ cpuUs: number; events: number; bytes: number }> {
   let events = 0;
   let bytes = 0;
   const batcher = new Batcher({
@@ -58,7 +66,7 @@ function replay(): { cpuUs: number; events: number; bytes: number } {
     },
     portOwner: (family, src, dst, dport) => tracker.portOwner(family, src, dst, dport),
   });
-  const tracker: DataChannelTracker = new DataChannelTracker(model, passiveRange);
+  const tracker: DataChannelTracker = new DataChannelTracker(model, passiveRange, deferFlush);
   const attacher = new LogAttacher(model, tracker);
   let now = first;
   let lastTick = first;
@@ -78,26 +86,32 @@ function replay(): { cpuUs: number; events: number; bytes: number } {
         model.applyExpect(r.rec, now);
       }
     }
-    const upTo = Math.round(((i + chunk) / chunk) * logPerChunk);
-    const recs = log.slice(logAt, upTo).flatMap((l) => {
-      const p = parseFtpLogLine(l);
-      return Array.isArray(p) ? p : [];
-    });
-    logAt = upTo;
-    if (recs.length > 0) attacher.apply(recs);
+    await endOfTask();
+    if ((i / chunk) % LOG_EVERY === LOG_EVERY - 1 || i + chunk >= reader.length) {
+      const upTo = Math.round(((i + chunk) / chunk) * logPerChunk);
+      const recs = log.slice(logAt, upTo).flatMap((l) => {
+        const p = parseFtpLogLine(l);
+        return Array.isArray(p) ? p : [];
+      });
+      logAt = upTo;
+      if (recs.length > 0) attacher.apply(recs);
+      await endOfTask();
+    }
     if (now - lastTick >= 1000) {
       model.tick(now);
       tracker.tick(now);
       lastTick = now;
     }
-    batcher.flush();
+    if ((i / chunk) % FLUSH_EVERY === FLUSH_EVERY - 1) batcher.flush();
   }
+  batcher.flush();
   const c = process.cpuUsage(c0);
   return { cpuUs: c.user + c.system, events, bytes };
 }
 
-replay(); // warm-up: JIT
-const runs = Array.from({ length: reps }, replay);
+await replay(); // warm-up: JIT
+const runs: Awaited<ReturnType<typeof replay>>[] = [];
+for (let i = 0; i < reps; i++) runs.push(await replay());
 const us = runs.map((r) => r.cpuUs / dataConns).sort((a, b) => a - b);
 const last = runs.at(-1) as { events: number; bytes: number };
 console.log(

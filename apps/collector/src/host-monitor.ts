@@ -80,7 +80,8 @@ export function createHostMonitor(opts: HostMonitorOptions): HostMonitor {
     },
     portOwner: (family, src, dst, dport) => tracker.portOwner(family, src, dst, dport),
   });
-  const tracker: DataChannelTracker = new DataChannelTracker(model, passiveRange);
+  // Deferred: a read of the reader or the log re-emits each session it touched once (see the constructor).
+  const tracker: DataChannelTracker = new DataChannelTracker(model, passiveRange, true);
   const attacher = new LogAttacher(model, tracker);
 
   let rules: IdentifiedRule[] = [];

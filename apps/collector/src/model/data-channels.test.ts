@@ -19,7 +19,7 @@ const S = '198.18.250.1';
 // vsftpd writes whole seconds: the tests run on whole seconds too.
 const T0 = new Date(2026, 10, 30, 12, 0, 0).getTime();
 
-function harness() {
+function harness(deferFlush = false) {
   const events: CollectorEvent[] = [];
   const model: SessionModel = new SessionModel({
     host: 'h1',
@@ -31,7 +31,7 @@ function harness() {
     },
     portOwner: (f, s, d, p) => tracker.portOwner(f, s, d, p),
   });
-  const tracker: DataChannelTracker = new DataChannelTracker(model, () => [40000, 40100]);
+  const tracker: DataChannelTracker = new DataChannelTracker(model, () => [40000, 40100], deferFlush);
   const attacher = new LogAttacher(model, tracker);
   const ct = (r: Partial<ConntrackRecord> & { id: string; at: number; sport: number; dport: number }) => {
     const rec: ConntrackRecord = {
@@ -155,6 +155,34 @@ function harness() {
     events,
   };
 }
+
+describe('DataChannelTracker: deferred emissions (as host-monitor runs it)', () => {
+  it('emits each changed session once after the task, with the same attempts as emitting after each change', async () => {
+    const run = (h: ReturnType<typeof harness>) => {
+      h.control('1', 41000, T0, 'ftp');
+      h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+      for (let i = 0; i < 3; i++) {
+        const at = T0 + 1000 * (i + 1);
+        h.vsftpd(at, 101, `[ftp] FTP command: Client "${C}", "PASV"`);
+        h.expect(41000, 40042 + i, at + 100);
+        h.established(String(10 + i), 50000 + i, 40042 + i, at + 200);
+        h.expect(41000, 40042 + i, at + 201, 'DESTROY');
+      }
+    };
+    const now = harness();
+    const later = harness(true);
+    run(now);
+    run(later);
+    const sessions = (h: ReturnType<typeof harness>) => h.events.filter((e) => e.kind === 'session').length;
+    const before = sessions(later);
+    await Promise.resolve();
+    expect(sessions(later)).toBe(before + 1); // the one control session, once
+    expect(later.attempts()).toEqual(now.attempts());
+    expect(later.attempts()).toHaveLength(3);
+    expect(later.attempts().map((a) => a.outcome)).toEqual(['ok', 'ok', 'ok']);
+    expect(sessions(now)).toBeGreaterThan(sessions(later));
+  });
+});
 
 describe('DataChannelTracker: one attempt per data channel, with its outcome', () => {
   it('helper host: PASV in the log, expectation and established data connection make one ok attempt with the exact port', () => {

@@ -97,9 +97,18 @@ export class DataChannelTracker {
   private held: DroppedPacket[] = [];
   private newClients = new Set<string>();
 
+  /** A microtask that emits the changed sessions is queued (deferred mode). */
+  private flushQueued = false;
+
+  /**
+   * `deferFlush`: a changed session is emitted once, in a microtask after the current task, instead of after each
+   * change. A read of the conntrack reader (tens of events) or of the server log (hundreds of lines) then
+   * re-emits each session it touched once; each emission builds the session's message with its attempts.
+   */
   constructor(
     private readonly model: TrackerModel,
     private readonly passiveRange: () => [number, number] | null,
+    private readonly deferFlush = false,
   ) {}
 
   /** A signal from the server log of a session (in log order). */
@@ -532,6 +541,23 @@ export class DataChannelTracker {
 
   /** Emits the session if its attempts changed (an attempt's wire object is replaced on each change). */
   private flush(st: SessionState): void {
+    if (this.deferFlush) {
+      if (!this.flushQueued && this.changed.size > 0) {
+        this.flushQueued = true;
+        queueMicrotask(() => this.flushChanged());
+      }
+      return;
+    }
+    this.emitChanged(st);
+  }
+
+  /** Emits every session whose attempts changed (deferred mode's microtask). */
+  private flushChanged(): void {
+    this.flushQueued = false;
+    for (const st of this.changed) this.emitChanged(st);
+  }
+
+  private emitChanged(st: SessionState): void {
     const list = this.bySession.get(st);
     if (!this.changed.delete(st) || !list) return;
     st.attempts = list.map((a) => a.w);
