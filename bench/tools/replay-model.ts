@@ -3,8 +3,9 @@
  * record-load.ts recorded through the pieces the host monitor wires (reader-line parsing, session model,
  * data-channel tracker, log parsing and attaching, batching with coalescing, JSON of each batch):
  *   pnpm tsx bench/tools/replay-model.ts REC_DIR [REPS]
- * The two recordings are interleaved in proportion (both follow the same listings at a steady rate), the log
- * in chunks of a 250 ms poll; ticks run once a second of recorded time. Prints the fastest and the median of REPS
+ * The two recordings are interleaved in proportion (both follow the same listings at a steady rate): the reader's
+ * lines in 10 ms reads, the log every 250 ms (a poll), each read its own task; batches every 200 ms, ticks once a
+ * second of recorded time (REPLAY_IMMEDIATE=1: the tracker emits after each change). Prints the fastest and the median of REPS
  * runs (after one warm-up) in µs of CPU per data connection: on a shared VM the fastest is the steadier figure.
  * Run it in two checkouts on the same recording for an A/B.
  */
