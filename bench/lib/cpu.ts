@@ -64,3 +64,30 @@ export function treeCpu(root: number): { pid: number; comm: string; ms: number; 
     if (inTree(pid)) out.push({ pid, comm: comm.get(pid) ?? '?', ms, reapedMs: reaped.get(pid) ?? 0 });
   return out;
 }
+
+/**
+ * CPU time (ms) of a process's threads, user and system apart: its main thread ("main user", "main system") and
+ * the others (V8's and libuv's: "other user", "other system").
+ */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out; // gone
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = tid === String(pid) ? 'main' : 'other';
+      for (const [kind, ticks] of [
+        ['user', f[11]],
+        ['system', f[12]],
+      ] as const)
+        out.set(`${name} ${kind}`, (out.get(`${name} ${kind}`) ?? 0) + Number(ticks) * TICK_MS);
+    } catch {} // ended while we looked
+  }
+  return out;
+}

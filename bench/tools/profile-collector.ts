@@ -3,6 +3,8 @@
  * to a hub process:
  *   pnpm tsx bench/tools/profile-collector.ts load [N] [OUT_DIR]   bench 2's load (4 lftp sessions × N passive
  *     listings) under `--cpu-prof`: writes a .cpuprofile (open in DevTools) and prints the hottest functions.
+ *     Also prints the CPU of each process of the tree and of the collector's threads (PROFILE_CPU=0: without
+ *     the profiler, whose sampling costs CPU of its own).
  *   pnpm tsx bench/tools/profile-collector.ts logins [N] [OUT_DIR]   bench 13's FTP part (N lftp sessions at 10/s,
  *     each a login and one listing) under `--cpu-prof`.
  *   pnpm tsx bench/tools/profile-collector.ts big [N] [OUT_DIR]    N control entries (bench 13's 100k part):
@@ -15,7 +17,7 @@ import { bundleCollector } from '@ftpscope/packaging/bundle';
 import { buildInfo } from '@ftpscope/shared/build-info';
 import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
 import { startCollector } from '../lib/collector.ts';
-import { processRssMb, treeCpu, treeCpuMs } from '../lib/cpu.ts';
+import { processRssMb, threadCpuMs, treeCpu, treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
 import { startHub } from '../lib/hub.ts';
 import { insertControlEntries, withLab } from '../lib/lab.ts';
@@ -53,12 +55,16 @@ try {
         if (mode === 'load' || mode === 'logins') {
           const n = Number(nArg ?? (mode === 'load' ? 1000 : 200));
           const c = startCollector(args, {
-            nodeArgs: ['--cpu-prof', '--cpu-prof-dir', OUT, ...extraNodeArgs],
+            nodeArgs: [
+              ...(process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', '--cpu-prof-dir', OUT]),
+              ...extraNodeArgs,
+            ],
             logs: true,
           });
           await sleep(3000);
           const c0 = treeCpuMs(c.pid);
           const p0 = new Map(treeCpu(c.pid).map((p) => [p.pid, p]));
+          const th0 = threadCpuMs(c.pid);
           const t0 = performance.now();
           await (mode === 'load' ? listingsLoad(lab, host.ip, n) : loginsLoad(lab, host.ip, n));
           const s = (performance.now() - t0) / 1000;
@@ -73,6 +79,9 @@ try {
               `  ${p.comm} (${p.pid}): ${pct(p.ms - (was?.ms ?? 0))}, of it reaped children ${pct(p.reapedMs - (was?.reapedMs ?? 0))}`,
             );
           }
+          for (const [name, ms] of threadCpuMs(c.pid))
+            if (ms - (th0.get(name) ?? 0) > 0)
+              console.log(`    thread ${name}: ${pct(ms - (th0.get(name) ?? 0))}`);
           await sleep(2500);
           await c.stop();
           const prof = readdirSync(OUT)

@@ -91,6 +91,63 @@ describe('native reader output (recorded beside the conntrack tool on the same t
     expect(data.some((x) => x.state === 'ESTABLISHED' && x.orig.dport >= 40000)).toBe(true);
   });
 
+  it('rejects a record with any one field out of shape', () => {
+    const lines = fixture(`${DIR}/events-healthy.txt`).split('\n');
+    const c = lines.find((l) => l.startsWith('C\tNEW\t') && !l.endsWith('\t-')) as string;
+    const x = lines.find((l) => l.startsWith('X\t')) as string;
+    const numbers = ['', 'x', '1x', '-1', '0x10', '1e3'];
+    const addresses = ['', '-'];
+    // Field index -> values it must not accept (state, flags and helper are free text).
+    const bad: [string, Record<number, string[]>][] = [
+      [
+        c,
+        {
+          1: ['', 'OLD', 'new'],
+          2: numbers,
+          3: ['', '5', '44'],
+          4: numbers,
+          6: addresses,
+          7: addresses,
+          8: numbers,
+          9: numbers,
+          10: addresses,
+          11: addresses,
+          12: numbers,
+          13: numbers,
+          16: [...numbers, '-', '12345678901'],
+          17: numbers,
+          18: [''],
+          19: addresses,
+          20: numbers,
+          21: numbers,
+        },
+      ],
+      [
+        x,
+        {
+          1: ['', 'OLD'],
+          2: numbers,
+          3: ['', '5'],
+          4: numbers,
+          5: numbers,
+          6: addresses,
+          9: numbers,
+          10: addresses,
+          13: numbers,
+        },
+      ],
+    ];
+    for (const [line, fields] of bad) {
+      expect(parseReaderLine(line)).not.toBeNull();
+      for (const [i, values] of Object.entries(fields))
+        for (const v of values) {
+          const f = line.split('\t');
+          f[Number(i)] = v;
+          expect(parseReaderLine(f.join('\t')), `${line[0]} field ${i} = "${v}"`).toBeNull();
+        }
+    }
+  });
+
   it('rejects what is not a reader line, and records of the wrong shape', () => {
     const good = fixture(`${DIR}/events-healthy.txt`).split('\n')[1] as string;
     expect(parseReaderLine(good)?.kind).toBe('ct');
