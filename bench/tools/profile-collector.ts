@@ -4,7 +4,7 @@
  *   pnpm tsx bench/tools/profile-collector.ts load [N] [OUT_DIR]   bench 2's load (4 lftp sessions × N passive
  *     listings) under `--cpu-prof`: writes a .cpuprofile (open in DevTools) and prints the hottest functions.
  *     Also prints the CPU of each process of the tree and of the collector's threads (PROFILE_CPU=0: without
- *     the profiler, whose sampling costs CPU of its own).
+ *     the profiler, whose sampling costs CPU of its own; PROFILE_WARM=N: N listings per session first, unmeasured).
  *   pnpm tsx bench/tools/profile-collector.ts logins [N] [OUT_DIR]   bench 13's FTP part (N lftp sessions at 10/s,
  *     each a login and one listing) under `--cpu-prof`.
  *   pnpm tsx bench/tools/profile-collector.ts big [N] [OUT_DIR]    N control entries (bench 13's 100k part):
@@ -26,6 +26,8 @@ import { hottest } from '../lib/profile.ts';
 const [mode = 'load', nArg, outArg] = process.argv.slice(2);
 const OUT = resolve(outArg ?? 'bench/results/profile');
 /** NODE_EXTRA_ARGS: more flags for the collector's node (e.g. "--trace-deopt"). */
+/** PROFILE_WARM: units of the same load run first, unmeasured (the JIT compiles the hot code in the first ~30 s). */
+const warm = Number(process.env.PROFILE_WARM ?? 0);
 const extraNodeArgs = process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,6 +64,8 @@ try {
             logs: true,
           });
           await sleep(3000);
+          if (warm > 0)
+            await (mode === 'load' ? listingsLoad(lab, host.ip, warm) : loginsLoad(lab, host.ip, warm));
           const c0 = treeCpuMs(c.pid);
           const p0 = new Map(treeCpu(c.pid).map((p) => [p.pid, p]));
           const th0 = threadCpuMs(c.pid);
