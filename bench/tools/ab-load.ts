@@ -3,7 +3,8 @@
  * turns on one lab host and one hub, so the machine's drift between sittings cancels out:
  *   pnpm tsx bench/tools/ab-load.ts DIR_A DIR_B [ROUNDS] [N]
  * Each DIR holds ftpscope-collector.mjs and ftpscope-ctreader (bench/tools/bundle-rev.sh builds one from a
- * revision). Rounds run A B then B A alternately; prints each run and the medians per 1,000 connections/s.
+ * revision). Rounds run A B then B A alternately; prints each run (with the native reader's share) and the medians
+ * per 1,000 connections/s.
  * AB_MODE=logins runs bench 13's FTP part instead (N lftp sessions at 10/s, each a login and a listing; medians
  * in % of a core); AB_ARGS_A / AB_ARGS_B add collector flags to one side (e.g. "--interval 4000"); AB_WARM=N runs
  * N units of the same load unmeasured first (the JIT compiles the hot code within the first ~30 s); AB_NODE_A /
@@ -13,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { treeCpuMs } from '../lib/cpu.ts';
+import { treeCpu, treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
 import { startHub } from '../lib/hub.ts';
 import { withLab } from '../lib/lab.ts';
@@ -33,6 +34,12 @@ const extra = [process.env.AB_ARGS_A, process.env.AB_ARGS_B].map(words);
 const nodeFlags = [process.env.AB_NODE_A, process.env.AB_NODE_B].map(words);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+/** CPU ms of the collector's native reader (a restarted one counts from its start). */
+const readerCpuMs = (root: number) =>
+  treeCpu(root)
+    .filter((p) => p.comm.startsWith('ftpscope-ctrea'))
+    .reduce((t, p) => t + p.ms, 0);
 
 const tmp = mkdtempSync(join(tmpdir(), 'ftpscope-ab-'));
 try {
@@ -69,14 +76,18 @@ try {
             await sleep(3000); // started, subscribed, first sync sent (as bench 2)
             if (warm > 0) await (logins ? loginsLoad(lab, host.ip, warm) : listingsLoad(lab, host.ip, warm));
             const c0 = treeCpuMs(child.pid as number);
+            const r0 = readerCpuMs(child.pid as number);
             const t0 = performance.now();
             await (logins ? loginsLoad(lab, host.ip, n) : listingsLoad(lab, host.ip, n));
             const s = (performance.now() - t0) / 1000;
             const cpu = ((treeCpuMs(child.pid as number) - c0) / 1000 / s) * 100;
+            const readerCpu = ((readerCpuMs(child.pid as number) - r0) / 1000 / s) * 100;
             const rate = ((logins ? 1 : 4) * n) / s;
             per[v]?.push(logins ? cpu : cpu / (rate / 1000));
             const unit = logins ? 'sessions' : 'conn';
-            const perK = logins ? '' : `, ${(cpu / (rate / 1000)).toFixed(1)} % per 1,000/s`;
+            const perK = logins
+              ? ''
+              : `, ${(cpu / (rate / 1000)).toFixed(1)} % per 1,000/s (the native reader ${(readerCpu / (rate / 1000)).toFixed(2)})`;
             console.log(
               `round ${r + 1} ${v === 0 ? 'A' : 'B'}: ${rate.toFixed(1)} ${unit}/s, ${cpu.toFixed(2)} % of a core${perK}`,
             );
