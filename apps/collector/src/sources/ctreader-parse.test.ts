@@ -148,6 +148,18 @@ describe('native reader output (recorded beside the conntrack tool on the same t
     }
   });
 
+  it('reads a byte counter of 20 digits as Number() does', () => {
+    const c = fixture(`${DIR}/events-healthy.txt`)
+      .split('\n')
+      .find((l) => l.startsWith('C\tNEW\t')) as string;
+    for (const bytes of ['12345678901234567890', '99999999999999999999', '9007199254740993', '0']) {
+      const f = c.split('\t');
+      f[17] = bytes;
+      const r = parseReaderLine(f.join('\t'));
+      expect(r?.kind === 'ct' && r.rec.bytes).toBe(Number(bytes));
+    }
+  });
+
   it('rejects what is not a reader line, and records of the wrong shape', () => {
     const good = fixture(`${DIR}/events-healthy.txt`).split('\n')[1] as string;
     expect(parseReaderLine(good)?.kind).toBe('ct');

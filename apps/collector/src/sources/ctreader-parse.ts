@@ -50,7 +50,8 @@ function num(i: number, max = 20): number {
     if (d < 0 || d > 9) return Number.NaN;
     v = v * 10 + d;
   }
-  return v;
+  // Past 15 digits the sum may round differently from the nearest double: Number() rounds right.
+  return n > 15 ? Number(str(i)) : v;
 }
 
 function event(i: number): Event | undefined {
