@@ -29,6 +29,9 @@
  *                                        an expectation event or listed expectation
  *   L buffer                             events were lost (ENOBUFS); the receive buffer is now `buffer`
  *   D conns expects seen                 end of a listing
+ *   S parsed printed                     on SIGUSR1 (events mode): conntrack messages that reached user space
+ *                                        and those printed, since the start (equal when the socket filter
+ *                                        dropped everything the reader does not print)
  * (a tuple is src dst sport dport; family 4 or 6; flags u = unreplied, a = assured; at in epoch ms).
  * Errors go to stderr; exit 3 = no privilege, 2 = bad arguments, 1 = anything else.
  */
@@ -518,8 +521,24 @@ static int set_buffer(int fd, int bytes)
 	return got;
 }
 
+/* SIGUSR1 asks for the counts (events mode): set here, printed by run_events' loop. */
+static volatile sig_atomic_t want_counts;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	want_counts = 1;
+}
+
 static int run_events(int buffer, int max_buffer)
 {
+	/* SIGUSR1 is let in only while waiting in ppoll, which it then interrupts: no request waits for an event. */
+	sigset_t usr1, waiting;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &waiting);
+	sigdelset(&waiting, SIGUSR1);
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_usr1 }, NULL);
 	struct nfct_handle *h = nfct_open(NFNL_SUBSYS_NONE, NFCT_ALL_CT_GROUPS | NF_NETLINK_CONNTRACK_EXP_NEW |
 						       NF_NETLINK_CONNTRACK_EXP_DESTROY);
 	if (!h)
@@ -543,7 +562,13 @@ static int run_events(int buffer, int max_buffer)
 	fflush(stdout);
 	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDOUT_FILENO, .events = 0 } };
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		int ready = ppoll(pfd, 2, NULL, &waiting);
+		if (want_counts) {
+			want_counts = 0;
+			printf("S\t%lu\t%lu\n", seen, conns);
+			fflush(stdout);
+		}
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			die(1, "poll");

@@ -34,7 +34,7 @@ export interface NativeEventsOptions {
 
 /**
  * Conntrack and expectation events from the native reader (`ftpscope-ctreader events`), which drops
- * non-FTP events in the kernel and prints the rest as JSON lines. A reader that exits or is killed is
+ * non-FTP events in the kernel and prints the rest as tab-separated lines. A reader that exits or is killed is
  * restarted with backoff and the loss is reported as a gap (the caller resyncs from a listing, and the
  * model's stable ids keep the re-read entries from being duplicated).
  */
@@ -52,6 +52,11 @@ export class NativeConntrackEvents {
   kernelFilter: boolean | null = null;
   /** Records handed to the model so far (every one is FTP-related). */
   records = 0;
+  /**
+   * The reader's last counts (it prints them on SIGUSR1): conntrack events that reached it and those it printed.
+   * Equal when its socket filter dropped everything else in the kernel.
+   */
+  counts: { parsed: number; printed: number } | null = null;
   readonly stats = { unknown: 0, examples: [] as string[] };
 
   constructor(private readonly opts: NativeEventsOptions) {
@@ -102,6 +107,11 @@ export class NativeConntrackEvents {
     return Promise.race([this.ready.then(() => true), timeout]).finally(() => clearTimeout(t));
   }
 
+  /** The running reader's process id. */
+  get pid(): number | undefined {
+    return this.stream?.pid;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
@@ -127,6 +137,8 @@ export class NativeConntrackEvents {
     } else if (r?.kind === 'loss') {
       this.buffer = r.buffer || this.buffer;
       this.loss.note();
+    } else if (r?.kind === 'counts') {
+      this.counts = { parsed: r.parsed, printed: r.printed };
     } else if (line.trim() !== '') {
       this.stats.unknown++;
       if (this.stats.examples.length < MAX_EXAMPLES) this.stats.examples.push(line.slice(0, 300));

@@ -172,5 +172,7 @@ describe('native reader output (recorded beside the conntrack tool on the same t
     expect(parseReaderLine('conntrack v1.4.7 (conntrack-tools): 3 flow events have been shown.')).toBeNull();
     expect(parseReaderLine('L\t1024')).toEqual({ kind: 'loss', buffer: 1024 });
     expect(parseReaderLine('R\t4096\t0')).toEqual({ kind: 'ready', buffer: 4096, kernelFilter: false });
+    expect(parseReaderLine('S\t120\t96')).toEqual({ kind: 'counts', parsed: 120, printed: 96 });
+    expect(parseReaderLine('S\t120')).toBeNull();
   });
 });

@@ -11,7 +11,9 @@ export type ReaderLine =
   /** Events were lost (ENOBUFS); the reader grew its receive buffer to `buffer` bytes. */
   | { kind: 'loss'; buffer: number }
   /** End of a listing: entries printed, and entries the kernel sent. */
-  | { kind: 'done'; conns: number; expects: number; seen: number };
+  | { kind: 'done'; conns: number; expects: number; seen: number }
+  /** Asked with SIGUSR1: conntrack events that reached the reader, and those it printed, since its start. */
+  | { kind: 'counts'; parsed: number; printed: number };
 
 type Event = ConntrackRecord['event'];
 
@@ -175,6 +177,8 @@ export function parseReaderLine(line: string): ReaderLine | null {
       return scan(line) === 4
         ? { kind: 'done', conns: num(1) || 0, expects: num(2) || 0, seen: num(3) || 0 }
         : null;
+    case 'S':
+      return scan(line) === 3 ? { kind: 'counts', parsed: num(1) || 0, printed: num(2) || 0 } : null;
     default:
       return null;
   }
