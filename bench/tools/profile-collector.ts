@@ -26,9 +26,9 @@ import { hottest } from '../lib/profile.ts';
 const [mode = 'load', nArg, outArg] = process.argv.slice(2);
 const OUT = resolve(outArg ?? 'bench/results/profile');
 /** NODE_EXTRA_ARGS: more flags for the collector's node (e.g. "--trace-deopt"). */
+const extraNodeArgs = process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? [];
 /** PROFILE_WARM: units of the same load run first, unmeasured (the JIT compiles the hot code in the first ~30 s). */
 const warm = Number(process.env.PROFILE_WARM ?? 0);
-const extraNodeArgs = process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 mkdirSync(OUT, { recursive: true });
