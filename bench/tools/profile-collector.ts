@@ -8,7 +8,7 @@
  *   pnpm tsx bench/tools/profile-collector.ts logins [N] [OUT_DIR]   bench 13's FTP part (N lftp sessions at 10/s,
  *     each a login and one listing) under `--cpu-prof`.
  *   pnpm tsx bench/tools/profile-collector.ts big [N] [OUT_DIR]    N control entries (bench 13's 100k part):
- *     prints RSS every 5 s for 150 s, then writes a heap snapshot (SIGUSR2).
+ *     prints RSS every 5 s for 150 s and the CPU of the last 60 s, then writes a heap snapshot (SIGUSR2).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,11 +101,16 @@ try {
             logs: true,
           });
           const rss: string[] = [];
+          let cpu0 = 0;
           for (let t = 0; t < 150_000; t += 5000) {
+            if (t === 90_000) cpu0 = treeCpuMs(c.pid);
             await sleep(5000);
             rss.push((processRssMb(c.pid) ?? 0).toFixed(0));
           }
           console.log(`RSS (MB, every 5 s): ${rss.join(' ')}`);
+          console.log(
+            `CPU of the tree over the last 60 s: ${((treeCpuMs(c.pid) - cpu0) / 600).toFixed(2)} % of a core`,
+          );
           process.kill(c.pid, 'SIGUSR2');
           // Written when its size stops growing (a 130 MB heap takes tens of seconds); at most 2 minutes.
           const size = () =>

@@ -224,3 +224,39 @@ describe('SessionModel when a control session started while the collector was no
     expect(sent[0]?.state).toBe('CLOSED');
   });
 });
+
+describe('SessionModel forgetting what ended', () => {
+  it('forgets a destroyed session and data connection after a minute, and nothing that is still open', () => {
+    const model = new SessionModel({ host: 'h1', ftpPorts: [21], passiveRange: () => null, emit: () => {} });
+    const ct = parseConntrack(fixture('conntrack/1.4.7/ct-events-healthy.txt')).records;
+    const ex = parseExpect(fixture('conntrack/1.4.7/ct-expect-events-healthy.txt')).records;
+    const all = [
+      ...ex.map((e) => ({ at: e.at as number, e })),
+      ...ct.map((c) => ({ at: c.at as number, c })),
+    ];
+    for (const x of all.sort((a, b) => a.at - b.at))
+      'c' in x ? model.applyConntrack(x.c, x.at) : model.applyExpect(x.e, x.at);
+    // The recording destroys one control connection (client port 37014) and one data connection (56768).
+    const destroyedAt = Math.max(...ct.filter((c) => c.event === 'DESTROY').map((c) => c.at as number));
+    const held = () => {
+      const snap = model.snapshot();
+      return {
+        sessions: snap.flatMap((e) =>
+          e.kind === 'session' ? [`${e.session.client.port} ${e.session.state}`] : [],
+        ),
+        data: snap.flatMap((e) => (e.kind === 'data' ? [`${e.data.clientPort} ${e.data.state}`] : [])),
+      };
+    };
+    const before = held();
+    expect(before.sessions).toContain('37014 CLOSED');
+    expect(before.data).toContain('56768 CLOSED');
+    model.tick(destroyedAt + 59_000);
+    expect(held()).toEqual(before);
+    model.tick(destroyedAt + 61_000);
+    const after = held();
+    expect(after.sessions).toEqual(before.sessions.filter((s) => s !== '37014 CLOSED'));
+    expect(after.data).toEqual(before.data.filter((d) => d !== '56768 CLOSED'));
+    expect(after.sessions.length).toBeGreaterThan(0);
+    expect(model.sessionsOfClient('198.18.250.2').some((s) => s.clientPort === 37014)).toBe(false);
+  });
+});

@@ -235,6 +235,14 @@ export class SessionModel {
   private readonly orphanExp = new MultiMap<string, ExpState>();
   /** Recent data connections without an expectation, by expKey. */
   private readonly pendingData = new MultiMap<string, DataState>();
+  /**
+   * Destroyed sessions and data connections, lingering (LINGER_MS) for late events and log lines: what tick
+   * walks each second to forget them, instead of every session and data connection the model holds (100k
+   * sessions took 5-19 ms and 8 MB of garbage per tick; at 1,000 data connections/s the model holds ~180k:
+   * two minutes of TIME_WAIT, one of lingering).
+   */
+  private readonly endedSessions = new Set<SessionState>();
+  private readonly endedData = new Set<DataState>();
   /** Expectations made so far per expected + master tuple (ids of repeats differ), by master tuple. */
   private readonly expNth = new Map<string, Map<string, number>>();
   private seq = 0;
@@ -281,8 +289,7 @@ export class SessionModel {
     const { state, helper, endedAt } = st;
     if (rec.helper !== null) st.helper = intern(rec.helper);
     if (rec.event === 'DESTROY') {
-      st.destroyed = true;
-      st.state = 'CLOSED';
+      this.endSession(st);
       st.endedAt ??= at;
     } else {
       if (rec.state !== null) st.state = intern(rec.state);
@@ -299,7 +306,21 @@ export class SessionModel {
     this.sessionsByClient.add(st.clientIp, st);
   }
 
+  /** The kernel destroyed the session's entry: it lingers, then tick forgets it. */
+  private endSession(st: SessionState): void {
+    st.destroyed = true;
+    st.state = 'CLOSED';
+    this.endedSessions.add(st);
+  }
+
+  private endData(st: DataState): void {
+    st.destroyed = true;
+    st.d.state = 'CLOSED';
+    this.endedData.add(st);
+  }
+
   private deleteSession(st: SessionState): void {
+    this.endedSessions.delete(st);
     const tk = st.tk;
     this.sessionsByTuple.delete(tk, st);
     st.forgotten = true;
@@ -354,8 +375,7 @@ export class SessionModel {
     if (!rec.unreplied) st.d.established = true;
     if (rec.bytes !== null) st.d.bytes = rec.bytes;
     if (rec.event === 'DESTROY') {
-      st.destroyed = true;
-      st.d.state = 'CLOSED';
+      this.endData(st);
       st.d.endedAt ??= at;
     } else {
       if (rec.state !== null) st.d.state = rec.state;
@@ -682,8 +702,7 @@ export class SessionModel {
       st.listed !== this.resyncs && !this.touchedSinceResync.has(st.ctId);
     for (const st of this.sessionsByTuple.values()) {
       if (!st.destroyed && gone(st)) {
-        st.destroyed = true;
-        st.state = 'CLOSED';
+        this.endSession(st);
         st.endedAt ??= now;
         this.emitSession(st);
       }
@@ -691,8 +710,7 @@ export class SessionModel {
     if (dataListed) {
       for (const st of this.data.values()) {
         if (!st.destroyed && gone(st)) {
-          st.destroyed = true;
-          st.d.state = 'CLOSED';
+          this.endData(st);
           st.d.endedAt ??= now;
           this.emitData(st);
         }
@@ -747,13 +765,13 @@ export class SessionModel {
     }
     for (const key of [...this.pendingData.keys()])
       this.pendingData.prune(key, (d) => now - d.d.startedAt > PENDING_DATA_MS);
-    for (const [k, d] of this.data)
-      if (d.destroyed && now - d.lastEventAt > LINGER_MS) {
-        this.data.delete(k);
+    for (const d of this.endedData)
+      if (now - d.lastEventAt > LINGER_MS) {
+        this.endedData.delete(d);
+        this.data.delete(d.ctId);
         this.pendingData.delete(d.key, d);
       }
-    for (const s of this.sessionsByTuple.values())
-      if (s.destroyed && now - s.lastEventAt > LINGER_MS) this.deleteSession(s);
+    for (const s of this.endedSessions) if (now - s.lastEventAt > LINGER_MS) this.deleteSession(s);
   }
 
   /** Expectations neither fulfilled nor expired (the health sample's expectCount). */
