@@ -58,6 +58,8 @@ export class FirewallWatch {
   private readonly trace: NftTraceSource | null;
   /** The passive range the loaded observation table traces. */
   private tracedRange = 'none';
+  /** A load of the observation table under way (stop() waits for it, then removes the table). */
+  private loading: Promise<string | null> | null = null;
 
   constructor(private readonly o: FirewallWatchOptions) {
     this.observeState = o.observe ? 'on' : 'off';
@@ -72,11 +74,15 @@ export class FirewallWatch {
       : null;
   }
 
-  /** Loads the observation table, starts following traces, and detects the manager once. */
+  /**
+   * Loads the observation table, starts following traces, and detects the manager once. A stop() meanwhile (a
+   * signal while the collector starts) ends it: nothing is loaded after stop() removed the table.
+   */
   async start(): Promise<void> {
     this.stopped = false;
     if (this.o.observe) {
       const problem = await this.loadTable();
+      if (this.stopped) return;
       if (problem) {
         this.observeState = 'failed';
         this.o.problem(problem);
@@ -84,7 +90,9 @@ export class FirewallWatch {
         // `nft monitor trace` prints nothing when it is ready, and a SYN traced before it listens is lost:
         // the collector reports itself started only once it listens.
         this.trace.start();
-        if (!(await this.trace.listening(TRACE_LISTEN_MS)))
+        const listening = await this.trace.listening(TRACE_LISTEN_MS);
+        if (this.stopped) return;
+        if (!listening)
           this.o.problem(
             `observation table: nft monitor trace did not start listening within ${TRACE_LISTEN_MS / 1000} s; drops it traces until then are missed`,
           );
@@ -93,10 +101,18 @@ export class FirewallWatch {
     await this.detect();
   }
 
-  /** Loads (or replaces) the observation table for the passive range the server's settings give now. */
+  /**
+   * Loads (or replaces) the observation table for the passive range the server's settings give now; not once
+   * stopped. stop() waits for a load under way before it removes the table.
+   */
   private async loadTable(): Promise<string | null> {
+    if (this.stopped) return null;
     const range = this.o.passiveRange();
-    const problem = await createObserveTable(this.o.netExec, this.o.ftpPorts, range, this.o.netns);
+    const load = createObserveTable(this.o.netExec, this.o.ftpPorts, range, this.o.netns);
+    this.loading = load;
+    const problem = await load.finally(() => {
+      if (this.loading === load) this.loading = null;
+    });
     if (!problem) this.tracedRange = String(range);
     return problem;
   }
@@ -127,7 +143,7 @@ export class FirewallWatch {
     if (this.detecting) return this.detecting;
     this.detecting = (async () => {
       if (this.timer) clearTimeout(this.timer);
-      if (this.observeState === 'on' && !(await observeTableExists(this.o.netExec))) {
+      if (this.observeState === 'on' && !this.stopped && !(await observeTableExists(this.o.netExec))) {
         const problem = await this.loadTable();
         if (problem) this.o.problem(problem);
       }
@@ -181,6 +197,7 @@ export class FirewallWatch {
     if (this.timer) clearTimeout(this.timer);
     this.trace?.stop();
     await this.detecting;
+    await this.loading?.catch(() => {});
     if (this.observeState !== 'off') await removeObserveTable(this.o.netExec);
   }
 }

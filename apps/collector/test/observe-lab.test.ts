@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, type Lab } from '@ftpscope/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realExec, realSpawnLines, spawnWithNetns, withNetns } from '../src/exec.ts';
+import { FirewallWatch } from '../src/firewall-watch.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 
@@ -128,6 +130,37 @@ describe('observation table lifecycle (real nft, real collector)', { timeout: 90
     await exited(second);
     expect(ourTables()).toBe(0);
     expect(othersRuleset()).toBe(before);
+  });
+
+  it('a stop while it starts (a signal during start-up) leaves no table behind', async () => {
+    const problems: string[] = [];
+    const spawnNs = spawnWithNetns(realSpawnLines, netns);
+    let stopping: Promise<void> | null = null;
+    const watch: FirewallWatch = new FirewallWatch({
+      name: 'obs',
+      netns,
+      managerPid: null,
+      observe: true,
+      ftpPorts: [21],
+      passiveRange: () => lab.host('ftp1').passiveRange,
+      exec: realExec,
+      netExec: withNetns(realExec, netns),
+      // The signal arrives as `nft monitor trace` starts: the table is loaded, start() waits for it to listen.
+      spawn: (file, args, handlers) => {
+        const stream = spawnNs(file, args, handlers);
+        if (args.includes('trace')) setImmediate(() => (stopping = watch.stop()));
+        return stream;
+      },
+      rules: () => [],
+      emit: () => {},
+      problem: (p) => problems.push(p),
+      now: Date.now,
+    });
+    await watch.start();
+    await until('the stop', () => stopping !== null);
+    await stopping;
+    expect(ourTables()).toBe(0);
+    expect(problems).toEqual([]);
   });
 
   it('--observe off loads nothing', async () => {
