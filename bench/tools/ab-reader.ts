@@ -5,9 +5,9 @@
  * Prints, per round and as medians, each reader's CPU (user + system, from /proc) per 1,000 data connections
  * and the lines it printed by kind, and fails when the two printed different numbers of records.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { realSpawnLines, spawnWithNetns } from '../../apps/collector/src/exec.ts';
+import { treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad } from '../lib/ftp-load.ts';
 import { withLab } from '../lib/lab.ts';
 
@@ -22,44 +22,31 @@ const rounds = Number(roundsArg ?? 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-/** utime + stime of a live process, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 await withLab({ name: 'abr', hosts: 1, profile: 'healthy' }, async (lab) => {
   const host = lab.host('ftp1');
   const range = host.passiveRange.join('-');
   const per: number[][] = [[], []];
   for (let r = 0; r < rounds; r++) {
-    const children = readers.map((path) =>
-      spawn('ip', ['netns', 'exec', host.netns, path, 'events', '--ports', '21', '--passive', range], {
-        stdio: ['ignore', 'pipe', 'inherit'],
+    const spawnNs = spawnWithNetns(realSpawnLines, host.netns);
+    const counts = readers.map(() => ({}) as Record<string, number>);
+    const children = readers.map((path, i) =>
+      spawnNs(path, ['events', '--ports', '21', '--passive', range], {
+        onStdout: (l) => {
+          const k = l.split('\t', 2).join(' ');
+          const kinds = counts[i] as Record<string, number>;
+          kinds[k] = (kinds[k] ?? 0) + 1;
+        },
+        onStderr: (l) => console.error(l),
+        onExit: () => {},
       }),
     );
-    const counts = children.map((c) => {
-      const kinds: Record<string, number> = {};
-      let rest = '';
-      c.stdout.setEncoding('utf8');
-      c.stdout.on('data', (chunk: string) => {
-        const lines = (rest + chunk).split('\n');
-        rest = lines.pop() ?? '';
-        for (const l of lines) {
-          const k = l.split('\t', 2).join(' ');
-          kinds[k] = (kinds[k] ?? 0) + 1;
-        }
-      });
-      return kinds;
-    });
     try {
       await sleep(1000);
-      // `ip netns exec` execs the reader: the child's pid is the reader's.
-      const c0 = children.map((c) => cpuMs(c.pid as number));
+      // nsenter execs the reader: the child's pid is the reader's.
+      const c0 = children.map((c) => treeCpuMs(c.pid as number));
       await listingsLoad(lab, host.ip, n);
       await sleep(1000);
-      const used = children.map((c, i) => cpuMs(c.pid as number) - (c0[i] as number));
+      const used = children.map((c, i) => treeCpuMs(c.pid as number) - (c0[i] as number));
       const records = counts.map((k) => Object.entries(k).filter(([x]) => /^[CX] /.test(x)));
       const sum = (xs: [string, number][]) => xs.reduce((t, [, v]) => t + v, 0);
       readers.forEach((path, i) => {
@@ -76,7 +63,7 @@ await withLab({ name: 'abr', hosts: 1, profile: 'healthy' }, async (lab) => {
         process.exitCode = 1;
       }
     } finally {
-      for (const c of children) c.kill('SIGTERM');
+      for (const c of children) c.stop();
     }
     await sleep(500);
   }

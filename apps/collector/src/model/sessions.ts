@@ -289,8 +289,7 @@ export class SessionModel {
     const { state, helper, endedAt } = st;
     if (rec.helper !== null) st.helper = intern(rec.helper);
     if (rec.event === 'DESTROY') {
-      this.endSession(st);
-      st.endedAt ??= at;
+      this.endSession(st, at);
     } else {
       if (rec.state !== null) st.state = intern(rec.state);
       if (CLOSED_STATES.has(st.state)) st.endedAt ??= at;
@@ -306,16 +305,19 @@ export class SessionModel {
     this.sessionsByClient.add(st.clientIp, st);
   }
 
-  /** The kernel destroyed the session's entry: it lingers, then tick forgets it. */
-  private endSession(st: SessionState): void {
+  /** The kernel destroyed the session's entry (at `at`, unless it ended before): it lingers, then tick forgets it. */
+  private endSession(st: SessionState, at: number): void {
     st.destroyed = true;
     st.state = 'CLOSED';
+    st.endedAt ??= at;
     this.endedSessions.add(st);
   }
 
-  private endData(st: DataState): void {
+  /** The same for a data connection. */
+  private endData(st: DataState, at: number): void {
     st.destroyed = true;
     st.d.state = 'CLOSED';
+    st.d.endedAt ??= at;
     this.endedData.add(st);
   }
 
@@ -375,8 +377,7 @@ export class SessionModel {
     if (!rec.unreplied) st.d.established = true;
     if (rec.bytes !== null) st.d.bytes = rec.bytes;
     if (rec.event === 'DESTROY') {
-      this.endData(st);
-      st.d.endedAt ??= at;
+      this.endData(st, at);
     } else {
       if (rec.state !== null) st.d.state = rec.state;
       if (CLOSED_STATES.has(st.d.state)) st.d.endedAt ??= at;
@@ -702,16 +703,14 @@ export class SessionModel {
       st.listed !== this.resyncs && !this.touchedSinceResync.has(st.ctId);
     for (const st of this.sessionsByTuple.values()) {
       if (!st.destroyed && gone(st)) {
-        this.endSession(st);
-        st.endedAt ??= now;
+        this.endSession(st, now);
         this.emitSession(st);
       }
     }
     if (dataListed) {
       for (const st of this.data.values()) {
         if (!st.destroyed && gone(st)) {
-          this.endData(st);
-          st.d.endedAt ??= now;
+          this.endData(st, now);
           this.emitData(st);
         }
       }
