@@ -13,6 +13,7 @@ interface WorkerResult {
   rssStartMb: number;
   heapMb: number;
   sessions: number;
+  forgetMs: number;
 }
 
 /**
@@ -58,6 +59,16 @@ export const conntrackListing: Bench = {
         );
         if (size === sizes.at(-1))
           figures.push(
+            figure({
+              bench: 1,
+              name: `forget ${size.toLocaleString('en-US')} ended sessions in one tick`,
+              unit: 'ms',
+              samples: [res.forgetMs],
+              baseline: { name: 'list+model', samples: res.collectorMs },
+              target: '≤ 0.5× baseline',
+              check: (_, r) => r !== null && r <= 0.5,
+              note: 'all sessions (two client addresses) destroyed at once, forgotten by the tick after their minute of lingering: CPU of that tick, which blocks the event loop',
+            }),
             figure({
               bench: 1,
               name: `collector RSS holding ${size.toLocaleString('en-US')} sessions`,

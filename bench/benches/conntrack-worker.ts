@@ -1,10 +1,12 @@
 /**
  * Worker of bench 1, run in its own process so CPU of children and RSS are this measurement's alone.
- * argv: NETNS REPS RUNS. Prints { baselineMs[], collectorMs[], rssMb, rssStartMb, heapMb, sessions, reader }.
+ * argv: NETNS REPS RUNS. Prints { baselineMs[], collectorMs[], rssMb, rssStartMb, heapMb, sessions, reader,
+ * forgetMs }.
  */
 
 import { realExec, realSpawnLines, spawnWithNetns, withNetns } from '../../apps/collector/src/exec.ts';
 import { SessionModel } from '../../apps/collector/src/model/sessions.ts';
+import type { ConntrackRecord } from '../../apps/collector/src/sources/conntrack-parse.ts';
 import { createConntrackReader } from '../../apps/collector/src/sources/conntrack-reader.ts';
 import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
 import { childrenCpuMs, selfCpuMs } from '../lib/cpu.ts';
@@ -33,8 +35,8 @@ const reader = createConntrackReader({
   now: Date.now,
 });
 
-/** The collector's first synchronisation: its filtered listing, streamed into a fresh model. */
-async function listAndModel(): Promise<SessionModel> {
+/** The collector's first synchronisation: its filtered listing, streamed into a fresh model (`keep`: its records). */
+async function listAndModel(keep?: ConntrackRecord[]): Promise<SessionModel> {
   let events = 0;
   const model = new SessionModel({
     host: 'bench',
@@ -45,7 +47,10 @@ async function listAndModel(): Promise<SessionModel> {
   const now = Date.now();
   model.beginResync(now);
   const listing = await reader.list(
-    (r) => model.resyncConntrack(r, now),
+    (r) => {
+      model.resyncConntrack(r, now);
+      keep?.push(r);
+    },
     (r) => model.resyncExpect(r, now),
   );
   if (listing.problems.length) throw new Error(listing.problems.join('; '));
@@ -78,4 +83,22 @@ for (let r = 0; r < Number(runsArg); r++) {
   collectorMs.push(await cpuPerRep(listAndModel, true));
   gc();
 }
-reply({ baselineMs, collectorMs, rssMb, rssStartMb, heapMb, sessions, reader: reader.capability });
+
+/**
+ * Every listed session ends at once (a table flush, a NAT gateway's clients gone) and the model forgets them all
+ * in the tick after their minute of lingering: CPU of that tick. (The sessions come from two client addresses.)
+ */
+async function forgetAll(): Promise<number> {
+  const records: ConntrackRecord[] = [];
+  const m = await listAndModel(records);
+  const now = Date.now();
+  for (const r of records) m.applyConntrack({ ...r, event: 'DESTROY', state: null }, now);
+  const c0 = selfCpuMs();
+  m.tick(now + 61_000);
+  const ms = selfCpuMs() - c0;
+  if ([...m.allSessions()].length > 0) throw new Error('sessions left after forgetting');
+  return ms;
+}
+const forgetMs = await forgetAll();
+
+reply({ baselineMs, collectorMs, rssMb, rssStartMb, heapMb, sessions, reader: reader.capability, forgetMs });

@@ -4,7 +4,8 @@
  *   pnpm tsx bench/tools/profile-collector.ts load [N] [OUT_DIR]   bench 2's load (4 lftp sessions × N passive
  *     listings) under `--cpu-prof`: writes a .cpuprofile (open in DevTools) and prints the hottest functions.
  *     Also prints the CPU of each process of the tree and of the collector's threads (PROFILE_CPU=0: without
- *     the profiler, whose sampling costs CPU of its own; PROFILE_WARM=N: N listings per session first, unmeasured).
+ *     the profiler, whose sampling costs CPU of its own; PROFILE_WARM=N: N listings per session first, unmeasured;
+ *     PROFILE_ALLOC=PORT: also what it allocates, by function, through an inspector on PORT).
  *   pnpm tsx bench/tools/profile-collector.ts logins [N] [OUT_DIR]   bench 13's FTP part (N lftp sessions at 10/s,
  *     each a login and one listing) under `--cpu-prof`.
  *   pnpm tsx bench/tools/profile-collector.ts big [N] [OUT_DIR]    N control entries (bench 13's 100k part):
@@ -16,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { bundleCollector } from '@ftpscope/packaging/bundle';
 import { buildInfo } from '@ftpscope/shared/build-info';
 import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
+import { startAllocSampling } from '../lib/alloc-profile.ts';
 import { startCollector } from '../lib/collector.ts';
 import { processRssMb, threadCpuMs, treeCpu, treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
@@ -29,6 +31,8 @@ const OUT = resolve(outArg ?? 'bench/results/profile');
 const extraNodeArgs = process.env.NODE_EXTRA_ARGS?.split(' ').filter(Boolean) ?? [];
 /** PROFILE_WARM: units of the same load run first, unmeasured (the JIT compiles the hot code in the first ~30 s). */
 const warm = Number(process.env.PROFILE_WARM ?? 0);
+/** PROFILE_ALLOC=PORT: the collector runs with an inspector on PORT; prints what it allocated under load, by function. */
+const allocPort = Number(process.env.PROFILE_ALLOC ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 mkdirSync(OUT, { recursive: true });
@@ -59,6 +63,7 @@ try {
           const c = startCollector(args, {
             nodeArgs: [
               ...(process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', '--cpu-prof-dir', OUT]),
+              ...(allocPort ? [`--inspect=127.0.0.1:${allocPort}`] : []),
               ...extraNodeArgs,
             ],
             logs: true,
@@ -66,6 +71,7 @@ try {
           await sleep(3000);
           if (warm > 0)
             await (mode === 'load' ? listingsLoad(lab, host.ip, warm) : loginsLoad(lab, host.ip, warm));
+          const alloc = allocPort ? await startAllocSampling(allocPort) : null;
           const c0 = treeCpuMs(c.pid);
           const p0 = new Map(treeCpu(c.pid).map((p) => [p.pid, p]));
           const th0 = threadCpuMs(c.pid);
@@ -86,6 +92,7 @@ try {
           for (const [name, ms] of threadCpuMs(c.pid))
             if (ms - (th0.get(name) ?? 0) > 0)
               console.log(`    thread ${name}: ${pct(ms - (th0.get(name) ?? 0))}`);
+          if (alloc) console.log(`allocation by function:\n${(await alloc.stop()).join('\n')}`);
           await sleep(2500);
           await c.stop();
           const prof = readdirSync(OUT)

@@ -39,7 +39,7 @@ const portKey = (family: string, client: string, mode: string, port: number) =>
 
 /** What the tracker needs from the session model. */
 export interface TrackerModel {
-  sessionsOfClient(ip: string): readonly SessionState[];
+  sessionsOfClient(ip: string): Iterable<SessionState>;
   emitSession(st: SessionState): void;
 }
 

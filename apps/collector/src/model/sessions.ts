@@ -327,7 +327,7 @@ export class SessionModel {
     this.sessionsByTuple.delete(tk, st);
     st.forgotten = true;
     this.sessionsByClient.delete(st.clientIp, st);
-    if (this.sessionsByTuple.get(tk).length === 0) this.expNth.delete(tk);
+    if (!this.sessionsByTuple.has(tk)) this.expNth.delete(tk);
   }
 
   private applyData(rec: ConntrackRecord, at: number): DataState | undefined {
@@ -526,7 +526,7 @@ export class SessionModel {
   }
 
   /** Sessions of a client address the model holds, oldest first. */
-  sessionsOfClient(ip: string): readonly SessionState[] {
+  sessionsOfClient(ip: string): Iterable<SessionState> {
     return this.sessionsByClient.get(ip);
   }
 
@@ -654,9 +654,8 @@ export class SessionModel {
 
   private linkExpectationsTo(st: SessionState): void {
     const tk = st.tk;
-    const orphans = this.orphanExp.get(tk);
-    if (orphans.length === 0) return; // the usual case (a listing of 100k sessions has no orphan at all)
-    for (const ex of [...orphans]) {
+    if (!this.orphanExp.has(tk)) return; // the usual case (a listing of 100k sessions has no orphan at all)
+    for (const ex of [...this.orphanExp.get(tk)]) {
       if (ex.e.sessionId === null && this.sessionByMaster(tk) === st) {
         ex.e.sessionId = st.id;
         ex.session = st;
