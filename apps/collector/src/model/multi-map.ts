@@ -5,8 +5,8 @@ const NONE: readonly never[] = Object.freeze([]);
  * A Map of small collections in insertion order: the model's secondary indexes (by tuple, by client address).
  * A key with one value holds it directly (most tuples have one session); a key with more holds a Set, so
  * removing one value costs the same however many share the key: every session behind one NAT address shares
- * its client key, and forgetting 100k of them one by one from an array took 3.2 s (indexOf and splice each).
- * V must not itself be a Set.
+ * its client key, and forgetting 100k of them one by one from an array took 3.9 s (indexOf and splice each;
+ * bench 1). V must not itself be a Set.
  */
 export class MultiMap<K, V extends object> {
   private readonly map = new Map<K, V | Set<V>>();
