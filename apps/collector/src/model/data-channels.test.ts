@@ -432,6 +432,47 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     expect(h.attempts(h.sessionFrom(41010)?.id)).toEqual([one(T0 + 4100)]);
   });
 
+  it("an active-mode drop (the server's SYN to the port the client named) is tied by that port; a forgotten session's attempt takes no drop", () => {
+    const h = harness();
+    h.control('1', 41000, T0);
+    h.vsftpd(T0, 100, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 1000, 101, `[ftp] FTP command: Client "${C}", "PORT 198,18,250,2,156,106"`);
+    const serverSyn = { ...h.traced(T0 + 1100, 40042, 20), src: S, dst: C };
+    // The same port from another server address is not this session's.
+    h.tracker.drop({ ...serverSyn, src: '198.18.250.9' });
+    expect(h.attempts()).toEqual([
+      expect.objectContaining({ mode: 'active', port: 40042, outcome: 'pending' }),
+    ]);
+    h.tracker.drop(serverSyn);
+    expect(h.attempts()).toEqual([
+      expect.objectContaining({ mode: 'active', port: 40042, outcome: 'dropped', tiedBy: 'port' }),
+    ]);
+
+    // A second session of the client, offered 40043, destroyed and forgotten by the model (its minute of
+    // lingering over) before the tracker's own tick lets go of its attempts.
+    h.control('2', 41010, T0 + 2000);
+    h.vsftpd(T0 + 2000, 200, `CONNECT: Client "${C}"`);
+    h.vsftpd(T0 + 3000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
+    h.vsftpd(
+      T0 + 3000,
+      201,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,107)."`,
+    );
+    const second = h.sessionFrom(41010)?.id;
+    expect(h.attempts(second)).toEqual([expect.objectContaining({ port: 40043, outcome: 'pending' })]);
+    h.ct({ id: '2', at: T0 + 4000, sport: 41010, dport: 21, event: 'DESTROY', state: null });
+    h.model.tick(T0 + 65_000);
+    h.tracker.drop(h.traced(T0 + 65_100, 40043));
+    expect(h.attempts(second)).toEqual([expect.objectContaining({ port: 40043, outcome: 'pending' })]);
+    // The client's live session takes it, tied by client and time.
+    expect(h.attempts(h.sessionFrom(41000)?.id).at(-1)).toMatchObject({
+      mode: 'passive',
+      port: 40043,
+      outcome: 'dropped',
+      tiedBy: 'client-time',
+    });
+  });
+
   it('one session offered the same port twice: each reply ties its own attempt and data connection by port', () => {
     const h = harness();
     h.control('1', 41000, T0);

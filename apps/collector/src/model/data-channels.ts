@@ -9,6 +9,7 @@ import {
 } from '@ftpscope/shared';
 import { type CounterDrop, settle } from './channel-outcome.ts';
 import type { ChannelSignal } from './channel-signals.ts';
+import { MultiMap } from './multi-map.ts';
 import type { SessionState } from './sessions.ts';
 import { shortHash } from './short-hash.ts';
 
@@ -89,6 +90,11 @@ export class DataChannelTracker {
   private readonly changed = new Set<SessionState>();
   /** Attempts by family|client|mode|port, the latest per key: how a data connection finds its offer. */
   private readonly byPort = new Map<string, Attempt>();
+  /**
+   * Every attempt with a port, by the same key: the candidates of a dropped SYN to that port, found without
+   * walking every session of the client's address and its attempts (thousands behind one NAT address).
+   */
+  private readonly allByPort = new MultiMap<string, Attempt>();
   private counterLog: CounterDrop[] = [];
   private lastCountersAt: number | null = null;
   private gaps: number[] = [];
@@ -256,28 +262,36 @@ export class DataChannelTracker {
     const dropSource = d.source === 'trace' ? 'observed' : 'nflog';
     const range = this.passiveRange();
     const inRange = range ? d.dport >= range[0] && d.dport <= range[1] : d.dport >= 1024;
-    let hit: { a: Attempt; tiedBy: TiedBy } | null = null;
+    const family = d.src.includes(':') ? 'ipv6' : 'ipv4';
+    // An attempt offered this exact port: passive, asked by the client that sent the SYN; active, asked by the
+    // client the SYN goes to, from its server. Ports repeat (a passive range of 100): an attempt already decided
+    // by a packet seen must not take the drop from a later attempt offered the same port; among the undecided,
+    // the latest asked.
     let exact: Attempt | null = null;
-    let owner: SessionState | null = null;
-    // Only the sessions of the two addresses can own it (passive: the client sent it; active: it goes to the client).
-    for (const st of [...this.model.sessionsOfClient(d.src), ...this.model.sessionsOfClient(d.dst)]) {
-      const passive = st.clientIp === d.src;
-      const active = st.clientIp === d.dst && st.serverIp === d.src;
-      if (!passive && !active) continue;
-      const mode = passive ? 'passive' : 'active';
-      const list = this.bySession.get(st) ?? [];
-      // Ports repeat (a passive range of 100): an attempt already decided by a packet seen must not take the
-      // drop from a later attempt offered the same port; among the undecided, the latest asked.
-      for (const x of list)
-        if (x.w.mode === mode && x.w.port === d.dport && (!exact || this.before(exact, x))) exact = x;
-      if (exact || !passive || !inRange) continue;
-      if (st.endedAt !== null && d.at - st.endedAt > 5000) continue;
-      if (st.startedAt > d.at) continue;
-      const open = list.find((x) => x.w.mode === 'passive' && x.w.port === null && x.w.outcome === 'pending');
-      if (open && (!hit || open.w.askedAt < hit.a.w.askedAt)) hit = { a: open, tiedBy: 'client-time' };
-      if (!owner || st.startedAt > owner.startedAt) owner = st;
+    for (const [mode, client] of [
+      ['passive', d.src],
+      ['active', d.dst],
+    ] as const) {
+      if (mode === 'active' && d.dst === d.src) continue; // a session of that address counts as passive
+      for (const x of this.allByPort.get(portKey(family, client, mode, d.dport))) {
+        if (x.session.forgotten || (mode === 'active' && x.session.serverIp !== d.src)) continue;
+        if (!exact || this.before(exact, x)) exact = x;
+      }
     }
-    if (exact) hit = { a: exact, tiedBy: 'port' };
+    let hit: { a: Attempt; tiedBy: TiedBy } | null = exact ? { a: exact, tiedBy: 'port' } : null;
+    let owner: SessionState | null = null;
+    // Otherwise only a session of the client that sent it can own it: its oldest open attempt without a port.
+    if (!exact && inRange) {
+      for (const st of this.model.sessionsOfClient(d.src)) {
+        if (st.endedAt !== null && d.at - st.endedAt > 5000) continue;
+        if (st.startedAt > d.at) continue;
+        const open = this.bySession
+          .get(st)
+          ?.find((x) => x.w.mode === 'passive' && x.w.port === null && x.w.outcome === 'pending');
+        if (open && (!hit || open.w.askedAt < hit.a.w.askedAt)) hit = { a: open, tiedBy: 'client-time' };
+        if (!owner || st.startedAt > owner.startedAt) owner = st;
+      }
+    }
     if (!hit && inRange && !final && (!owner || owner.endedAt !== null || CLOSING.has(owner.state))) {
       if (this.held.length < MAX_HELD) {
         this.held.push(d);
@@ -494,7 +508,11 @@ export class DataChannelTracker {
     };
     list.push(a);
     this.changed.add(st);
-    if (port !== null) this.byPort.set(portKey(st.family, st.clientIp, mode, port), a);
+    if (port !== null) {
+      const key = portKey(st.family, st.clientIp, mode, port);
+      this.byPort.set(key, a);
+      this.allByPort.add(key, a);
+    }
     if (list.length > MAX_ATTEMPTS_PER_SESSION) {
       this.forget(list.shift() as Attempt);
     }
@@ -516,9 +534,15 @@ export class DataChannelTracker {
     const before = a.w;
     a.w = { ...a.w, ...patch };
     this.changed.add(a.session);
-    if (before.port !== a.w.port && a.w.port !== null) {
+    if (before.port !== a.w.port) {
       const s = a.session;
-      this.byPort.set(portKey(s.family, s.clientIp, a.w.mode, a.w.port), a);
+      if (before.port !== null)
+        this.allByPort.delete(portKey(s.family, s.clientIp, a.w.mode, before.port), a);
+      if (a.w.port !== null) {
+        const key = portKey(s.family, s.clientIp, a.w.mode, a.w.port);
+        this.byPort.set(key, a);
+        this.allByPort.add(key, a);
+      }
     }
     if (before.expectationId !== a.w.expectationId) {
       if (before.expectationId !== null && this.byExp.get(before.expectationId) === a)
@@ -536,6 +560,7 @@ export class DataChannelTracker {
       const s = a.session;
       const key = portKey(s.family, s.clientIp, a.w.mode, a.w.port);
       if (this.byPort.get(key) === a) this.byPort.delete(key);
+      this.allByPort.delete(key, a);
     }
   }
 
