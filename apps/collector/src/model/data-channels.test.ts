@@ -87,9 +87,13 @@ function harness(deferFlush = false) {
     const ctime = `${s.slice(0, 7)} ${String(d.getDate()).padStart(2, ' ')} ${s.slice(16, 24)} ${d.getFullYear()}`;
     log(parseFtpLogLine(`${ctime} [pid ${pid}] ${what}`));
   };
-  /** vsftpd's log of a 227 reply offering port 40042 on `address` (commas, as in the reply). */
-  const offer = (at: number, pid: number, address = '198,18,250,1') =>
-    vsftpd(at, pid, `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (${address},156,106)."`);
+  /** vsftpd's log of a 227 reply offering `port` (40042) on `address` (commas, as in the reply). */
+  const offer = (at: number, pid: number, address = '198,18,250,1', port = 40042) =>
+    vsftpd(
+      at,
+      pid,
+      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (${address},${port >> 8},${port & 255})."`,
+    );
   const counters = (at: number, drops: Array<Partial<CounterDrop>>) =>
     tracker.counters(
       at,
@@ -375,11 +379,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     h.control('2', 41010, T0 + 3900);
     h.vsftpd(T0 + 3900, 200, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 4000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
-    h.vsftpd(
-      T0 + 4000,
-      201,
-      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,107)."`,
-    );
+    h.offer(T0 + 4000, 201, '198,18,250,1', 40043);
     h.tracker.drop(h.traced(T0 + 5100, 40043, 50043));
     h.counters(T0 + 5500, [{ packets: 3 }]);
     h.close('2', 41010, T0 + 7000);
@@ -453,11 +453,7 @@ describe('DataChannelTracker: one attempt per data channel, with its outcome', (
     h.control('2', 41010, T0 + 2000);
     h.vsftpd(T0 + 2000, 200, `CONNECT: Client "${C}"`);
     h.vsftpd(T0 + 3000, 201, `[ftp] FTP command: Client "${C}", "PASV"`);
-    h.vsftpd(
-      T0 + 3000,
-      201,
-      `[ftp] FTP response: Client "${C}", "227 Entering Passive Mode (198,18,250,1,156,107)."`,
-    );
+    h.offer(T0 + 3000, 201, '198,18,250,1', 40043);
     const second = h.sessionFrom(41010)?.id;
     expect(h.attempts(second)).toEqual([expect.objectContaining({ port: 40043, outcome: 'pending' })]);
     h.ct({ id: '2', at: T0 + 4000, sport: 41010, dport: 21, event: 'DESTROY', state: null });
