@@ -508,11 +508,7 @@ export class DataChannelTracker {
     };
     list.push(a);
     this.changed.add(st);
-    if (port !== null) {
-      const key = portKey(st.family, st.clientIp, mode, port);
-      this.byPort.set(key, a);
-      this.allByPort.add(key, a);
-    }
+    if (port !== null) this.indexPort(a, port);
     if (list.length > MAX_ATTEMPTS_PER_SESSION) {
       this.forget(list.shift() as Attempt);
     }
@@ -535,14 +531,8 @@ export class DataChannelTracker {
     a.w = { ...a.w, ...patch };
     this.changed.add(a.session);
     if (before.port !== a.w.port) {
-      const s = a.session;
-      if (before.port !== null)
-        this.allByPort.delete(portKey(s.family, s.clientIp, a.w.mode, before.port), a);
-      if (a.w.port !== null) {
-        const key = portKey(s.family, s.clientIp, a.w.mode, a.w.port);
-        this.byPort.set(key, a);
-        this.allByPort.add(key, a);
-      }
+      if (before.port !== null) this.allByPort.delete(this.portKeyOf(a, before.port), a);
+      if (a.w.port !== null) this.indexPort(a, a.w.port);
     }
     if (before.expectationId !== a.w.expectationId) {
       if (before.expectationId !== null && this.byExp.get(before.expectationId) === a)
@@ -557,11 +547,22 @@ export class DataChannelTracker {
     if (a.w.expectationId !== null && this.byExp.get(a.w.expectationId) === a)
       this.byExp.delete(a.w.expectationId);
     if (a.w.port !== null) {
-      const s = a.session;
-      const key = portKey(s.family, s.clientIp, a.w.mode, a.w.port);
+      const key = this.portKeyOf(a, a.w.port);
       if (this.byPort.get(key) === a) this.byPort.delete(key);
       this.allByPort.delete(key, a);
     }
+  }
+
+  /** The attempt's key in byPort and allByPort for `port`. */
+  private portKeyOf(a: Attempt, port: number): string {
+    return portKey(a.session.family, a.session.clientIp, a.w.mode, port);
+  }
+
+  /** Makes the attempt the latest offered `port` (byPort) and one of those offered it (allByPort). */
+  private indexPort(a: Attempt, port: number): void {
+    const key = this.portKeyOf(a, port);
+    this.byPort.set(key, a);
+    this.allByPort.add(key, a);
   }
 
   /** Emits the session if its attempts changed (an attempt's wire object is replaced on each change). */
