@@ -61,7 +61,8 @@ async function main(): Promise<number> {
     }
   }
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-  res.durationS = (Date.now() - started) / 1000;
+  const tookS = (Date.now() - started) / 1000;
+  res.durationS = tookS;
   const dir = fileURLToPath(new URL('./results', import.meta.url));
   // A --quick smoke run (the CI test) never overwrites the figures of a real run.
   const name = values.quick ? 'quick' : 'latest';
@@ -69,7 +70,9 @@ async function main(): Promise<number> {
   writeResults(dir, res, name);
   process.stdout.write(`${textTable(res.figures)}\n`);
   for (const e of res.errors) process.stdout.write(`bench ${e.bench} failed: ${e.error}\n`);
-  process.stderr.write(`results: bench/results/${name}.json, ${name}.md (${Math.round(res.durationS)} s)\n`);
+  process.stderr.write(
+    `results: bench/results/${name}.json, ${name}.md (this run: ${Math.round(tookS)} s)\n`,
+  );
   return res.errors.length ? 1 : 0;
 }
 
