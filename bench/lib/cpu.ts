@@ -37,6 +37,13 @@ export function treeCpuMs(root: number): number {
   return total;
 }
 
+/** CPU time (ms) of the native conntrack reader(s) in a process's tree (a restarted one counts from its start). */
+export function readerCpuMs(root: number): number {
+  let total = 0;
+  for (const p of treeCpu(root)) if (p.comm.startsWith('ftpscope-ctrea')) total += p.ms;
+  return total;
+}
+
 /** The same per process of the tree: pid, command name, CPU ms (its own plus its reaped children's, `reapedMs`). */
 export function treeCpu(root: number): { pid: number; comm: string; ms: number; reapedMs: number }[] {
   const parent = new Map<number, number>();

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { treeCpu, treeCpuMs } from '../lib/cpu.ts';
+import { readerCpuMs, treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad, loginsLoad } from '../lib/ftp-load.ts';
 import { startHub } from '../lib/hub.ts';
 import { withLab } from '../lib/lab.ts';
@@ -34,12 +34,6 @@ const extra = [process.env.AB_ARGS_A, process.env.AB_ARGS_B].map(words);
 const nodeFlags = [process.env.AB_NODE_A, process.env.AB_NODE_B].map(words);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
-
-/** CPU ms of the collector's native reader (a restarted one counts from its start). */
-const readerCpuMs = (root: number) =>
-  treeCpu(root)
-    .filter((p) => p.comm.startsWith('ftpscope-ctrea'))
-    .reduce((t, p) => t + p.ms, 0);
 
 const tmp = mkdtempSync(join(tmpdir(), 'ftpscope-ab-'));
 try {

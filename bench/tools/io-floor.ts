@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { locateCtReader } from '../../apps/collector/src/sources/ctreader-locate.ts';
-import { treeCpu, treeCpuMs } from '../lib/cpu.ts';
+import { readerCpuMs, treeCpuMs } from '../lib/cpu.ts';
 import { listingsLoad } from '../lib/ftp-load.ts';
 import { withLab } from '../lib/lab.ts';
 
@@ -17,10 +17,6 @@ const CHILD = fileURLToPath(new URL('./io-floor-child.mjs', import.meta.url));
 const n = Number(process.argv[2] ?? 3000);
 const rounds = Number(process.argv[3] ?? 2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const readerMs = (root: number) =>
-  treeCpu(root)
-    .filter((p) => p.comm.startsWith('ftpscope-ctrea'))
-    .reduce((t, p) => t + p.ms, 0);
 
 const reader = await locateCtReader(null);
 if (reader.path === null) throw new Error(reader.reason);
@@ -42,13 +38,13 @@ await withLab({ name: 'floor', hosts: 1, profile: 'healthy' }, async (lab) => {
       try {
         await sleep(1500);
         await listingsLoad(lab, host.ip, 200);
-        const [c0, r0, t0] = [treeCpuMs(pid), readerMs(pid), performance.now()];
+        const [c0, r0, t0] = [treeCpuMs(pid), readerCpuMs(pid), performance.now()];
         await listingsLoad(lab, host.ip, n);
         const s = (performance.now() - t0) / 1000;
         const per1k = (ms: number) => ms / s / 10 / ((4 * n) / s / 1000);
         console.log(
           `${mode}: ${Math.round((4 * n) / s)} data conn/s; per 1,000/s: tree ${per1k(treeCpuMs(pid) - c0).toFixed(2)} % of a core, ` +
-            `of it the reader ${per1k(readerMs(pid) - r0).toFixed(2)} %`,
+            `of it the reader ${per1k(readerCpuMs(pid) - r0).toFixed(2)} %`,
         );
         child.kill('SIGUSR2');
         await sleep(200);
